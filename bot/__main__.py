@@ -1,0 +1,90 @@
+"""Command-line interface: ``python -m bot [--config FILE] COMMAND``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bot")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Sauciens: volunteer call-out bot")
+    p.add_argument("--config", type=Path, default=None, help="TOML config file (default: config.toml)")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("migrate", help="bring the database to the latest version")
+    sub.add_parser("demo", help="a whole mobilisation, offline, in the local Telegram sandbox")
+    vol = sub.add_parser("volunteers", help="import or export the volunteer list (CSV)")
+    vsub = vol.add_subparsers(dest="action", required=True)
+    imp = vsub.add_parser("import", help="import volunteers from a CSV file (all or nothing)")
+    imp.add_argument("file", type=Path)
+    vsub.add_parser("export", help="write all volunteers as CSV to standard output")
+    al = sub.add_parser("alerts", help="list alerts or export their answers")
+    asub = al.add_subparsers(dest="action", required=True)
+    asub.add_parser("list", help="list alerts")
+    exp = asub.add_parser("export", help="write an alert's recipients and answers as CSV")
+    exp.add_argument("alert", help="an alert id, or 'latest'")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "demo":
+            from bot.sandbox.demo import run_demo
+
+            return asyncio.run(run_demo())
+        settings = load_settings(args.config or Path("config.toml"), required=args.config is not None)
+        from bot.logs import setup_logging
+
+        token = settings.telegram.token.get_secret_value() if settings.telegram.token else ""
+        setup_logging(settings.logging.level, settings.logging.format, secrets=[token])
+        if command == "run":
+            settings.require_token()
+            return asyncio.run(run(settings))
+        from bot import cli
+
+        if command == "migrate":
+            return asyncio.run(cli.migrate_command(settings))
+        if command == "volunteers":
+            if args.action == "import":
+                return asyncio.run(cli.import_volunteers(settings, args.file))
+            return asyncio.run(cli.export_volunteers(settings, sys.stdout))
+        if command == "alerts":
+            if args.action == "list":
+                return asyncio.run(cli.list_alerts(settings, sys.stdout))
+            return asyncio.run(cli.export_alert(settings, args.alert, sys.stdout))
+    except ConfigError as exc:
+        print(f"sauciens: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def run(settings: Settings) -> int:
+    from bot.app import Sauciens
+
+    bot = Sauciens(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await bot.start()
+    try:
+        await stop.wait()
+    finally:
+        await bot.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

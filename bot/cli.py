@@ -1,0 +1,104 @@
+"""The command-line tasks other than running the bot: migrations, volunteer lists, alerts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.domain.people import LATVIA, Address, Person
+from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
+from bot.settings import Settings
+from db.database import Database
+from db.migrate import migrate
+from db.people import PeopleRepo
+
+
+async def _open(settings: Settings) -> Database:
+    db = await Database(settings.database.path).open()
+    await migrate(db)
+    return db
+
+
+async def migrate_command(settings: Settings) -> int:
+    db = await Database(settings.database.path).open()
+    try:
+        applied = await migrate(db)
+    finally:
+        await db.close()
+    print(f"database {settings.database.path}: {len(applied)} migration(s) applied, up to date")
+    return 0
+
+
+def record_to_person(r: VolunteerRecord) -> Person:
+    abroad = r.country != LATVIA
+    return Person(
+        id=0,
+        address=Address.telegram(r.telegram_id),
+        status="active",
+        language=r.language,
+        name=r.name,
+        location_kind="abroad" if abroad else "lv",
+        municipality=r.municipality,
+        country=r.country,
+        city=r.city,
+        timezone=r.timezone,
+        skills=tuple(r.skills),
+        phone=r.phone,
+        organisation=r.organisation,
+        source="import",
+    )
+
+
+def person_to_record(p: Person) -> VolunteerRecord:
+    return VolunteerRecord(
+        telegram_id=int(p.address.external_id),
+        name=p.name or "",
+        language=p.language,
+        skills=list(p.skills),
+        municipality=p.municipality,
+        country=p.country or LATVIA,
+        city=p.city,
+        phone=p.phone,
+        organisation=p.organisation,
+        timezone=p.timezone,
+    )
+
+
+async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"sauciens: cannot read {path}: {exc.strerror}", file=err)
+        return 1
+    records, errors = parse_volunteer_csv(data)
+    if errors:
+        for e in errors:
+            print(f"{path}:{e.line}: {e.message}", file=err)
+        print(f"sauciens: {len(errors)} invalid row(s); nothing was imported", file=err)
+        return 1
+    db = await _open(settings)
+    try:
+        created, updated = await PeopleRepo(db).import_people(record_to_person(r) for r in records)
+    finally:
+        await db.close()
+    print(f"imported {len(records)} volunteer(s): {created} new, {updated} updated", file=out)
+    return 0
+
+
+async def export_volunteers(settings: Settings, out: TextIO) -> int:
+    db = await _open(settings)
+    try:
+        people = [p for p in await PeopleRepo(db).all() if p.status == "active" and p.address.channel == "telegram"]
+    finally:
+        await db.close()
+    write_volunteer_csv((person_to_record(p) for p in people), out)
+    return 0
+
+
+async def list_alerts(settings: Settings, out: TextIO) -> int:
+    raise NotImplementedError
+
+
+async def export_alert(settings: Settings, alert: str, out: TextIO) -> int:
+    raise NotImplementedError

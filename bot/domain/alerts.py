@@ -1,0 +1,289 @@
+"""Alerts: what a coordinator asks for, whom it reaches, and the one-line ``/alert`` form."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.domain import places, skills
+from bot.domain.people import LATVIA_TZ, Person
+
+SEVERITIES = ("info", "urgent", "critical")
+ALL_ABROAD = "*"
+TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the heading, sender and respond-by lines
+ONE_LINE_KEYS = ("skills", "areas", "countries", "langs", "severity", "need", "drill", "by")
+
+
+@dataclass
+class AudienceFilter:
+    """AND across dimensions, OR within one. Place is one dimension: people in any of
+    ``areas`` (ATVK codes) or abroad in any of ``countries`` (``*``: anywhere abroad)."""
+
+    skills: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+
+    def matches(self, p: Person) -> bool:
+        if self.skills and not set(self.skills) & set(p.skills):
+            return False
+        if self.langs and p.language not in self.langs:
+            return False
+        if self.areas or self.countries:
+            in_area = p.location_kind == "lv" and p.municipality in self.areas
+            abroad = p.location_kind == "abroad" and (
+                ALL_ABROAD in self.countries or (p.country or "") in self.countries
+            )
+            if not (in_area or abroad):
+                return False
+        return True
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[str]]) -> AudienceFilter:
+        return cls(**{k: list(data.get(k, [])) for k in ("skills", "areas", "countries", "langs")})
+
+
+@dataclass
+class AlertDraft:
+    audience: AudienceFilter = field(default_factory=AudienceFilter)
+    text_lv: str | None = None
+    text_en: str | None = None
+    severity: str = "urgent"
+    need: int | None = None
+    respond_by: datetime | None = None
+    drill: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "audience": self.audience.to_dict(),
+            "text_lv": self.text_lv,
+            "text_en": self.text_en,
+            "severity": self.severity,
+            "need": self.need,
+            "respond_by": self.respond_by.isoformat() if self.respond_by else None,
+            "drill": self.drill,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> AlertDraft:
+        respond_by = data.get("respond_by")
+        return cls(
+            audience=AudienceFilter.from_dict(data.get("audience") or {}),  # type: ignore[arg-type]
+            text_lv=data.get("text_lv"),  # type: ignore[arg-type]
+            text_en=data.get("text_en"),  # type: ignore[arg-type]
+            severity=str(data.get("severity") or "urgent"),
+            need=data.get("need"),  # type: ignore[arg-type]
+            respond_by=datetime.fromisoformat(respond_by) if isinstance(respond_by, str) else None,
+            drill=bool(data.get("drill")),
+        )
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text_lv or self.text_en)
+
+    def text_for(self, lang: str) -> str:
+        own = self.text_lv if lang == "lv" else self.text_en
+        return own or self.text_lv or self.text_en or ""
+
+
+@dataclass
+class Alert:
+    """An alert as sent: the draft plus who sent it, when, and where it stands."""
+
+    id: int
+    draft: AlertDraft
+    author_name: str
+    organisation: str
+    created_at: datetime
+    status: str = "open"
+    author_channel: str = "telegram"
+    author_external_id: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass
+class ExportRow:
+    """One recipient of an alert, as exported to the coordinator."""
+
+    telegram_id: str
+    delivery: str
+    response: str
+    eta: str | None
+    responded_at: str | None
+    name: str | None
+    phone: str | None
+    language: str
+    municipality: str | None
+    country: str | None
+    city: str | None
+
+
+EXPORT_HEADER = (
+    "telegram_id", "delivery", "response", "eta", "responded_at", "name", "phone", "language",
+    "municipality", "country", "city",
+)
+
+
+def write_export_csv(rows: list[ExportRow], out: TextIO) -> None:
+    """The alert export: a promise to coordinators' spreadsheets, so the header is fixed."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_HEADER)
+    for r in rows:
+        writer.writerow([getattr(r, col) or "" for col in EXPORT_HEADER])
+
+
+@dataclass
+class Audience:
+    recipients: list[Person]
+    paused: int = 0
+    blocked: int = 0
+    quiet: int = 0
+
+    @property
+    def left_out(self) -> int:
+        return self.paused + self.blocked + self.quiet
+
+
+def select_audience(people: list[Person], audience: AudienceFilter, severity: str, now: datetime) -> Audience:
+    """Who gets the alert; paused, blocked and (unless critical) quiet-hours people are left
+    out and counted separately."""
+    result = Audience(recipients=[])
+    for p in people:
+        if not p.active or not audience.matches(p):
+            continue
+        if p.blocked:
+            result.blocked += 1
+        elif p.is_paused(now):
+            result.paused += 1
+        elif severity != "critical" and p.in_quiet_hours(now):
+            result.quiet += 1
+        else:
+            result.recipients.append(p)
+    return result
+
+
+def delivery_seconds(recipients: int, rate: float) -> float:
+    return recipients / rate if rate > 0 else 0.0
+
+
+# ----- the one-line form ------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """A reason the one-line form was refused: a message id and its values, translated by
+    the caller (the domain does not speak any language)."""
+
+    code: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+_DURATION = re.compile(r"^(\d{1,3})\s*(m|min|h)$")
+_OPTION = re.compile(r'^([A-Za-z_]+)=((?:"[^"]*"|[^\s"])*)(?:\s+|$)')
+_CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+
+
+def parse_respond_by(value: str, now: datetime, tz: str = LATVIA_TZ) -> datetime | None:
+    """'90m', '2h' from now, or '18:30' (today, or tomorrow if already past) in ``tz``."""
+    value = value.strip().lower()
+    m = _DURATION.match(value)
+    if m:
+        amount = int(m.group(1))
+        delta = timedelta(hours=amount) if m.group(2) == "h" else timedelta(minutes=amount)
+        return now + delta if delta > timedelta(0) else None
+    m = _CLOCK.match(value)
+    if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
+        local = now.astimezone(ZoneInfo(tz))
+        target = local.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
+        if target <= local:
+            target += timedelta(days=1)
+        return target.astimezone(timezone.utc)
+    return None
+
+
+def parse_one_line(args: str, now: datetime) -> tuple[AlertDraft | None, list[Problem]]:
+    """``[skills=a,b] [areas=X,Y] [countries=GB,IE] [langs=lv,en] [severity=…] [need=N]
+    [drill=yes] [by=2h|18:30] TEXT``: leading ``key=value`` words, then the text."""
+    draft = AlertDraft()
+    problems: list[Problem] = []
+    rest = args.strip()
+    while True:
+        m = _OPTION.match(rest)
+        if not m:
+            break
+        key, value = m.group(1), m.group(2).replace('"', "")
+        rest = rest[m.end():]
+        key = key.lower()
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if key not in ONE_LINE_KEYS:
+            problems.append(Problem("unknown_key", {"key": key}))
+        elif key == "skills":
+            for code in items:
+                if skills.skill(code.lower()) is None:
+                    problems.append(Problem("unknown_skill", {"value": code}))
+                else:
+                    draft.audience.skills.append(code.lower())
+        elif key == "areas":
+            for name in items:
+                found = places.municipality(name) or places.match_municipality(name).best
+                if found is None:
+                    problems.append(Problem("unknown_area", {"value": name}))
+                else:
+                    draft.audience.areas.append(found.atvk)
+        elif key == "countries":
+            for code in items:
+                if code in (ALL_ABROAD, "all"):
+                    draft.audience.countries.append(ALL_ABROAD)
+                    continue
+                match = places.match_country(code)
+                if match.best is None or match.best == "LV":
+                    problems.append(Problem("unknown_country", {"value": code}))
+                else:
+                    draft.audience.countries.append(match.best)
+        elif key == "langs":
+            for lang in items:
+                if lang.lower() not in ("lv", "en"):
+                    problems.append(Problem("unknown_language", {"value": lang}))
+                else:
+                    draft.audience.langs.append(lang.lower())
+        elif key == "severity":
+            if value.lower() not in SEVERITIES:
+                problems.append(Problem("bad_severity", {"value": value}))
+            else:
+                draft.severity = value.lower()
+        elif key == "need":
+            if not value.isdigit() or not 0 < int(value) <= 100000:
+                problems.append(Problem("bad_need", {"value": value}))
+            else:
+                draft.need = int(value)
+        elif key == "drill":
+            if value.lower() not in ("yes", "no", "true", "false", "1", "0", "jā", "ja", "nē", "ne"):
+                problems.append(Problem("bad_drill", {"value": value}))
+            else:
+                draft.drill = value.lower() in ("yes", "true", "1", "jā", "ja")
+        elif key == "by":
+            when = parse_respond_by(value, now)
+            if when is None:
+                problems.append(Problem("bad_by", {"value": value}))
+            else:
+                draft.respond_by = when
+    text = rest.strip()
+    if not text:
+        problems.append(Problem("no_text"))
+    elif len(text) > TEXT_LIMIT:
+        problems.append(Problem("text_too_long", {"length": str(len(text)), "limit": str(TEXT_LIMIT)}))
+    for dim in ("skills", "areas", "countries", "langs"):
+        values = getattr(draft.audience, dim)
+        setattr(draft.audience, dim, list(dict.fromkeys(values)))
+    draft.text_lv = text or None
+    return (None if problems else draft), problems

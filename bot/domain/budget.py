@@ -1,0 +1,49 @@
+"""The bot's sending budget: Telegram allows about ``rate`` messages per second overall.
+
+The broadcast sender waits for a token before each message (``acquire``); interactive
+replies take theirs at once (``take_now``), possibly running the bucket into debt, which the
+broadcast then pays back by waiting. So replies never queue behind a broadcast, and the two
+together stay within the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class SendBudget:
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._tokens = self.burst
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+        self._paused_until = 0.0
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def take_now(self) -> None:
+        self._refill()
+        self._tokens -= 1.0
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429 retry_after: nobody in the broadcast sends until then."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def acquire(self) -> None:
+        async with self._lock:  # FIFO among broadcast senders
+            while True:
+                now = time.monotonic()
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
+                self._refill()
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self._tokens) / self.rate)

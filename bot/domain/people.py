@@ -1,0 +1,149 @@
+"""Volunteers and diaspora members: who they are, where, what they can do, and when."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+TELEGRAM = "telegram"
+LATVIA = "LV"
+LATVIA_TZ = "Europe/Riga"
+NAME_MAX = 64
+CITY_MAX = 64
+
+# When a person can usually help; the codes are stored, labels are translated at the edge.
+AVAILABILITY = ("any", "weekdays", "evenings_weekends", "weekends")
+
+
+@dataclass(frozen=True)
+class Address:
+    """How to reach a person: a messenger channel and the person's id there."""
+
+    channel: str
+    external_id: str
+
+    @classmethod
+    def telegram(cls, user_id: int | str) -> Address:
+        return cls(TELEGRAM, str(user_id))
+
+
+@dataclass
+class Person:
+    id: int
+    address: Address
+    status: str  # 'registering' or 'active'
+    language: str
+    name: str | None = None
+    location_kind: str | None = None  # 'lv' or 'abroad'
+    municipality: str | None = None  # ATVK code
+    country: str | None = None  # ISO 3166-1 alpha-2; LV in Latvia
+    city: str | None = None
+    timezone: str = LATVIA_TZ
+    skills: tuple[str, ...] = ()
+    availability: str | None = None
+    quiet_start: str | None = None  # 'HH:MM' local
+    quiet_end: str | None = None
+    phone: str | None = None
+    organisation: str | None = None
+    paused: bool = False
+    paused_until: date | None = None
+    blocked: bool = False
+    consent_at: datetime | None = None
+    source: str = "chat"
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def abroad(self) -> bool:
+        return self.location_kind == "abroad"
+
+    def is_paused(self, now: datetime) -> bool:
+        if not self.paused:
+            return False
+        if self.paused_until is None:
+            return True
+        return now.astimezone(ZoneInfo(self.timezone)).date() < self.paused_until
+
+    def in_quiet_hours(self, now: datetime) -> bool:
+        if not self.quiet_start or not self.quiet_end:
+            return False
+        local = now.astimezone(ZoneInfo(self.timezone)).time()
+        start, end = parse_hhmm(self.quiet_start), parse_hhmm(self.quiet_end)
+        if start <= end:
+            return start <= local < end
+        return local >= start or local < end  # over midnight, e.g. 22:00-07:00
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+_QUIET = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+
+
+def parse_quiet_hours(text: str) -> tuple[str, str] | None:
+    """'22-7', '22:00-07:00', '23.30 – 6.45' -> ('22:00', '07:00'); None if not understood."""
+    m = _QUIET.match(text)
+    if not m:
+        return None
+    h1, m1, h2, m2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3)), int(m.group(4) or 0)
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+        return None
+    return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+
+
+def clean_name(text: str) -> str | None:
+    """A name as typed, trimmed; None when empty, too long or a command."""
+    name = " ".join(text.split())
+    if not name or len(name) > NAME_MAX or name.startswith("/"):
+        return None
+    return name
+
+
+def clean_city(text: str) -> str | None:
+    city = " ".join(text.split())
+    if not city or len(city) > CITY_MAX or city.startswith("/") or city.isdigit():
+        return None
+    return city
+
+
+def normalise_phone(text: str) -> str | None:
+    """'+371 2000 0000', '(371) 20-000-000' -> '+37120000000'; None when not 7-15 digits."""
+    raw = text.strip()
+    if not re.fullmatch(r"\+?[\d\s\-().]+", raw):
+        return None
+    digits = re.sub(r"\D", "", raw)
+    if not 7 <= len(digits) <= 15:
+        return None
+    return "+" + digits
+
+
+_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2,4}))?\.?\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """'2026-12-24', '24.12.2026', '24.12.' -> a date today or later; None otherwise."""
+    m = _ISO_DATE.match(text)
+    try:
+        if m:
+            result = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        else:
+            m = _DATE.match(text)
+            if not m:
+                return None
+            year = int(m.group(3)) if m.group(3) else today.year
+            if year < 100:
+                year += 2000
+            result = date(year, int(m.group(2)), int(m.group(1)))
+            if not m.group(3) and result < today:
+                result = result.replace(year=today.year + 1)
+    except ValueError:
+        return None
+    return result if result >= today else None

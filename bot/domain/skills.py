@@ -1,0 +1,158 @@
+"""The volunteer skill catalogue (``bot/data/skills.csv``).
+
+Skill codes are stable identifiers used in the CSV import, the one-line
+``/alert`` form and the database; once shipped they are never renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+__all__ = [
+    "GROUP_LABELS",
+    "Skill",
+    "group_label",
+    "parse_skill_codes",
+    "skill",
+    "skill_groups",
+    "skills",
+    "skills_for",
+    "suggest_skill",
+]
+
+
+def _is_lv(lang: str) -> bool:
+    return lang.lower().startswith("lv")
+
+
+@dataclass(frozen=True)
+class Skill:
+    code: str
+    group: str
+    remote_ok: bool
+    label_en: str
+    label_lv: str
+
+    def label(self, lang: str) -> str:
+        """Latvian label for 'lv', English for anything else."""
+        return self.label_lv if _is_lv(lang) else self.label_en
+
+
+#: Menu headings for the skill groups: group -> (English, Latvian).
+GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "care": ("Care and health", "Aprūpe un veselība"),
+    "transport": ("Transport", "Transports"),
+    "shelter": ("Shelter and food", "Izmitināšana un ēdināšana"),
+    "supplies": ("Supplies and logistics", "Apgāde un loģistika"),
+    "field": ("Work on site", "Darbs notikuma vietā"),
+    "information": ("Information and communication", "Informācija un sakari"),
+    "coordination": ("Coordination and support", "Koordinēšana un atbalsts"),
+}
+
+
+def group_label(group: str, lang: str) -> str:
+    """Localised group heading; the group code itself if unknown."""
+    labels = GROUP_LABELS.get(group)
+    if labels is None:
+        return group
+    return labels[1] if _is_lv(lang) else labels[0]
+
+
+_BOOL = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
+
+
+@cache
+def _catalogue() -> tuple[Skill, ...]:
+    text = resources.files("bot").joinpath("data", "skills.csv").read_text(encoding="utf-8")
+    return tuple(
+        Skill(
+            code=row["code"].strip(),
+            group=row["group"].strip(),
+            remote_ok=_BOOL[row["remote_ok"].strip().lower()],
+            label_en=row["label_en"].strip(),
+            label_lv=row["label_lv"].strip(),
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    )
+
+
+@cache
+def _by_code() -> dict[str, Skill]:
+    return {s.code: s for s in _catalogue()}
+
+
+def skills() -> list[Skill]:
+    """All skills in catalogue order."""
+    return list(_catalogue())
+
+
+def skill(code: str) -> Skill | None:
+    """The skill with this code (case-insensitive, trimmed), or None."""
+    return _by_code().get(_normalise(code))
+
+
+def skill_groups() -> list[str]:
+    """Group codes in order of first appearance in the catalogue."""
+    return list(dict.fromkeys(s.group for s in _catalogue()))
+
+
+def skills_for(abroad: bool) -> list[Skill]:
+    """Skills to offer a volunteer.
+
+    Abroad: the remotely possible skills first, then the rest; each part
+    keeps catalogue order (and so its grouping).  In Latvia: catalogue order.
+    """
+    catalogue = list(_catalogue())
+    if not abroad:
+        return catalogue
+    return [s for s in catalogue if s.remote_ok] + [s for s in catalogue if not s.remote_ok]
+
+
+_SPLIT_RE = re.compile(r"[;,]")
+
+
+def _normalise(token: str) -> str:
+    """'First aid' / 'first-aid' -> 'first_aid'."""
+    return re.sub(r"[\s\-]+", "_", token.strip().lower())
+
+
+def parse_skill_codes(text: str) -> tuple[list[str], list[str]]:
+    """Split ``text`` on ``;`` or ``,`` into (valid codes, unknown tokens).
+
+    Tokens are trimmed and lower-cased; spaces and hyphens inside a token
+    count as underscores ("First aid" -> first_aid).  Both lists are
+    de-duplicated and keep first-appearance order; unknown tokens are
+    returned trimmed, as written.
+    """
+    codes: list[str] = []
+    unknown: list[str] = []
+    seen_unknown: set[str] = set()
+    for raw in _SPLIT_RE.split(text):
+        token = raw.strip()
+        if not token:
+            continue
+        code = _normalise(token)
+        if code in _by_code():
+            if code not in codes:
+                codes.append(code)
+        elif code not in seen_unknown:
+            seen_unknown.add(code)
+            unknown.append(token)
+    return codes, unknown
+
+
+def suggest_skill(token: str) -> str | None:
+    """The catalogue code closest to a mistyped one ("firstaid" ->
+    "first_aid"), or None when nothing is close."""
+    wanted = _normalise(token)
+    squashed = {s.code.replace("_", ""): s.code for s in _catalogue()}
+    if wanted.replace("_", "") in squashed:
+        return squashed[wanted.replace("_", "")]
+    close = difflib.get_close_matches(wanted, list(_by_code()), n=1, cutoff=0.75)
+    return close[0] if close else None

@@ -1,0 +1,89 @@
+"""Translations (gettext catalogs in ``locales/``), CLDR plurals, dates and country names.
+
+There is no global ``_``: code asks for a ``Translator`` for the reader's language and calls
+``t._("...")`` / ``t.n_("one", "many", n)``. ``N_`` only marks a string for extraction.
+The ``.po`` files are compiled in memory when first used, so no build step is needed."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import date, datetime, tzinfo
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LANGUAGES: tuple[str, ...] = ("lv", "en")
+DEFAULT_LANGUAGE = "lv"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it (translated later with t._)."""
+    return message
+
+
+def normalise_language(code: str | None) -> str:
+    """Map a Telegram ``language_code`` (``lv``, ``en-GB``...) to a supported language."""
+    if code:
+        base = code.split("-")[0].split("_")[0].lower()
+        if base in LANGUAGES:
+            return base
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def catalog_path(lang: str) -> Path:
+    return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def _translations(lang: str) -> gettext.GNUTranslations:
+    with catalog_path(lang).open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}")
+        self.lang = lang
+        self.locale = Locale.parse(lang)
+        self._t = _translations(lang)
+
+    def _(self, message: str, /, **values: object) -> str:
+        text = self._t.gettext(message)
+        return text.format(**values) if values else text
+
+    def n_(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        text = self._t.ngettext(singular, plural, n)
+        return text.format(n=n, **values)
+
+    def country(self, code: str) -> str:
+        return self.locale.territories.get(code.upper(), code.upper())
+
+    def datetime(self, moment: datetime, tz: str | tzinfo = "Europe/Riga") -> str:
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        return format_datetime(moment.astimezone(zone), "d MMM HH:mm", locale=self.locale)
+
+    def time(self, moment: datetime, tz: str | tzinfo = "Europe/Riga") -> str:
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        return format_time(moment.astimezone(zone), "HH:mm", locale=self.locale)
+
+    def date_only(self, day: date) -> str:
+        return format_date(day, "d MMMM y", locale=self.locale)
+
+
+@cache
+def translator(lang: str | None) -> Translator:
+    return Translator(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)

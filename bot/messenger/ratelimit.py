@@ -1,0 +1,51 @@
+"""PTB rate limiter for interactive traffic: counts each sent message against the shared
+``SendBudget`` without waiting, and retries once after a 429 ``retry_after``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.domain.budget import SendBudget
+
+log = logging.getLogger(__name__)
+SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendLocation", "sendContact", "sendPhoto"})
+
+
+class InteractiveRateLimiter(BaseRateLimiter[int]):
+    def __init__(self, budget: SendBudget, max_retries: int = 2) -> None:
+        self.budget = budget
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint in SEND_METHODS:
+            self.budget.take_now()
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == self.max_retries:
+                    raise
+                delay = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else float(exc.retry_after)
+                log.warning("event=interactive_retry_after endpoint=%s seconds=%.1f", endpoint, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")

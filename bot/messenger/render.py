@@ -1,0 +1,67 @@
+"""Rendering domain objects as short Telegram-HTML texts in the reader's language."""
+
+from __future__ import annotations
+
+import html
+
+from bot.domain import places, skills
+from bot.domain.people import Person
+from bot.i18n import N_, Translator
+
+esc = html.escape
+
+AVAILABILITY_LABELS = {
+    "any": N_("Any time"),
+    "weekdays": N_("Weekdays"),
+    "evenings_weekends": N_("Evenings and weekends"),
+    "weekends": N_("Weekends only"),
+}
+
+LANGUAGE_NAMES = {"lv": "Latviešu", "en": "English"}
+
+
+def place_line(person: Person, t: Translator) -> str:
+    if person.location_kind == "lv" and person.municipality:
+        m = places.municipality(person.municipality)
+        return t._("{place}, Latvia", place=esc(m.name(t.lang) if m else person.municipality))
+    if person.location_kind == "abroad" and person.country:
+        country = t.country(person.country)
+        city = esc(person.city) if person.city else "?"
+        return f"{city}, {esc(country)} ({esc(places.timezone_label(person.timezone, t.lang))})"
+    return "—"
+
+
+def skills_line(codes: tuple[str, ...] | list[str], t: Translator) -> str:
+    labels = [s.label(t.lang) for s in skills.skills() if s.code in set(codes)]
+    return esc(", ".join(labels)) if labels else "—"
+
+
+def person_summary(person: Person, t: Translator) -> str:
+    quiet = (
+        f"{person.quiet_start}–{person.quiet_end}"
+        if person.quiet_start and person.quiet_end
+        else t._("none")
+    )
+    phone = (
+        t._("{phone} (seen only by coordinators)", phone=esc(person.phone))
+        if person.phone
+        else t._("not shared")
+    )
+    lines = [
+        t._("<b>Your details</b>"),
+        t._("Name: {name}", name=esc(person.name or "—")),
+        t._("Where: {place}", place=place_line(person, t)),
+        t._("Skills: {skills}", skills=skills_line(person.skills, t)),
+        t._("Available: {when}", when=t._(AVAILABILITY_LABELS[person.availability]) if person.availability else "—"),
+        t._("Quiet hours: {hours}", hours=quiet),
+        t._("Phone: {phone}", phone=phone),
+        t._("Language: {language}", language=LANGUAGE_NAMES[person.language]),
+    ]
+    if person.organisation:
+        lines.append(t._("Organisation: {organisation}", organisation=esc(person.organisation)))
+    if person.paused:
+        if person.paused_until:
+            lines.append(t._("⏸ Alerts paused until {date}", date=t.date_only(person.paused_until)))
+        else:
+            lines.append(t._("⏸ Alerts paused until you /resume"))
+    return "\n".join(lines)

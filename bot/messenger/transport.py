@@ -1,0 +1,110 @@
+"""The Telegram side of the outbox: renders a job in the recipient's language and sends it
+with the broadcast bot (its own connection pool, so interactive replies never wait for a
+free connection), mapping Telegram's answers to the sender's results."""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.domain.alerts import Alert
+from bot.domain.outbox import (
+    ALERT, CLOSED, EDIT_CLOSED, FOLLOWUP, NOTICE, PROMOTED, REMINDER, STANDBY_RELEASED,
+    Blocked, Failed, Job, Result, RetryLater, Sent, Transient,
+)
+from bot.i18n import translator
+from bot.messenger.alert_render import answer_keyboard, esc, recipient_text, sender_line
+from bot.settings import Settings
+from db.alerts import AlertRepo
+
+
+def broadcast_bot(settings: Settings) -> Bot:
+    request = HTTPXRequest(
+        connection_pool_size=settings.broadcast.max_in_flight + 2,
+        read_timeout=15.0,
+        write_timeout=15.0,
+        connect_timeout=5.0,
+        pool_timeout=30.0,
+    )
+    return Bot(
+        settings.require_token(),
+        base_url=settings.telegram.api_base_url,
+        base_file_url=settings.telegram.api_base_file_url,
+        request=request,
+    )
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot, alerts: AlertRepo, paid: bool = False) -> None:
+        self.bot = bot
+        self.alerts = alerts
+        self.paid = paid
+        self._cache: dict[int, Alert] = {}
+
+    async def _alert(self, alert_id: int, fresh: bool = False) -> Alert | None:
+        if fresh or alert_id not in self._cache:
+            alert = await self.alerts.get(alert_id)
+            if alert is None:
+                return None
+            self._cache[alert_id] = alert
+        return self._cache[alert_id]
+
+    async def deliver(self, job: Job) -> Result:
+        try:
+            return await self._deliver(job)
+        except RetryAfter as exc:
+            seconds = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+            return RetryLater(float(seconds))
+        except Forbidden as exc:
+            return Blocked(exc.message)
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return Sent(job.message_id)
+            return Failed(exc.message)
+        except (TimedOut, NetworkError) as exc:
+            return Transient(f"{type(exc).__name__}: {exc.message}")
+
+    async def _deliver(self, job: Job) -> Result:
+        chat_id = int(job.address.external_id)
+        t = translator(job.language)
+        alert = await self._alert(job.alert_id, fresh=job.kind == EDIT_CLOSED) if job.alert_id else None
+        if job.alert_id is not None and alert is None:
+            return Failed("alert no longer exists")
+        extra = {"allow_paid_broadcast": True} if self.paid else {}
+        if job.kind in (ALERT, REMINDER):
+            assert alert is not None
+            text = recipient_text(alert, t, job.timezone, reminder=job.kind == REMINDER)
+            msg = await self.bot.send_message(
+                chat_id, text, parse_mode="HTML", reply_markup=answer_keyboard(alert.id, t), **extra
+            )
+            return Sent(msg.message_id)
+        if job.kind == EDIT_CLOSED:
+            assert alert is not None
+            if job.message_id is None:
+                return Failed("no message to edit")
+            text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"), closed=True)
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=job.message_id, parse_mode="HTML", reply_markup=None)
+            return Sent(job.message_id)
+        if job.kind == FOLLOWUP and "latitude" in job.params:
+            msg = await self.bot.send_location(chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra)
+            return Sent(msg.message_id)
+        text = self.notice_text(job, alert)
+        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", **extra)
+        return Sent(msg.message_id)
+
+    def notice_text(self, job: Job, alert: Alert | None) -> str:
+        t = translator(job.language)
+        ref = f"#{alert.id}" if alert else ""
+        drill = (t._("🧪 EXERCISE, not a real emergency") + "\n") if alert and alert.draft.drill else ""
+        if job.kind == FOLLOWUP and alert is not None:
+            return drill + t._("📨 Update on call {ref}", ref=ref) + "\n" + sender_line(alert.author_name, alert.organisation, t) + "\n\n" + esc(str(job.params.get("text", "")))
+        if job.kind == CLOSED:
+            return drill + t._("🏁 Call {ref} is over. Thank you for your help!", ref=ref)
+        if job.kind == STANDBY_RELEASED:
+            return drill + t._("🏁 Call {ref} is over: enough people came. Thank you for being ready!", ref=ref)
+        if job.kind == PROMOTED:
+            return drill + t._("✅ A place opened up in call {ref}: you are now confirmed. Details will follow here.", ref=ref)
+        if job.kind == NOTICE:
+            return esc(str(job.params.get("text", "")))
+        return esc(str(job.params))

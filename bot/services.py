@@ -1,0 +1,45 @@
+"""The application's services, built once in ``bot.app`` and handed to each handler module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.access import Access
+from bot.domain.budget import SendBudget
+from bot.settings import Settings
+from bot.alerting import AlertService
+from db.alerts import AlertRepo
+from db.database import Database
+from db.outbox import OutboxRepo
+from db.people import PeopleRepo
+from db.sessions import SessionRepo
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    people: PeopleRepo
+    sessions: SessionRepo
+    access: Access
+    budget: SendBudget
+    alerts: AlertRepo
+    outbox: OutboxRepo
+    alerting: AlertService
+
+    @classmethod
+    def create(cls, settings: Settings) -> Services:
+        db = Database(settings.database.path)
+        rate = settings.broadcast.messages_per_second
+        people, alerts, outbox = PeopleRepo(db), AlertRepo(db), OutboxRepo(db)
+        return cls(
+            settings=settings,
+            db=db,
+            people=people,
+            sessions=SessionRepo(db),
+            access=Access(settings.access.admin_ids),
+            budget=SendBudget(rate, burst=max(1.0, rate / 10)),
+            alerts=alerts,
+            outbox=outbox,
+            alerting=AlertService(settings, people, alerts, outbox),
+        )

@@ -1,0 +1,142 @@
+"""Configuration: a TOML file read by pydantic-settings, every key overridable from the
+environment with the prefix ``SAUCIENS_`` and ``__`` for nesting
+(``SAUCIENS_TELEGRAM__TOKEN``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{6,}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, said in one line that names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: int = Field(default=10, ge=0, le=50)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_RE.match(value.get_secret_value()):
+            # Never echo the value: it is a secret.
+            raise ValueError("does not look like a bot token from @BotFather (digits:letters)")
+        return value
+
+
+class DatabaseSettings(_Section):
+    path: Path = Path("var/sauciens.sqlite3")
+
+
+class AccessSettings(_Section):
+    admin_ids: list[int] = Field(default_factory=list)
+    organisation: str = ""
+
+
+class BroadcastSettings(_Section):
+    messages_per_second: float = Field(default=30.0, gt=0, le=1000)
+    paid: bool = False
+    max_in_flight: int = Field(default=16, ge=1, le=128)
+    max_attempts: int = Field(default=6, ge=1, le=50)
+
+
+class AlertSettings(_Section):
+    remind_after_minutes: int = Field(default=30, ge=0)
+    tracking_update_seconds: float = Field(default=3.0, ge=0.5)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SAUCIENS_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+    def require_token(self) -> str:
+        if self.telegram.token is None:
+            raise ConfigError(
+                "telegram.token is required: put the token from @BotFather in the config file "
+                "or in SAUCIENS_TELEGRAM__TOKEN"
+            )
+        return self.telegram.token.get_secret_value()
+
+
+def load_settings(path: Path | None, *, required: bool = False, **overrides: object) -> Settings:
+    """Read settings from ``path`` (TOML) and the environment.
+
+    A missing file is an error only when ``required`` (the user named it explicitly)."""
+    toml_file: Path | None = None
+    if path is not None:
+        if path.exists():
+            toml_file = path
+        elif required:
+            raise ConfigError(f"config file {path} not found (copy config.example.toml to start)")
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_file)
+
+    try:
+        settings = _FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except ValueError as exc:  # TOML syntax errors
+        raise ConfigError(f"{toml_file}: {exc}") from None
+    return Settings.model_validate(settings.model_dump())
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    env = "SAUCIENS_" + "__".join(str(p) for p in err["loc"]).upper()
+    return f"invalid configuration: {key}: {msg} (config file or {env}){more}"

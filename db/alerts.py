@@ -1,0 +1,272 @@
+"""Alerts, their recipients and answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.alerts import Alert, AlertDraft, AudienceFilter, ExportRow
+from bot.domain.outbox import ALERT
+from bot.domain.people import Address, Person
+from bot.domain.quota import decide
+from db.database import Database
+from db.people import now_iso
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    accepted: int = 0
+    declined: int = 0
+    standby: int = 0
+    none: int = 0
+
+
+@dataclass
+class Answer:
+    """What became of a tap: ``status`` is 'ok', 'closed' or 'not_recipient'."""
+
+    status: str
+    response: str = "none"
+    previous: str = "none"
+    promoted: tuple[int, Address, str] | None = None  # recipient id, address, language
+
+
+def _to_alert(row: aiosqlite.Row) -> Alert:
+    draft = AlertDraft(
+        audience=AudienceFilter.from_dict(json.loads(row["filters"])),
+        text_lv=row["text_lv"],
+        text_en=row["text_en"],
+        severity=row["severity"],
+        need=row["need"],
+        respond_by=datetime.fromisoformat(row["respond_by"]) if row["respond_by"] else None,
+        drill=bool(row["drill"]),
+    )
+    return Alert(
+        id=row["id"],
+        draft=draft,
+        author_name=row["author_name"],
+        organisation=row["organisation"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        status=row["status"],
+        author_channel=row["author_channel"],
+        author_external_id=row["author_external_id"],
+    )
+
+
+class AlertRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        draft: AlertDraft,
+        *,
+        author: Address,
+        author_name: str,
+        organisation: str,
+        recipients: list[Person],
+        remind_at: datetime | None,
+    ) -> int:
+        """The alert, one recipient row and one queued outbox row per person, atomically."""
+        now = now_iso()
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "INSERT INTO alerts (author_channel, author_external_id, author_name, organisation, text_lv,"
+                " text_en, severity, need, respond_by, drill, filters, created_at, remind_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    author.channel, author.external_id, author_name, organisation, draft.text_lv,
+                    draft.text_en, draft.severity, draft.need,
+                    draft.respond_by.isoformat() if draft.respond_by else None, int(draft.drill),
+                    json.dumps(draft.audience.to_dict()), now,
+                    remind_at.isoformat() if remind_at else None,
+                ),
+            )
+            alert_id = cur.lastrowid
+            await conn.executemany(
+                "INSERT INTO recipients (alert_id, person_id, channel, external_id, language) VALUES (?, ?, ?, ?, ?)",
+                [(alert_id, p.id, p.address.channel, p.address.external_id, p.language) for p in recipients],
+            )
+            await conn.execute(
+                "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+                " SELECT id, channel, external_id, ?, 1, ?, ? FROM recipients WHERE alert_id = ? ORDER BY id",
+                (ALERT, json.dumps({"alert_id": alert_id}), now, alert_id),
+            )
+        assert alert_id is not None
+        return alert_id
+
+    async def get(self, alert_id: int) -> Alert | None:
+        row = await self.db.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        return _to_alert(row) if row else None
+
+    async def latest_id(self) -> int | None:
+        return await self.db.fetchval("SELECT max(id) FROM alerts")
+
+    async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]:
+        where = "WHERE status = 'open'" if only_open else ""
+        rows = await self.db.fetchall(f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?", (limit,))
+        return [_to_alert(r) for r in rows]
+
+    async def tracking_message(self, alert_id: int) -> tuple[str, int] | None:
+        row = await self.db.fetchone("SELECT tracking_chat, tracking_message_id FROM alerts WHERE id = ?", (alert_id,))
+        if row is None or row["tracking_message_id"] is None:
+            return None
+        return row["tracking_chat"], row["tracking_message_id"]
+
+    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE alerts SET tracking_chat = ?, tracking_message_id = ? WHERE id = ?", (chat, message_id, alert_id)
+        )
+
+    async def tally(self, alert_id: int) -> Tally:
+        rows = await self.db.fetchall(
+            "SELECT delivery, response, count(*) AS n FROM recipients WHERE alert_id = ? GROUP BY delivery, response",
+            (alert_id,),
+        )
+        t = Tally()
+        for r in rows:
+            t.total += r["n"]
+            setattr(t, r["delivery"], getattr(t, r["delivery"]) + r["n"])
+            setattr(t, r["response"], getattr(t, r["response"]) + r["n"])
+        return t
+
+    async def recipient_count_by_language(self, alert_id: int) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT language, count(*) AS n FROM recipients WHERE alert_id = ? GROUP BY language", (alert_id,)
+        )
+        return {r["language"]: r["n"] for r in rows}
+
+    async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer:
+        """Record a tap, applying the quota; promotes the first standby person when an
+        accepted person withdraws. One transaction, so concurrent taps cannot overfill."""
+        now = now_iso()
+        async with self.db.tx() as conn:
+            cur = await conn.execute("SELECT status, need FROM alerts WHERE id = ?", (alert_id,))
+            alert = await cur.fetchone()
+            if alert is None:
+                return Answer("not_recipient")
+            cur = await conn.execute(
+                "SELECT id, response FROM recipients WHERE alert_id = ? AND channel = ? AND external_id = ?",
+                (alert_id, address.channel, address.external_id),
+            )
+            rec = await cur.fetchone()
+            if rec is None:
+                return Answer("not_recipient")
+            if alert["status"] != "open":
+                return Answer("closed", rec["response"], rec["response"])
+            cur = await conn.execute(
+                "SELECT count(*) FROM recipients WHERE alert_id = ? AND response = 'accepted'", (alert_id,)
+            )
+            accepted = (await cur.fetchone())[0]
+            decision = decide(rec["response"], accepts, alert["need"], accepted)
+            changed = decision.response != rec["response"]
+            await conn.execute(
+                "UPDATE recipients SET response = ?, eta = ?, responded_at = CASE WHEN ? THEN ? ELSE responded_at END"
+                " WHERE id = ?",
+                (decision.response, eta if accepts else None, changed, now, rec["id"]),
+            )
+            promoted = None
+            if decision.promote_standby:
+                cur = await conn.execute(
+                    "SELECT id, channel, external_id, language FROM recipients WHERE alert_id = ? AND response = 'standby'"
+                    " AND channel IS NOT NULL ORDER BY responded_at, id LIMIT 1",
+                    (alert_id,),
+                )
+                nxt = await cur.fetchone()
+                if nxt is not None:
+                    await conn.execute(
+                        "UPDATE recipients SET response = 'accepted', responded_at = ? WHERE id = ?", (now, nxt["id"])
+                    )
+                    promoted = (nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"])
+            return Answer("ok", decision.response, rec["response"], promoted)
+
+    async def enqueue(
+        self, alert_id: int, kind: str, *, responses: tuple[str, ...], params: dict[str, object] | None = None,
+        delivered_only: bool = True, priority: int = 1, max_reminders: int | None = None,
+    ) -> int:
+        """Queue a ``kind`` message to the recipients whose answer is one of ``responses``."""
+        conditions = ["alert_id = ?", "channel IS NOT NULL", f"response IN ({','.join('?' for _ in responses)})"]
+        args: list[object] = [alert_id, *responses]
+        if delivered_only:
+            conditions.append("delivery = 'sent'")
+        if max_reminders is not None:
+            conditions.append("reminders < ?")
+            args.append(max_reminders)
+        payload = json.dumps({"alert_id": alert_id, **(params or {})}, ensure_ascii=False)
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+                f" SELECT id, channel, external_id, ?, ?, ?, ? FROM recipients WHERE {' AND '.join(conditions)} ORDER BY id",
+                (kind, priority, payload, now_iso(), *args),
+            )
+            count = cur.rowcount
+            if kind == "reminder":
+                await conn.execute(
+                    f"UPDATE recipients SET reminders = reminders + 1 WHERE {' AND '.join(conditions)}", args
+                )
+        return count
+
+    async def enqueue_one(self, recipient_id: int, address: Address, kind: str, params: dict[str, object]) -> None:
+        await self.db.execute(
+            "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+            " VALUES (?, ?, ?, ?, 0, ?, ?)",
+            (recipient_id, address.channel, address.external_id, kind, json.dumps(params, ensure_ascii=False), now_iso()),
+        )
+
+    async def close(self, alert_id: int) -> bool:
+        changed = await self.db.execute(
+            "UPDATE alerts SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'", (now_iso(), alert_id)
+        )
+        return changed > 0
+
+    async def mark_reminded(self, alert_id: int) -> None:
+        await self.db.execute("UPDATE alerts SET reminded_at = ? WHERE id = ?", (now_iso(), alert_id))
+
+    async def mark_deadline_done(self, alert_id: int) -> None:
+        await self.db.execute("UPDATE alerts SET deadline_done = 1 WHERE id = ?", (alert_id,))
+
+    async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]:
+        """Open alerts' pending automatic reminder and respond-by deadline."""
+        rows = await self.db.fetchall(
+            "SELECT id, CASE WHEN reminded_at IS NULL THEN remind_at END AS remind_at,"
+            " CASE WHEN deadline_done = 0 THEN respond_by END AS respond_by FROM alerts WHERE status = 'open'"
+        )
+        return [
+            (
+                r["id"],
+                datetime.fromisoformat(r["remind_at"]) if r["remind_at"] else None,
+                datetime.fromisoformat(r["respond_by"]) if r["respond_by"] else None,
+            )
+            for r in rows
+        ]
+
+    async def export_rows(self, alert_id: int) -> list[ExportRow]:
+        rows = await self.db.fetchall(
+            "SELECT r.external_id, r.delivery, r.response, r.eta, r.responded_at, r.language,"
+            " p.name, p.phone, p.municipality, p.country, p.city"
+            " FROM recipients r LEFT JOIN people p ON p.id = r.person_id WHERE r.alert_id = ? ORDER BY r.id",
+            (alert_id,),
+        )
+        return [
+            ExportRow(
+                telegram_id=r["external_id"] or "", delivery=r["delivery"], response=r["response"], eta=r["eta"],
+                responded_at=r["responded_at"], name=r["name"], phone=r["phone"], language=r["language"],
+                municipality=r["municipality"], country=r["country"], city=r["city"],
+            )
+            for r in rows
+        ]
+
+    async def recipient_status(self, alert_id: int, address: Address) -> tuple[str, str | None] | None:
+        row = await self.db.fetchone(
+            "SELECT response, eta FROM recipients WHERE alert_id = ? AND channel = ? AND external_id = ?",
+            (alert_id, address.channel, address.external_id),
+        )
+        return (row["response"], row["eta"]) if row else None

@@ -1,0 +1,63 @@
+"""Versioned raw-SQL migrations: ``db/migrations/NNNN_name.sql``, applied in order, each in
+one transaction together with ``PRAGMA user_version``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from db.database import Database
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    found = []
+    for entry in resources.files("db").joinpath("migrations").iterdir():
+        m = _NAME.match(entry.name)
+        if m:
+            found.append(Migration(int(m.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, mig in enumerate(found, start=1):
+        if mig.version != expected:
+            raise RuntimeError(f"migration {mig.name} is out of sequence (expected {expected:04d})")
+    return found
+
+
+def latest_version() -> int:
+    return len(migrations())
+
+
+async def current_version(db: Database) -> int:
+    return int(await db.fetchval("PRAGMA user_version"))
+
+
+async def migrate(db: Database) -> list[str]:
+    """Bring the database to the latest version; returns the names of applied migrations."""
+    applied: list[str] = []
+    version = await current_version(db)
+    for mig in migrations():
+        if mig.version <= version:
+            continue
+        async with db.read() as conn:
+            try:
+                await conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{mig.sql}\nPRAGMA user_version = {mig.version};\nCOMMIT;"
+                )
+            except Exception:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+        log.info("event=migration_applied version=%d name=%s", mig.version, mig.name)
+        applied.append(mig.name)
+    return applied

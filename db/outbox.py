@@ -1,0 +1,107 @@
+"""The durable outbox: one row per message to send, drained by ``bot.domain.outbox``."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bot.domain.outbox import ALERT, Blocked, Failed, Job, Result, Sent
+from bot.domain.people import Address
+from db.database import Database
+from db.people import now_iso
+
+_DUE = """
+SELECT o.id, o.channel, o.external_id, o.kind, o.payload, o.attempts, o.recipient_id,
+       r.alert_id, r.language, r.message_id AS alert_message_id, r.response, r.eta, p.timezone
+FROM outbox o
+LEFT JOIN recipients r ON r.id = o.recipient_id
+LEFT JOIN people p ON p.id = r.person_id
+WHERE o.state = 'queued' AND o.next_attempt_at <= ?
+ORDER BY o.priority, o.next_attempt_at, o.id
+LIMIT ?
+"""
+
+
+class OutboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def due_jobs(self, limit: int, exclude: set[int]) -> list[Job]:
+        rows = await self.db.fetchall(_DUE, (time.time(), limit + len(exclude)))
+        jobs = []
+        for r in rows:
+            if r["id"] in exclude:
+                continue
+            params = json.loads(r["payload"])
+            if r["response"] is not None:
+                params.update(response=r["response"], eta=r["eta"])
+            jobs.append(
+                Job(
+                    id=r["id"],
+                    address=Address(r["channel"], r["external_id"]),
+                    kind=r["kind"],
+                    params=params,
+                    attempts=r["attempts"],
+                    alert_id=r["alert_id"] if r["alert_id"] is not None else params.get("alert_id"),
+                    recipient_id=r["recipient_id"],
+                    language=r["language"] or params.get("language", "lv"),
+                    timezone=r["timezone"] or "Europe/Riga",
+                    message_id=r["alert_message_id"],
+                )
+            )
+            if len(jobs) >= limit:
+                break
+        return jobs
+
+    async def next_due_in(self, exclude: set[int]) -> float | None:
+        rows = await self.db.fetchall(
+            "SELECT id, next_attempt_at FROM outbox WHERE state = 'queued'"
+            " ORDER BY next_attempt_at LIMIT ?",
+            (len(exclude) + 1,),
+        )
+        for r in rows:
+            if r["id"] not in exclude:
+                return max(0.0, r["next_attempt_at"] - time.time())
+        return None
+
+    async def record(self, job: Job, result: Result, retry_at: float | None) -> None:
+        async with self.db.tx() as conn:
+            if retry_at is not None:
+                await conn.execute(
+                    "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                    (job.attempts, retry_at, _reason(result), job.id),
+                )
+                return
+            state = "sent" if isinstance(result, Sent) else "blocked" if isinstance(result, Blocked) else "failed"
+            message_id = result.message_id if isinstance(result, Sent) else None
+            await conn.execute(
+                "UPDATE outbox SET state = ?, attempts = ?, message_id = ?, last_error = ?, sent_at = ?"
+                " WHERE id = ?",
+                (state, job.attempts, message_id, _reason(result), now_iso() if state == "sent" else None, job.id),
+            )
+            if job.kind == ALERT and job.recipient_id is not None:
+                await conn.execute(
+                    "UPDATE recipients SET delivery = ?, message_id = coalesce(?, message_id) WHERE id = ?",
+                    (state, message_id, job.recipient_id),
+                )
+            if isinstance(result, Blocked):
+                await conn.execute(
+                    "UPDATE people SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
+                    (now_iso(), job.address.channel, job.address.external_id),
+                )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        return {r["state"]: r["n"] for r in rows}
+
+    async def enqueue(self, address: Address, kind: str, params: dict[str, object], priority: int = 0) -> None:
+        await self.db.execute(
+            "INSERT INTO outbox (channel, external_id, kind, priority, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (address.channel, address.external_id, kind, priority, json.dumps(params, ensure_ascii=False), now_iso()),
+        )
+
+
+def _reason(result: Result) -> str | None:
+    if isinstance(result, Failed | Blocked):
+        return result.reason[:200]
+    return getattr(result, "reason", None)

@@ -1,0 +1,365 @@
+"""/alert: the guided composer and the one-line form, the preview, and sending.
+
+The draft lives in the coordinator's session (flow ``compose``), so a restart keeps it.
+Nothing is sent before the coordinator presses the first button of the preview."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timezone
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.alerting import AlertService
+from bot.domain import places, skills
+from bot.domain.alerts import (
+    ALL_ABROAD,
+    SEVERITIES,
+    TEXT_LIMIT,
+    AlertDraft,
+    Problem,
+    parse_one_line,
+    parse_respond_by,
+)
+from bot.i18n import N_, Translator
+from bot.messenger.alert_render import (
+    SEVERITY_LABELS,
+    audience_lines,
+    preview_keyboard,
+    preview_text,
+    tracking_keyboard,
+    tracking_text,
+)
+from bot.messenger.keyboards import Button, columns, inline, paged
+from bot.services import Services
+from db.sessions import Session
+from handlers.base import Who, answer_query, edit_or_send, who
+from handlers.router import TextRouter
+
+log = logging.getLogger(__name__)
+esc = html.escape
+COMPOSE = "compose"
+BY_PRESETS = ("30m", "1h", "2h", "4h")
+
+PROBLEMS = {
+    "unknown_key": N_("Unknown key “{key}”. Keys: skills, areas, countries, langs, severity, need, drill, by."),
+    "unknown_skill": N_("Unknown skill “{value}”. /alert with no text shows the skills to choose from."),
+    "unknown_area": N_("Unknown municipality “{value}”. Use an ATVK code or a name, e.g. areas=Ogre."),
+    "unknown_country": N_("Unknown country “{value}”. Use codes like GB or IE, or * for everyone abroad."),
+    "unknown_language": N_("Unknown language “{value}”: use lv or en."),
+    "bad_severity": N_("Severity must be info, urgent or critical, not “{value}”."),
+    "bad_need": N_("need must be a whole number above 0, not “{value}”."),
+    "bad_drill": N_("drill must be yes or no, not “{value}”."),
+    "bad_by": N_("by must be a time like 18:30 or a delay like 90m or 2h, not “{value}”."),
+    "no_text": N_("The alert has no text. Write it after the options."),
+    "text_too_long": N_("The text is too long: {length} characters, at most {limit}."),
+}
+
+
+def describe_problem(problem: Problem, t: Translator) -> str:
+    return t._(PROBLEMS[problem.code], **{k: esc(v) for k, v in problem.values.items()})
+
+
+class Composer:
+    def __init__(self, services: Services, alerting: AlertService) -> None:
+        self.s = services
+        self.alerting = alerting
+
+    async def _coordinator(self, update: Update) -> Who | None:
+        w = await who(self.s, update)
+        if self.s.access.is_coordinator(w.address):
+            return w
+        log.info("event=alert_refused user=%s", w.address.external_id)
+        text = w.t._("Sorry, only coordinators can send alerts. If you should be one, ask your organisation.")
+        if update.callback_query is not None:
+            await answer_query(update, text, alert=True)
+        else:
+            await update.effective_message.reply_text(text)
+        return None
+
+    # ----- entry ------------------------------------------------------------------
+
+    async def alert(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        w = await self._coordinator(update)
+        if w is None:
+            return
+        text = update.effective_message.text or ""
+        args = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+        if not args.strip():
+            await self.s.sessions.set(w.address, Session(COMPOSE, "menu", {"draft": AlertDraft().to_dict()}))
+            await self.show_menu(update, w, AlertDraft(), new=True)
+            return
+        draft, problems = parse_one_line(args, datetime.now(timezone.utc))
+        if draft is None:
+            lines = [w.t._("Nothing was sent:")] + [f"• {describe_problem(p, w.t)}" for p in problems]
+            await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+            return
+        await self.s.sessions.set(w.address, Session(COMPOSE, "preview", {"draft": draft.to_dict()}))
+        await self.show_preview(update, w, draft)
+
+    # ----- the menu and its views ------------------------------------------------------
+
+    def _draft(self, session: Session) -> AlertDraft:
+        return AlertDraft.from_dict(session.data.get("draft", {}))
+
+    async def _save(self, w: Who, session: Session, draft: AlertDraft, step: str | None = None) -> None:
+        session.data["draft"] = draft.to_dict()
+        if step is not None:
+            session.step = step
+        await self.s.sessions.set(w.address, session)
+
+    def summary(self, draft: AlertDraft, t: Translator) -> str:
+        a = draft.audience
+        skill_names = [s.label(t.lang) for s in skills.skills() if s.code in a.skills]
+        area_names = [m.name(t.lang) for m in places.municipalities() if m.atvk in a.areas]
+        abroad = [t._("everyone abroad") if c == ALL_ABROAD else t.country(c) for c in a.countries]
+        where = ", ".join(area_names + abroad) or t._("anywhere")
+        icon, label = SEVERITY_LABELS[draft.severity]
+        lines = [
+            t._("<b>New alert</b>"),
+            t._("Skills: {skills}", skills=esc(", ".join(skill_names)) or t._("any")),
+            t._("Where: {place}", place=esc(where)),
+            t._("Languages: {langs}", langs=", ".join(a.langs) or t._("all")),
+            t._("Severity: {severity}", severity=f"{icon} {t._(label)}"),
+            t._("Needed: {need}", need=draft.need or "—"),
+            t._("Answer by: {time}", time=t.datetime(draft.respond_by) if draft.respond_by else "—"),
+            t._("Drill: {drill}", drill=t._("yes") if draft.drill else t._("no")),
+        ]
+        if draft.text_lv:
+            lines.append(t._("Text (lv): {text}", text=esc(_short(draft.text_lv))))
+        if draft.text_en:
+            lines.append(t._("Text (en): {text}", text=esc(_short(draft.text_en))))
+        if not draft.has_text:
+            lines.append(t._("Text: {text}", text="—"))
+        return "\n".join(lines)
+
+    def menu_keyboard(self, draft: AlertDraft, t: Translator) -> InlineKeyboardMarkup:
+        a = draft.audience
+        rows: list[list[Button]] = [
+            [(t._("🛠 Skills ({n})", n=len(a.skills)), "cmp:v:skills"), (t._("📍 Areas ({n})", n=len(a.areas)), "cmp:v:areas")],
+            [(t._("🌍 Abroad ({n})", n=len(a.countries)), "cmp:v:abroad"), (t._("🗣 Languages"), "cmp:v:langs")],
+            [(t._("📝 Text"), "cmp:text"), (t._("⚠️ Severity"), "cmp:sev")],
+            [(t._("👥 Needed"), "cmp:need"), (t._("⏰ Answer by"), "cmp:v:by")],
+            [(t._("🧪 Drill: yes") if draft.drill else t._("🧪 Drill: no"), "cmp:drill")],
+            [(t._("👁 Preview"), "cmp:preview"), (t._("✖️ Cancel"), "cmp:cancel")],
+        ]
+        return inline(rows)
+
+    async def show_menu(self, update: Update, w: Who, draft: AlertDraft, new: bool = False) -> None:
+        audience = await self.alerting.audience(draft)
+        text = self.summary(draft, w.t) + "\n\n" + audience_lines(audience, w.t, self.s.settings.broadcast.messages_per_second)
+        markup = self.menu_keyboard(draft, w.t)
+        if new or update.callback_query is None:
+            await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=markup)
+        else:
+            await edit_or_send(update, text, markup)
+
+    async def view(self, update: Update, w: Who, draft: AlertDraft, name: str, page: int = 0) -> None:
+        t, a = w.t, draft.audience
+        back = [(t._("⬅️ Back"), "cmp:menu")]
+        rows: list[list[Button]]
+        if name == "skills":
+            rows = [[(("✅ " if s.code in a.skills else "") + s.label(t.lang), f"cmp:sk:{s.code}")] for s in skills.skills()]
+            title = t._("Which skills? Nothing chosen means any.")
+        elif name == "areas":
+            buttons = [(("✅ " if m.atvk in a.areas else "") + m.name(t.lang), f"cmp:ar:{m.atvk}:{page}") for m in places.municipalities()]
+            rows, _ = paged(buttons, page, 10, "cmp:arp")
+            title = t._("Which municipalities? Nothing chosen (and no one abroad) means everywhere.")
+        elif name == "abroad":
+            people = await self.s.people.active()
+            present = sorted({p.country for p in people if p.abroad and p.country})
+            codes = list(dict.fromkeys([c for c in places.DIASPORA_COUNTRIES[:9]] + present))
+            buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}") for c in codes]
+            rows = [[(("✅ " if ALL_ABROAD in a.countries else "") + t._("Everyone abroad"), f"cmp:co:{ALL_ABROAD}")], *columns(buttons, 3)]
+            title = t._("People abroad: everyone, or in which countries?")
+        elif name == "langs":
+            rows = [[(("✅ " if lang in a.langs else "") + label, f"cmp:lg:{lang}") for lang, label in (("lv", "Latviešu"), ("en", "English"))]]
+            title = t._("Which languages? Nothing chosen means all.")
+        else:  # by
+            rows = [[(p, f"cmp:by:{p}") for p in BY_PRESETS], [(t._("No deadline"), "cmp:by:none")]]
+            title = t._("Answers needed by when? Choose, or type a time like 18:30.")
+        rows.append(back)
+        await edit_or_send(update, self.summary(draft, t) + "\n\n" + title, inline(rows))
+
+    # ----- buttons ----------------------------------------------------------------
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        w = await self._coordinator(update)
+        if w is None:
+            return
+        t = w.t
+        session = await self.s.sessions.get(w.address)
+        if session is None or session.flow != COMPOSE:
+            await answer_query(update, t._("This draft is gone. Send /alert to start again."), alert=True)
+            return
+        parts = update.callback_query.data.split(":")
+        action = parts[1]
+        draft = self._draft(session)
+        a = draft.audience
+        await answer_query(update)
+        if action == "menu":
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft)
+        elif action == "v":
+            await self._save(w, session, draft, "by" if parts[2] == "by" else "menu")
+            await self.view(update, w, draft, parts[2])
+        elif action in ("sk", "ar", "co", "lg"):
+            value = parts[2]
+            target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
+            if value in target:
+                target.remove(value)
+            else:
+                target.append(value)
+            await self._save(w, session, draft)
+            view = {"sk": "skills", "ar": "areas", "co": "abroad", "lg": "langs"}[action]
+            await self.view(update, w, draft, view, page=int(parts[3]) if action == "ar" and len(parts) > 3 else 0)
+        elif action == "arp":
+            await self.view(update, w, draft, "areas", page=int(parts[2]))
+        elif action == "sev":
+            draft.severity = SEVERITIES[(SEVERITIES.index(draft.severity) + 1) % len(SEVERITIES)]
+            await self._save(w, session, draft)
+            await self.show_menu(update, w, draft)
+        elif action == "drill":
+            draft.drill = not draft.drill
+            await self._save(w, session, draft)
+            await self.show_menu(update, w, draft)
+        elif action == "by":
+            value = parts[2]
+            draft.respond_by = None if value == "none" else parse_respond_by(value, datetime.now(timezone.utc))
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft)
+        elif action == "text":
+            await self._save(w, session, draft, "text_lv")
+            await edit_or_send(update, t._("Type the alert text in Latvian (or one text for everyone). At most {limit} characters.", limit=TEXT_LIMIT))
+        elif action == "same":
+            draft.text_en = None
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft)
+        elif action == "need":
+            await self._save(w, session, draft, "need")
+            await edit_or_send(update, t._("How many people are needed? Type a number."), inline([[(t._("No limit"), "cmp:noneed")]]))
+        elif action == "noneed":
+            draft.need = None
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft)
+        elif action == "preview":
+            await self._save(w, session, draft, "preview")
+            await self.show_preview(update, w, draft)
+        elif action == "send":
+            await self.send(update, w, session, draft)
+        elif action == "cancel":
+            await self.s.sessions.clear(w.address)
+            await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
+
+    async def show_preview(self, update: Update, w: Who, draft: AlertDraft) -> None:
+        t = w.t
+        if not draft.has_text:
+            await update.effective_chat.send_message(t._("The alert has no text yet: tap 📝 Text first."))
+            return
+        audience = await self.alerting.audience(draft)
+        if not audience.recipients:
+            await self.s.sessions.set(w.address, Session(COMPOSE, "menu", {"draft": draft.to_dict()}))
+            await update.effective_chat.send_message(
+                t._("Nobody matches this audience, so nothing can be sent. Change the audience:") + "\n\n"
+                + audience_lines(audience, t, self.s.settings.broadcast.messages_per_second),
+                parse_mode="HTML",
+                reply_markup=self.menu_keyboard(draft, t),
+            )
+            return
+        name, organisation = await self.author(w, update)
+        text = preview_text(draft, audience, name, organisation, t, "Europe/Riga", self.s.settings.broadcast.messages_per_second)
+        await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t))
+
+    async def author(self, w: Who, update: Update) -> tuple[str, str]:
+        user = update.effective_user
+        name = (w.person.name if w.person and w.person.name else None) or user.full_name
+        organisation = self.s.settings.access.organisation or (w.person.organisation if w.person else None) or ""
+        return name, organisation
+
+    async def send(self, update: Update, w: Who, session: Session, draft: AlertDraft) -> None:
+        t = w.t
+        if session.step != "preview":
+            await update.effective_chat.send_message(t._("Please look at the preview first."))
+            return
+        await self.s.sessions.clear(w.address)  # a second press cannot send twice
+        name, organisation = await self.author(w, update)
+        alert_id, audience = await self.alerting.send(draft, author=w.address, author_name=name, organisation=organisation)
+        if update.callback_query is not None:
+            await update.callback_query.edit_message_reply_markup(None)
+        alert = await self.alerting.alerts.get(alert_id)
+        tally = await self.alerting.alerts.tally(alert_id)
+        assert alert is not None
+        msg = await update.effective_chat.send_message(
+            tracking_text(alert, tally, t, "Europe/Riga"), parse_mode="HTML", reply_markup=tracking_keyboard(alert, t)
+        )
+        await self.alerting.alerts.set_tracking_message(alert_id, str(msg.chat_id), msg.message_id)
+
+    # ----- typed input ------------------------------------------------------------
+
+    async def on_input(self, update: Update, w: Who, session: Session) -> None:
+        t = w.t
+        msg = update.effective_message
+        text = (msg.text or "").strip()
+        draft = self._draft(session)
+        if not self.s.access.is_coordinator(w.address):
+            await self.s.sessions.clear(w.address)
+            return
+        if session.step in ("text_lv", "text_en"):
+            if not text:
+                await msg.reply_text(t._("Please type the text of the alert."))
+                return
+            if len(text) > TEXT_LIMIT:
+                await msg.reply_text(t._("The text is too long: {length} characters, at most {limit}.", length=len(text), limit=TEXT_LIMIT))
+                return
+            if session.step == "text_lv":
+                draft.text_lv = text
+                await self._save(w, session, draft, "text_en")
+                await msg.reply_text(
+                    t._("Now the English version, or use the same text for everyone."),
+                    reply_markup=inline([[(t._("Same text for everyone"), "cmp:same")]]),
+                )
+                return
+            draft.text_en = text
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft, new=True)
+        elif session.step == "need":
+            if not text.isdigit() or int(text) <= 0:
+                await msg.reply_text(t._("Please type a whole number above 0."))
+                return
+            draft.need = int(text)
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft, new=True)
+        elif session.step == "by":
+            when = parse_respond_by(text, datetime.now(timezone.utc))
+            if when is None:
+                await msg.reply_text(t._("Please type a time like 18:30, or a delay like 90m or 2h."))
+                return
+            draft.respond_by = when
+            await self._save(w, session, draft, "menu")
+            await self.show_menu(update, w, draft, new=True)
+        else:
+            await msg.reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        w = await who(self.s, update)
+        session = await self.s.sessions.get(w.address)
+        if session is None or session.flow != COMPOSE:
+            return False
+        await self.s.sessions.clear(w.address)
+        await update.effective_message.reply_text(w.t._("The draft was discarded. Nothing was sent."))
+        return True
+
+
+def _short(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def register(app: Application, services: Services, alerting: AlertService, router: TextRouter) -> None:
+    c = Composer(services, alerting)
+    app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
+    router.add_flow(COMPOSE, c.on_input)
+    router.add_cancel(c.cancel)

@@ -1,0 +1,57 @@
+"""A volunteer taps an answer under an alert: record it against the quota, answer at once,
+and show the answer in the message (the buttons stay, to change it while the call is open)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from bot.alerting import AlertService
+from bot.i18n import N_
+from bot.messenger.alert_render import answer_keyboard, recipient_text
+from bot.services import Services
+from handlers.base import answer_query, who
+
+TOASTS = {
+    "accepted": N_("Thank you! You are confirmed."),
+    "standby": N_("Thank you! You are on standby."),
+    "declined": N_("Thank you for letting us know."),
+}
+
+
+class Responses:
+    def __init__(self, services: Services, alerting: AlertService) -> None:
+        self.s = services
+        self.alerting = alerting
+
+    async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        _, alert_id_text, choice = update.callback_query.data.split(":")
+        alert_id = int(alert_id_text)
+        w = await who(self.s, update)
+        t = w.t
+        result = await self.alerting.answer(alert_id, w.address, choice)
+        if result.status == "not_recipient":
+            await answer_query(update, t._("This call is not open for you."), alert=True)
+            return
+        alert = await self.alerting.alerts.get(alert_id)
+        assert alert is not None
+        tz = w.person.timezone if w.person else "Europe/Riga"
+        if result.status == "closed":
+            await answer_query(update, t._("This call is already closed. Thank you!"), alert=True)
+            text = recipient_text(alert, t, tz, response=result.response, closed=True)
+            markup = None
+        else:
+            await answer_query(update, t._(TOASTS[result.response]))
+            eta = choice if choice in ("30m", "2h") else None
+            text = recipient_text(alert, t, tz, response=result.response, eta=eta)
+            markup = answer_keyboard(alert_id, t)
+        try:
+            await update.callback_query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+
+def register(app: Application, services: Services, alerting: AlertService) -> None:
+    app.add_handler(CallbackQueryHandler(Responses(services, alerting).on_answer, pattern=r"^ans:\d+:(yes|30m|2h|no)$"))

@@ -1,0 +1,65 @@
+"""Typed input (text, locations, contacts) goes to the flow the person is in.
+
+A conversation's step lives in the ``sessions`` table, not in memory, so it survives a
+restart; each handler module registers the flows it owns here, and ``/cancel`` asks each
+module in turn whether it had something to cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.services import Services
+from db.sessions import Session
+from handlers.base import Who, who
+
+FlowHandler = Callable[[Update, Who, Session], Awaitable[None]]
+CancelHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
+
+
+class TextRouter:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self._flows: dict[str, FlowHandler] = {}
+        self._cancels: list[CancelHandler] = []
+
+    def add_flow(self, flow: str, handler: FlowHandler) -> None:
+        self._flows[flow] = handler
+
+    def add_cancel(self, handler: CancelHandler) -> None:
+        self._cancels.append(handler)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        w = await who(self.s, update)
+        session = await self.s.sessions.get(w.address)
+        if session is not None and session.flow in self._flows:
+            await self._flows[session.flow](update, w, session)
+            return
+        if w.person is None:
+            text = w.t._("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
+        else:
+            text = w.t._("I did not understand that. /help lists what I can do.")
+        await update.effective_message.reply_text(text)
+
+    async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        for handler in self._cancels:
+            if await handler(update, context):
+                return
+        w = await who(self.s, update)
+        await update.effective_message.reply_text(
+            w.t._("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
+        )
+
+    def register(self, app: Application) -> None:
+        private = filters.ChatType.PRIVATE
+        app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
+        app.add_handler(MessageHandler(private & ~filters.COMMAND, self.on_message))
+
+    def register_unknown_commands(self, app: Application) -> None:
+        app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, self.on_unknown_command))
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        w = await who(self.s, update)
+        await update.effective_message.reply_text(w.t._("I don't know that command. /help lists what I can do."))

@@ -1,0 +1,68 @@
+"""Fixtures: the Bot API sandbox on loopback, and the real bot (PTB's network stack, a real
+SQLite file) started against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.app import Sauciens
+from bot.sandbox.server import BotApiSandbox
+from bot.settings import Settings, load_settings
+
+TOKEN = "123456:SANDBOX-test-token"
+COORDINATOR_ID = 9000
+
+
+def make_settings(sandbox: BotApiSandbox, db_path: Path, **overrides: dict) -> Settings:
+    base: dict = {
+        "telegram": {"token": TOKEN, "api_base_url": sandbox.base_url, "api_base_file_url": sandbox.base_file_url, "poll_timeout": 1},
+        "database": {"path": str(db_path)},
+        "access": {"admin_ids": [COORDINATOR_ID], "organisation": "LAPAS"},
+        "alerts": {"tracking_update_seconds": 0.5, "remind_after_minutes": 0},
+    }
+    for section, values in overrides.items():
+        base.setdefault(section, {}).update(values)
+    return load_settings(None, **base)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[BotApiSandbox]:
+    sb = BotApiSandbox(TOKEN, chat_burst=5)
+    await sb.start()
+    try:
+        yield sb
+    finally:
+        await sb.stop()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "sauciens.sqlite3"
+
+
+BotFactory = Callable[..., Awaitable[Sauciens]]
+
+
+@pytest.fixture
+async def start_bot(sandbox: BotApiSandbox, db_path: Path) -> AsyncIterator[BotFactory]:
+    """``await start_bot(**settings_overrides)`` starts a bot; all are stopped at the end."""
+    running: list[Sauciens] = []
+
+    async def factory(**overrides: dict) -> Sauciens:
+        bot = Sauciens(make_settings(sandbox, db_path, **overrides))
+        await bot.start()
+        running.append(bot)
+        return bot
+
+    yield factory
+    for bot in running:
+        if bot.app.running:
+            await bot.stop()
+
+
+@pytest.fixture
+async def bot(start_bot: BotFactory) -> Sauciens:
+    return await start_bot()

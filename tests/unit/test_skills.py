@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from bot.domain.skills import (
+    GROUP_LABELS,
+    Skill,
+    group_label,
+    parse_skill_codes,
+    skill,
+    skill_groups,
+    skills,
+    skills_for,
+    suggest_skill,
+)
+
+
+def test_catalogue_is_loaded_in_file_order() -> None:
+    items = skills()
+    assert len(items) == 24
+    assert items[0] == Skill(
+        code="first_aid", group="care", remote_ok=False,
+        label_en="First aid", label_lv="Pirmā palīdzība",
+    )
+    assert items[-1].code == "legal"
+    assert len({s.code for s in items}) == len(items)
+
+
+def test_labels_with_embedded_commas_and_languages() -> None:
+    medical = skill("medical")
+    assert medical is not None
+    assert medical.label("en") == "Medical professional (doctor, nurse, paramedic)"
+    assert medical.label("lv") == "Mediķis (ārsts, māsa, paramediķis)"
+    assert medical.label("ru") == medical.label_en
+
+
+def test_skill_lookup() -> None:
+    translation = skill("translation")
+    assert translation is not None and translation.remote_ok and translation.group == "information"
+    assert skill(" First_Aid ") == skill("first_aid")
+    assert skill("firstaid") is None
+    assert skill("") is None
+
+
+def test_skill_groups_in_first_appearance_order() -> None:
+    assert skill_groups() == [
+        "care", "transport", "shelter", "supplies", "field", "information", "coordination",
+    ]
+
+
+def test_group_labels_cover_every_group() -> None:
+    assert set(GROUP_LABELS) == set(skill_groups())
+    for en, lv in GROUP_LABELS.values():
+        assert en and lv and en != lv
+    assert group_label("care", "lv") == "Aprūpe un veselība"
+    assert group_label("care", "en") == "Care and health"
+    assert group_label("unknown", "lv") == "unknown"
+
+
+def test_skills_for_latvia_is_catalogue_order() -> None:
+    assert skills_for(abroad=False) == skills()
+
+
+def test_skills_for_abroad_puts_remote_first() -> None:
+    ordered = skills_for(abroad=True)
+    assert sorted(s.code for s in ordered) == sorted(s.code for s in skills())
+    remote = [s.code for s in ordered if s.remote_ok]
+    assert [s.code for s in ordered[: len(remote)]] == remote
+    assert remote == [
+        "psych_support", "translation", "it_comms", "advocacy_media",
+        "fundraising", "coordination", "legal",
+    ]
+    # Within each part the catalogue order (and so grouping) is kept.
+    local = [s.code for s in ordered[len(remote):]]
+    assert local == [s.code for s in skills() if not s.remote_ok]
+    groups = [s.group for s in ordered[len(remote):]]
+    assert groups == sorted(groups, key=skill_groups().index)
+
+
+def test_parse_skill_codes() -> None:
+    assert parse_skill_codes("first_aid;driver") == (["first_aid", "driver"], [])
+    assert parse_skill_codes(" Driver , FIRST_AID;driver;; ") == (["driver", "first_aid"], [])
+    assert parse_skill_codes("first aid; Search-Rescue") == (["first_aid", "search_rescue"], [])
+    assert parse_skill_codes("firstaid;driver;Juggling;juggling") == (
+        ["driver"], ["firstaid", "Juggling"],
+    )
+    assert parse_skill_codes("") == ([], [])
+    assert parse_skill_codes(" ; , ") == ([], [])
+
+
+def test_suggest_skill() -> None:
+    assert suggest_skill("firstaid") == "first_aid"
+    assert suggest_skill("FirstAid") == "first_aid"
+    assert suggest_skill("transation") == "translation"
+    assert suggest_skill("drivr") == "driver"
+    assert suggest_skill("xyzzy") is None
