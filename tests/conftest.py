@@ -30,7 +30,7 @@ def make_settings(sandbox: BotApiSandbox, db_path: Path, **overrides: dict) -> S
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[BotApiSandbox]:
-    sb = BotApiSandbox(TOKEN, chat_burst=5)
+    sb = BotApiSandbox(TOKEN, chat_burst=30)
     await sb.start()
     try:
         yield sb

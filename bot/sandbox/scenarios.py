@@ -1,4 +1,4 @@
-"""Registration walk-throughs shared by the end-to-end tests."""
+"""Scripted people for the sandbox: registration walk-throughs shared by the demo and the tests."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from bot.sandbox.users import SimUser
 
 
 async def register_in_latvia(
-    u: SimUser, *, lang: str = "lv", place: str = "Cēsis", skills: tuple[str, ...] = ("Pirmā palīdzība",),
+    u: SimUser, *, lang: str = "lv", place: str = "Cēsis", skills: tuple[str, ...] | None = None,
     name: str | None = None,
 ) -> None:
     en = lang == "en"
+    skills = skills or (("First aid",) if en else ("Pirmā palīdzība",))
     await u.send("/start")
-    await u.wait_for("English")
+    await u.wait_for(lambda m: "English" in m.button_labels)
     await u.press("English" if en else "Latviešu")
     await u.wait_for("Do you agree" if en else "Vai piekrītat")
     await u.press("I agree" if en else "Piekrītu")

@@ -1,0 +1,56 @@
+"""A coordinator's alert from composing to closing, through the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import COORDINATOR_ID
+from bot.sandbox.scenarios import register_in_latvia
+
+
+async def test_one_line_alert_quota_and_close(sandbox, bot):
+    people = [sandbox.user(200 + i, f"V{i}", language_code="en") for i in range(3)]
+    await asyncio.gather(*(register_in_latvia(u, lang="en", place="Ogre") for u in people))
+    outsider = sandbox.user(300, "Far", language_code="en")
+    await register_in_latvia(outsider, lang="en", place="Liepāja")
+
+    coord = sandbox.user(COORDINATOR_ID, "Kārlis", "Koordinators", language_code="en")
+    await coord.send("/alert skills=first_aid areas=Ogre need=2 We need first aid <b>now</b> & fast")
+    preview = await coord.wait_for("Preview")
+    assert "3 people will receive it" in preview.text
+    assert "We need first aid <b>now</b> & fast" in preview.text
+    assert preview.buttons[0][0][0].startswith("🚀 Send to 3")
+    await coord.press("🚀 Send to 3")
+    tracking = await coord.wait_for("📤 Delivery")
+
+    for u in people:
+        msg = await u.wait_for("We need first aid")
+        assert "URGENT" in msg.text and "From: Kārlis Koordinators, LAPAS" in msg.text
+        assert [b for row in msg.buttons for b, _ in row] == ["✅ I can help", "🕐 In 30 min", "🕑 In 2 hours", "❌ I can't"]
+    assert outsider.messages[-1].text.startswith("🎉") or "first aid" not in outsider.last.text
+
+    await people[0].press("I can help")
+    await people[0].wait_for("You are confirmed")
+    await people[1].press("In 30 min")
+    await people[1].wait_for("You are confirmed")
+    await people[2].press("I can help")
+    await people[2].wait_for("on standby")
+
+    await coord.wait_for_edit(tracking, "accepted 2 · declined 0 · standby 1", timeout=5)
+
+    # an accepted person withdraws: the first standby person moves up and is told
+    await people[0].press("I can't")
+    await people[0].wait_for("can't help this time")
+    await people[2].wait_for("A place opened up")
+
+    await coord.send("/followup 1 Meet at the Ogre fire station at 18:00")
+    await coord.wait_for("Sending to 2 people")
+    for u in (people[1], people[2]):
+        await u.wait_for("Meet at the Ogre fire station")
+
+    await coord.send("/close 1")
+    await coord.wait_for("closed")
+    await people[1].wait_for("is over. Thank you")
+    late = await people[0].press("I can help")
+    answer = await people[0].wait_answered(late)
+    assert "closed" in answer["text"]
