@@ -62,13 +62,15 @@ class AlertService:
         people = await self.people.active()
         return select_audience(people, draft.audience, draft.severity, now or datetime.now(timezone.utc))
 
-    async def send(self, draft: AlertDraft, *, author: Address, author_name: str, organisation: str) -> tuple[int, Audience]:
+    async def send(
+        self, draft: AlertDraft, *, author: Address, author_name: str, organisation: str, author_language: str = "lv"
+    ) -> tuple[int, Audience]:
         now = datetime.now(timezone.utc)
         audience = await self.audience(draft, now)
         minutes = self.settings.alerts.remind_after_minutes
         remind_at = now + timedelta(minutes=minutes) if minutes > 0 else None
         alert_id = await self.alerts.create(
-            draft, author=author, author_name=author_name, organisation=organisation,
+            draft, author=author, author_name=author_name, author_language=author_language, organisation=organisation,
             recipients=audience.recipients, remind_at=remind_at,
         )
         log.info(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.domain.alerts import write_export_csv
 from bot.domain.people import LATVIA, Address, Person
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
 from bot.settings import Settings
+from db.alerts import AlertRepo
 from db.database import Database
 from db.migrate import migrate
 from db.people import PeopleRepo
@@ -97,8 +100,42 @@ async def export_volunteers(settings: Settings, out: TextIO) -> int:
 
 
 async def list_alerts(settings: Settings, out: TextIO) -> int:
-    raise NotImplementedError
+    db = await _open(settings)
+    try:
+        repo = AlertRepo(db)
+        alerts = await repo.list(limit=1000)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", "created_at", "status", "severity", "drill", "need", "recipients", "sent", "accepted", "standby", "declined", "no_answer", "text"])
+        for a in alerts:
+            t = await repo.tally(a.id)
+            writer.writerow([
+                a.id, a.created_at.isoformat(timespec="seconds"), a.status, a.draft.severity, "yes" if a.draft.drill else "no",
+                a.draft.need or "", t.total, t.sent, t.accepted, t.standby, t.declined, t.none,
+                " ".join(a.draft.text_for("lv").split())[:60],
+            ])
+    finally:
+        await db.close()
+    return 0
 
 
-async def export_alert(settings: Settings, alert: str, out: TextIO) -> int:
-    raise NotImplementedError
+async def export_alert(settings: Settings, alert: str, out: TextIO, err: TextIO = sys.stderr) -> int:
+    db = await _open(settings)
+    try:
+        repo = AlertRepo(db)
+        if alert == "latest":
+            alert_id = await repo.latest_id()
+            if alert_id is None:
+                print("sauciens: there are no alerts yet", file=err)
+                return 1
+        elif alert.lstrip("#").isdigit():
+            alert_id = int(alert.lstrip("#"))
+        else:
+            print(f"sauciens: {alert!r} is not an alert id (a number, or 'latest')", file=err)
+            return 2
+        if await repo.get(alert_id) is None:
+            print(f"sauciens: there is no alert {alert_id}", file=err)
+            return 1
+        write_export_csv(await repo.export_rows(alert_id), out)
+    finally:
+        await db.close()
+    return 0

@@ -58,6 +58,7 @@ def _to_alert(row: aiosqlite.Row) -> Alert:
         status=row["status"],
         author_channel=row["author_channel"],
         author_external_id=row["author_external_id"],
+        author_language=row["author_language"],
     )
 
 
@@ -71,6 +72,7 @@ class AlertRepo:
         *,
         author: Address,
         author_name: str,
+        author_language: str,
         organisation: str,
         recipients: list[Person],
         remind_at: datetime | None,
@@ -79,11 +81,11 @@ class AlertRepo:
         now = now_iso()
         async with self.db.tx() as conn:
             cur = await conn.execute(
-                "INSERT INTO alerts (author_channel, author_external_id, author_name, organisation, text_lv,"
-                " text_en, severity, need, respond_by, drill, filters, created_at, remind_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO alerts (author_channel, author_external_id, author_name, author_language, organisation,"
+                " text_lv, text_en, severity, need, respond_by, drill, filters, created_at, remind_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    author.channel, author.external_id, author_name, organisation, draft.text_lv,
+                    author.channel, author.external_id, author_name, author_language, organisation, draft.text_lv,
                     draft.text_en, draft.severity, draft.need,
                     draft.respond_by.isoformat() if draft.respond_by else None, int(draft.drill),
                     json.dumps(draft.audience.to_dict()), now,

@@ -285,7 +285,9 @@ class Composer:
             return
         await self.s.sessions.clear(w.address)  # a second press cannot send twice
         name, organisation = await self.author(w, update)
-        alert_id, audience = await self.alerting.send(draft, author=w.address, author_name=name, organisation=organisation)
+        alert_id, audience = await self.alerting.send(
+            draft, author=w.address, author_name=name, organisation=organisation, author_language=w.lang
+        )
         if update.callback_query is not None:
             await update.callback_query.edit_message_reply_markup(None)
         alert = await self.alerting.alerts.get(alert_id)

@@ -69,7 +69,7 @@ class Coordinator:
         if where is None or alert is None:
             return
         chat, message_id = where
-        t = await self._reader(chat)
+        t = translator(alert.author_language)
         text = tracking_text(alert, await self.alerting.alerts.tally(alert_id), t, "Europe/Riga")
         key = f"{text}|{alert.status}"
         if self._shown.get(alert_id) == key:
@@ -82,12 +82,6 @@ class Coordinator:
             if "not modified" not in exc.message.lower():
                 raise
         self._shown[alert_id] = key
-
-    async def _reader(self, chat: str):  # the coordinator's language
-        from bot.domain.people import Address
-
-        person = await self.s.people.get(Address.telegram(chat))
-        return translator(person.language if person else None)
 
     async def send_tracking(self, update: Update, w: Who, alert: Alert) -> None:
         tally = await self.alerting.alerts.tally(alert.id)
@@ -295,7 +289,7 @@ class Coordinator:
         if not alert.open:
             return
         tally = await self.alerting.alerts.tally(alert_id)
-        t = await self._reader(alert.author_external_id)
+        t = translator(alert.author_language)
         need = f"/{alert.draft.need}" if alert.draft.need else ""
         await context.bot.send_message(
             int(alert.author_external_id),

@@ -105,6 +105,7 @@ class Alert:
     status: str = "open"
     author_channel: str = "telegram"
     author_external_id: str = ""
+    author_language: str = "lv"
 
     @property
     def open(self) -> bool:

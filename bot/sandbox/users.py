@@ -471,8 +471,9 @@ class SimUser(_Waitable):
 
     async def wait_no_message(self, timeout: float = 0.5) -> None:
         """Assert that the bot sends/edits nothing in the private chat for ``timeout`` s."""
+        since = self._sandbox._seq
         try:
-            msg = await self.wait_for(None, timeout)
+            msg = await self._wait_message(self.chat, since, None, timeout, repr(self))
         except AssertionError:
             return
         raise AssertionError(f"{self!r}: unexpected bot message {msg.describe()}")

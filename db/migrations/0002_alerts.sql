@@ -4,6 +4,7 @@ CREATE TABLE alerts (
     author_channel    TEXT NOT NULL,
     author_external_id TEXT NOT NULL,
     author_name       TEXT NOT NULL,
+    author_language   TEXT NOT NULL DEFAULT 'lv',
     organisation      TEXT NOT NULL DEFAULT '',
     text_lv           TEXT,
     text_en           TEXT,

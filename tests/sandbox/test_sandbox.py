@@ -36,6 +36,9 @@ from telegram.request import HTTPXRequest
 from bot.sandbox.html import HtmlParseError, parse_html, utf16_len
 from bot.sandbox.server import BotApiSandbox
 
+# PTB 22 itself warns inside RetryAfter.__init__ about int vs timedelta retry_after.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
+
 
 def kb(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
@@ -48,7 +51,8 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 @pytest.fixture
 async def sandbox():
-    sb = BotApiSandbox()
+    # Flood limits are exercised by dedicated tests with their own sandbox.
+    sb = BotApiSandbox(enforce_limits=False)
     await sb.start()
     try:
         yield sb
@@ -127,7 +131,7 @@ async def test_get_me_and_wrong_token(sandbox, bot):
     assert me.username == "sauciens_bot" and me.is_bot and me.id == 123456
 
     bad = Bot("999:WRONG", base_url=sandbox.base_url)
-    with pytest.raises(InvalidToken, match="Unauthorized"):
+    with pytest.raises(InvalidToken, match="(?i)Unauthorized"):
         await bad.get_me()
     await bad.shutdown()
     assert sandbox.count("getMe", 401) == 1
@@ -215,9 +219,9 @@ async def test_press_creates_callback_query_and_answer_is_recorded(sandbox, bot)
     await cq.answer("Paldies!", show_alert=True)
     assert u.callback_answer(qid) == {"text": "Paldies!", "show_alert": True, "url": None}
     assert await u.wait_answered(qid, timeout=1) == u.callback_answer(qid)
-    with pytest.raises(BadRequest, match="query is too old"):
+    with pytest.raises(BadRequest, match="(?i)query is too old"):
         await bot.answer_callback_query(qid)
-    with pytest.raises(BadRequest, match="query ID is invalid"):
+    with pytest.raises(BadRequest, match="(?i)query ID is invalid"):
         await bot.answer_callback_query("123")
 
     qid2 = await u.press("dec:1")  # by callback_data
@@ -241,7 +245,7 @@ async def test_press_missing_button_lists_visible_buttons(sandbox, bot):
 async def test_html_errors_length_and_empty_text(sandbox, bot):
     sandbox.user(1004, "Pēteris")
     for bad in ("<b>x", "Tom & Jerry", "a <br> b", "<b><i>x</b></i>", "1 < 2"):
-        with pytest.raises(BadRequest, match="can't parse entities"):
+        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
             await bot.send_message(1004, bad, parse_mode="HTML")
     # without parse_mode the same text is fine
     await bot.send_message(1004, "Tom & Jerry <3")
@@ -249,22 +253,22 @@ async def test_html_errors_length_and_empty_text(sandbox, bot):
 
     await bot.send_message(1004, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")  # tags don't count
     await bot.send_message(1004, "😀" * 2048)  # 4096 UTF-16 code units
-    with pytest.raises(BadRequest, match="message is too long"):
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
         await bot.send_message(1004, "a" * 4097)
-    with pytest.raises(BadRequest, match="message is too long"):
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
         await bot.send_message(1004, "😀" * 2048 + "a")
-    with pytest.raises(BadRequest, match="message text is empty"):
+    with pytest.raises(BadRequest, match="(?i)message text is empty"):
         await bot.send_message(1004, "  \n ")
-    with pytest.raises(BadRequest, match="message text is empty"):
+    with pytest.raises(BadRequest, match="(?i)message text is empty"):
         await bot.send_message(1004, "<b> </b>", parse_mode="HTML")
 
 
 async def test_button_data_invalid(sandbox, bot):
     sandbox.user(1005, "Ieva")
     await bot.send_message(1005, "ok", reply_markup=kb([("x", "d" * 64)]))
-    with pytest.raises(BadRequest, match="BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(1005, "x", reply_markup=kb([("a", "ok"), ("b", "d" * 65)]))
-    with pytest.raises(BadRequest, match="BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(1005, "x", reply_markup=kb([("a", "ā" * 33)]))  # 66 bytes
     assert len(sandbox.chat(1005)) == 1
 
@@ -272,7 +276,7 @@ async def test_button_data_invalid(sandbox, bot):
 async def test_edits_not_modified_and_missing(sandbox, bot):
     u = sandbox.user(1006, "Kārlis")
     m = await bot.send_message(1006, "<b>Statuss</b>: gaida", parse_mode="HTML", reply_markup=kb([("Atcelt", "c")]))
-    with pytest.raises(BadRequest, match="message is not modified: specified new message content"):
+    with pytest.raises(BadRequest, match="(?i)message is not modified: specified new message content"):
         await bot.edit_message_text("<b>Statuss</b>: gaida", 1006, m.message_id, parse_mode="HTML", reply_markup=kb([("Atcelt", "c")]))
     # same plain text but different entities is a modification
     await bot.edit_message_text("Statuss: gaida", 1006, m.message_id, reply_markup=kb([("Atcelt", "c")]))
@@ -282,17 +286,17 @@ async def test_edits_not_modified_and_missing(sandbox, bot):
     assert edited.text == "Statuss: apstiprināts" and edited.edit_date is not None
     assert u.last.buttons == [] and u.last.edited == 2 and len(u.messages) == 1
 
-    with pytest.raises(BadRequest, match="message is not modified"):
+    with pytest.raises(BadRequest, match="(?i)message is not modified"):
         await bot.edit_message_reply_markup(1006, m.message_id, reply_markup=None)
     await bot.edit_message_reply_markup(1006, m.message_id, reply_markup=kb([("Jauns", "n")]))
     assert u.last.buttons == [[("Jauns", "n")]]
 
-    with pytest.raises(BadRequest, match="message to edit not found"):
+    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
         await bot.edit_message_text("x", 1006, 999)
     user_msg = await u.send("sveiki")
-    with pytest.raises(BadRequest, match="message can't be edited"):
+    with pytest.raises(BadRequest, match="(?i)message can't be edited"):
         await bot.edit_message_text("x", 1006, user_msg["message_id"])
-    with pytest.raises(BadRequest, match="chat not found"):
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
         await bot.edit_message_text("x", 424242, 1)
 
 
@@ -300,16 +304,16 @@ async def test_blocked_user_forbidden_and_chat_not_found(sandbox, bot):
     u = sandbox.user(1007, "Zane")
     late = sandbox.user(1008, "Maris", started=False)
     u.block()
-    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
         await bot.send_message(1007, "Sveiki")
     with pytest.raises(AssertionError, match="blocked the bot"):
         await u.send("hi")
     u.unblock()
     await bot.send_message(1007, "Sveiki")
 
-    with pytest.raises(BadRequest, match="chat not found"):
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
         await bot.send_message(555, "x")
-    with pytest.raises(BadRequest, match="chat not found"):
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
         await bot.send_message(1008, "x")
     await late.send("/start")
     await bot.send_message(1008, "Tagad var")
@@ -317,7 +321,29 @@ async def test_blocked_user_forbidden_and_chat_not_found(sandbox, bot):
     assert sandbox.count("sendMessage", 403) == 1 and sandbox.count("sendMessage", 400) == 2
 
 
-async def test_global_flood_limit_raises_retry_after(sandbox, bot):
+@pytest.fixture
+async def limited():
+    async with BotApiSandbox() as sb:
+        b = await make_bot(sb)
+        try:
+            yield sb, b
+        finally:
+            await b.shutdown()
+
+
+async def test_global_flood_limit_raises_retry_after():
+    # burst of 30 like Telegram; slow refill keeps the count independent of machine speed
+    sandbox = BotApiSandbox(global_rate=2.0)
+    await sandbox.start()
+    bot = await make_bot(sandbox)
+    try:
+        await _flood(sandbox, bot)
+    finally:
+        await bot.shutdown()
+        await sandbox.stop()
+
+
+async def _flood(sandbox: BotApiSandbox, bot: Bot) -> None:
     for uid in range(2000, 2040):
         sandbox.user(uid, f"U{uid}")
     ok = 0
@@ -325,9 +351,10 @@ async def test_global_flood_limit_raises_retry_after(sandbox, bot):
         for uid in range(2000, 2040):
             await bot.send_message(uid, "Trauksme!")
             ok += 1
-    assert 30 <= ok < 36
+    assert 30 <= ok <= 33
     assert retry_seconds(ei.value) >= 1
     assert sandbox.count("sendMessage", 429) == 1
+    assert sandbox.count("sendMessage", 200) == ok
 
     # paid broadcast uses a 1000/s global budget instead
     for uid in range(2000, 2040):
@@ -335,7 +362,8 @@ async def test_global_flood_limit_raises_retry_after(sandbox, bot):
     assert sandbox.chat(2039)[-1].params["allow_paid_broadcast"] is True
 
 
-async def test_per_chat_limit_and_edits_not_limited(sandbox, bot):
+async def test_per_chat_limit_and_edits_not_limited(limited):
+    sandbox, bot = limited
     sandbox.user(1009, "Edgars")
     msgs = [await bot.send_message(1009, f"#{i}") for i in range(3)]
     with pytest.raises(RetryAfter) as ei:
@@ -349,7 +377,8 @@ async def test_per_chat_limit_and_edits_not_limited(sandbox, bot):
 
 
 async def test_limits_can_be_disabled():
-    async with BotApiSandbox(enforce_limits=False) as sb:
+    async with BotApiSandbox(enforce_limits=True) as sb:
+        sb.enforce_limits = False
         sb.user(1, "A")
         b = await make_bot(sb)
         await asyncio.gather(*(b.send_message(1, str(i)) for i in range(50)))
@@ -414,7 +443,7 @@ async def test_send_document_keeps_bytes_and_can_be_downloaded(sandbox, bot):
     # resend by file_id
     m2 = await bot.send_document(1011, m.document.file_id)
     assert u.last.document == ("pieteikumi_ā.csv", data) and m2.document.file_id == m.document.file_id
-    with pytest.raises(BadRequest, match="message caption is too long"):
+    with pytest.raises(BadRequest, match="(?i)message caption is too long"):
         await bot.send_document(1011, document=b"x", filename="x.txt", caption="c" * 1025)
 
 
@@ -427,7 +456,7 @@ async def test_location_contact_chat_action_delete_get_chat_and_commands(sandbox
     assert await bot.send_chat_action(1012, "typing") is True
     assert await bot.delete_message(1012, loc.message_id) is True
     assert [m.message_id for m in u.messages] == [c.message_id]
-    with pytest.raises(BadRequest, match="message to delete not found"):
+    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
         await bot.delete_message(1012, loc.message_id)
     chat = await bot.get_chat(1012)
     assert chat.type == "private" and chat.first_name == "Oskars"
@@ -439,7 +468,7 @@ async def test_location_contact_chat_action_delete_get_chat_and_commands(sandbox
     assert [x.command for x in await bot.get_my_commands()] == ["start", "alert"]
     assert [x.command for x in await bot.get_my_commands(language_code="en")] == ["help"]
     assert await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats()) == ()
-    with pytest.raises(BadRequest, match="BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Start", "x")])
     await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
@@ -477,7 +506,7 @@ async def test_reply_keyboards_location_and_contact_sharing(sandbox, bot):
     await bot.send_message(1013, "Atbildi", reply_markup=ForceReply())
     reply = await bot.send_message(1013, "Atbilde", reply_parameters=ReplyParameters(u.last.message_id))
     assert reply.reply_to_message.text == "Atbildi"
-    with pytest.raises(BadRequest, match="message to be replied not found"):
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
         await bot.send_message(1013, "x", reply_parameters=ReplyParameters(9999))
 
 
@@ -495,7 +524,7 @@ async def test_group_chat(sandbox, bot):
     ups = await bot.get_updates(offset=upd.update_id + 1)
     assert ups[0].callback_query.id == qid and ups[0].callback_query.message.chat.id == -1001
     g.block()
-    with pytest.raises(Forbidden, match="kicked"):
+    with pytest.raises(Forbidden, match="(?i)kicked"):
         await bot.send_message(-1001, "x")
     assert (await bot.get_chat(-1001)).title == "Rīgas brīvprātīgie"
     assert sandbox.group(-100123456789012, "Super").chat.type == "supergroup"
@@ -526,7 +555,7 @@ async def test_concurrent_get_updates_conflict(sandbox):
         first = asyncio.create_task(bot.get_updates(timeout=5))
         await asyncio.sleep(0.1)
         second = asyncio.create_task(other.get_updates(timeout=0.2))
-        with pytest.raises(Conflict, match="terminated by other getUpdates"):
+        with pytest.raises(Conflict, match="(?i)terminated by other getUpdates"):
             await first
         assert await second == ()
     finally:
@@ -534,48 +563,58 @@ async def test_concurrent_get_updates_conflict(sandbox):
         await other.shutdown()
 
 
+async def _raw_request(port: int, token: str, method: str, payload: dict, conns: int, per_conn: int) -> list[int]:
+    """Send requests over ``conns`` concurrent keep-alive connections; return the statuses."""
+    body = json.dumps(payload).encode()
+    req = (
+        f"POST /bot{token}/{method} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    statuses: list[int] = []
+
+    async def worker() -> None:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(per_conn):
+            w.write(req)
+            head = await r.readuntil(b"\r\n\r\n")
+            statuses.append(int(head.split(b" ")[1]))
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await r.readexactly(length)
+        w.close()
+
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    return statuses
+
+
 async def test_latency_is_applied_concurrently():
     async with BotApiSandbox(latency=0.25) as sb:
-        b = await make_bot(sb, pool=300)
+        sb.user(1, "A")
+        b = await make_bot(sb, pool=50)
         try:
             t0 = time.monotonic()
             await b.get_me()
             assert 0.25 <= time.monotonic() - t0 < 0.6
-            sb.user(1, "A")
             t0 = time.monotonic()
-            await asyncio.gather(*(b.get_chat(1) for _ in range(300)))
-            elapsed = time.monotonic() - t0
-            # 300 requests over 300 keep-alive connections overlap instead of queueing (75 s)
-            assert 0.25 <= elapsed < 5.0, elapsed
-            assert sb.count("getChat", 200) == 300
+            await asyncio.gather(*(b.get_chat(1) for _ in range(40)))
+            assert 0.25 <= time.monotonic() - t0 < 1.5  # overlapping, not 40 * 0.25 s
         finally:
             await b.shutdown()
+        # hundreds of concurrent keep-alive connections, two requests each
+        t0 = time.monotonic()
+        statuses = await _raw_request(sb.port, sb.token, "getChat", {"chat_id": 1}, conns=400, per_conn=2)
+        elapsed = time.monotonic() - t0
+        assert statuses == [200] * 800
+        assert 0.5 <= elapsed < 1.5, elapsed
 
 
 async def test_server_throughput_raw_keepalive():
     """The server itself handles well over 1000 requests/s (PTB/httpx is the slower side)."""
     async with BotApiSandbox(enforce_limits=False) as sb:
         sb.user(1, "A")
-        body = json.dumps({"chat_id": 1, "text": "x"}).encode()
-        req = (
-            f"POST /bot{sb.token}/sendMessage HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
-
-        async def worker(n: int) -> None:
-            r, w = await asyncio.open_connection("127.0.0.1", sb.port)
-            for _ in range(n):
-                w.write(req)
-                head = await r.readuntil(b"\r\n\r\n")
-                assert head.startswith(b"HTTP/1.1 200")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await r.readexactly(length)
-            w.close()
-
         t0 = time.monotonic()
-        await asyncio.gather(*(worker(10) for _ in range(200)))
+        statuses = await _raw_request(sb.port, sb.token, "sendMessage", {"chat_id": 1, "text": "x"}, 200, 10)
         elapsed = time.monotonic() - t0
-        assert len(sb.chat(1)) == 2000
+        assert statuses == [200] * 2000 and len(sb.chat(1)) == 2000
         assert elapsed < 2.0, f"2000 requests took {elapsed:.2f}s"
 
 

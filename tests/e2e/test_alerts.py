@@ -1,0 +1,287 @@
+"""Coordinators' alerts through the sandbox: composers, filters, preview, delivery and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sqlite3
+
+from tests.conftest import COORDINATOR_ID
+from tests.e2e.seed import Spec, alert_messages, seed
+
+OGRE, RIGA, CESIS = "0040000", "0001000", "0026000"
+
+
+async def coordinator(sandbox, lang="en"):
+    return sandbox.user(COORDINATOR_ID, "Kārlis", "Koordinators", language_code=lang)
+
+
+async def send_one_line(coord, args: str):
+    await coord.send(f"/alert {args}")
+    preview = await coord.wait_for("Preview")
+    await coord.press("cmp:send")
+    tracking = await coord.wait_for("📤 Delivery")
+    return preview, tracking
+
+
+async def wait_delivered(bot, alert_id: int, total: int, timeout: float = 20.0):
+    async def done():
+        while True:
+            t = await bot.services.alerts.tally(alert_id)
+            if t.queued == 0 and t.total == total:
+                return t
+            await asyncio.sleep(0.05)
+    return await asyncio.wait_for(done(), timeout)
+
+
+async def test_filters_combine_and_preview_counts_left_out(sandbox, bot):
+    specs = [
+        Spec(1, "Ogre first aid lv", "lv", OGRE, skills=("first_aid",)),
+        Spec(2, "Ogre driver en", "en", OGRE, skills=("driver",)),
+        Spec(3, "Riga first aid en", "en", RIGA, skills=("first_aid", "driver")),
+        Spec(4, "Cesis first aid", "lv", CESIS, skills=("first_aid",)),
+        Spec(5, "London translator", "en", None, "GB", "London", skills=("translation",)),
+        Spec(6, "Dublin translator", "lv", None, "IE", "Dublin", skills=("translation",)),
+        Spec(7, "Ogre paused", "lv", OGRE, skills=("first_aid",), extra={"paused": True}),
+        Spec(8, "Ogre blocked", "lv", OGRE, skills=("first_aid",), extra={"blocked_at": "2026-01-01T00:00:00+00:00"}),
+        Spec(9, "Ogre asleep", "lv", OGRE, skills=("first_aid",), extra={"quiet_start": "00:00", "quiet_end": "23:59"}),
+    ]
+    users = await seed(bot, sandbox, specs)
+    coord = await coordinator(sandbox)
+
+    cases = {
+        "skills=first_aid areas=Ogre,Rīga": {1, 3},
+        "skills=first_aid,driver areas=Ogre": {1, 2},
+        "countries=GB,IE": {5, 6},
+        "countries=* skills=translation langs=en": {5},
+        "langs=en": {2, 3, 5},
+        "areas=0026000": {4},
+        "areas=Ogre countries=IE": {1, 2, 6},
+    }
+    for args, expected in cases.items():
+        await coord.send(f"/alert {args} Test")
+        preview = await coord.wait_for("Preview")
+        n = len(expected)
+        assert f"{n} {'person' if n == 1 else 'people'} will receive it" in preview.text, (args, preview.text)
+        await coord.press("cmp:cancel")
+        await coord.wait_for("discarded")
+
+    await coord.send("/alert areas=Ogre Ogre test")
+    preview = await coord.wait_for("Preview")
+    assert "Left out: 1 paused, 1 blocked the bot, 1 in quiet hours" in preview.text
+    # critical alerts reach people in quiet hours
+    await coord.press("cmp:cancel")
+    await coord.send("/alert areas=Ogre severity=critical Ogre critical")
+    preview = await coord.wait_for("Preview")
+    assert "3 people will receive it" in preview.text and "in quiet hours" not in preview.text
+    await coord.press("cmp:send")
+    await coord.wait_for("📤 Delivery")
+    await wait_delivered(bot, 1, 3)
+    got = {u.id for u in users if alert_messages(u)}
+    assert got == {1, 2, 9}
+    assert "KRITISKI" in alert_messages(users[0])[0].text
+    assert "CRITICAL" in alert_messages(users[1])[0].text
+
+
+async def test_one_line_errors_name_the_problem_and_send_nothing(sandbox, bot):
+    await seed(bot, sandbox, [Spec(1)])
+    coord = await coordinator(sandbox)
+    await coord.send("/alert colour=red skills=firstaid areas=Springfield countries=XX langs=de severity=huge need=-2 drill=maybe by=soon Hello")
+    msg = await coord.wait_for("Nothing was sent")
+    for expected in ("colour", "firstaid", "Springfield", "XX", "de", "huge", "-2", "maybe", "soon"):
+        assert expected in msg.text, expected
+    await coord.send("/alert skills=first_aid")
+    assert "no text" in (await coord.wait_for("Nothing was sent")).text
+    await coord.send("/alert " + "x" * 3600)
+    assert "too long" in (await coord.wait_for("Nothing was sent")).text
+    await coord.send("/alert areas=Cēsis Nobody there")
+    assert "Nobody matches" in (await coord.wait_for("Nobody matches")).text
+    assert sqlite3.connect(bot.settings.database.path).execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
+
+
+async def test_refusal_for_non_coordinators(sandbox, bot):
+    (u,) = await seed(bot, sandbox, [Spec(1, language="en")])
+    await u.send("/alert Everyone come")
+    assert "only coordinators" in (await u.wait_for("only coordinators")).text
+    for cmd in ("/alerts", "/status 1", "/close 1", "/remind 1", "/followup 1 hi", "/export 1"):
+        await u.send(cmd)
+        await u.wait_for("coordinators only")
+    assert sqlite3.connect(bot.settings.database.path).execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
+
+
+async def test_guided_composer(sandbox, bot):
+    users = await seed(bot, sandbox, [Spec(1, "A", "lv", OGRE), Spec(2, "B", "en", OGRE), Spec(3, "C", "en", RIGA)])
+    coord = await coordinator(sandbox)
+    await coord.send("/alert")
+    menu = await coord.wait_for("New alert")
+    assert "3 people will receive it" in menu.text
+    await coord.press("cmp:v:areas")
+    await coord.wait_for("Which municipalities")
+    for _ in range(5):
+        if any("Ogre Municipality" in label for label in coord.last.button_labels):
+            break
+        await coord.press("▶")
+        await coord.wait_for_edit(coord.last, "Which municipalities")
+    await coord.press("Ogre Municipality")
+    await coord.wait_for(lambda m: any("✅ Ogre" in label for label in m.button_labels))
+    await coord.press("cmp:menu")
+    menu = await coord.wait_for("2 people will receive it")
+    await coord.press("cmp:text")
+    await coord.wait_for("Type the alert text")
+    await coord.send("Plūdi Ogrē: vajag smilšu maisus")
+    await coord.wait_for("English version")
+    await coord.send("Flood in Ogre: sandbags needed")
+    await coord.wait_for("New alert")
+    await coord.press("cmp:need")
+    await coord.send("zero")
+    await coord.wait_for("whole number")
+    await coord.send("1")
+    await coord.wait_for("Needed: 1")
+    await coord.press("cmp:sev")
+    await coord.wait_for("CRITICAL")
+    await coord.press("cmp:drill")
+    await coord.wait_for("Drill: yes")
+    await coord.press("cmp:preview")
+    preview = await coord.wait_for("Preview")
+    assert "Plūdi Ogrē" in preview.text and "Flood in Ogre" in preview.text and "EXERCISE" in preview.text
+    await coord.press("cmp:send")
+    await coord.wait_for("📤 Delivery")
+    await wait_delivered(bot, 1, 2)
+    lv_msg, en_msg = alert_messages(users[0])[0], alert_messages(users[1])[0]
+    assert "Plūdi Ogrē" in lv_msg.text and "Flood" not in lv_msg.text
+    assert "Flood in Ogre" in en_msg.text and "EXERCISE, not a real emergency" in en_msg.text
+    assert not alert_messages(users[2])
+    # the preview's buttons are gone, so Send cannot be pressed twice
+    assert not preview.buttons
+    assert sqlite3.connect(bot.settings.database.path).execute("SELECT count(*) FROM alerts").fetchone()[0] == 1
+
+
+async def test_html_special_characters_in_names_and_texts(sandbox, bot):
+    users = await seed(bot, sandbox, [Spec(1, "<Anna & Co>", "en", OGRE)])
+    coord = sandbox.user(COORDINATOR_ID, "<b>Boss</b>", "& Sons", language_code="en")
+    await coord.send('/alert areas=Ogre Bring <tools> & "ropes" </b> now')
+    preview = await coord.wait_for("Preview")
+    assert 'Bring <tools> & "ropes" </b> now' in preview.text
+    assert "From: <b>Boss</b> & Sons, LAPAS" in preview.text
+    await coord.press("cmp:send")
+    await coord.wait_for("📤 Delivery")
+    await wait_delivered(bot, 1, 1)
+    msg = alert_messages(users[0])[0]
+    assert 'Bring <tools> & "ropes" </b> now' in msg.text
+    await users[0].press("ans:1:yes")
+    await users[0].wait_for("You are confirmed")
+    await coord.send("/export 1")
+    doc = await coord.wait_for(lambda m: m.document is not None)
+    rows = list(csv.DictReader(io.StringIO(doc.document[1].decode())))
+    assert rows[0]["name"] == "<Anna & Co>" and rows[0]["response"] == "accepted"
+
+
+async def test_exact_delivery_despite_telegram_errors(sandbox, bot):
+    specs = [Spec(100 + i, f"P{i}", "en", OGRE) for i in range(40)]
+    users = await seed(bot, sandbox, specs)
+    never_started = await seed(bot, sandbox, [Spec(500, "Ghost", "en", OGRE)], started=False)
+    outsider = (await seed(bot, sandbox, [Spec(600, "Elsewhere", "en", CESIS)]))[0]
+    users[3].block()
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre Sandbags at the bridge")
+    # the broadcast is running (40 messages at 30/s): Telegram misbehaves meanwhile
+    sandbox.inject_faults("sendMessage", "429", count=2, retry_after=1)
+    sandbox.inject_faults("sendMessage", "5xx", count=3)
+    sandbox.inject_faults("sendMessage", "drop", count=2)
+    tally = await wait_delivered(bot, 1, 41, timeout=30)
+    assert (tally.sent, tally.blocked, tally.failed) == (39, 1, 1)
+    assert sandbox.count("sendMessage", 429) >= 1 and sandbox.count("sendMessage", 502) >= 1
+    for i, u in enumerate(users):
+        assert len(alert_messages(u)) == (0 if i == 3 else 1), u
+    assert not alert_messages(outsider) and not never_started[0].messages
+    with sqlite3.connect(bot.settings.database.path) as conn:
+        assert conn.execute("SELECT blocked_at IS NOT NULL FROM people WHERE external_id = '103'").fetchone()[0] == 1
+        failed = conn.execute("SELECT last_error FROM outbox WHERE external_id = '500'").fetchone()[0]
+    assert "chat not found" in failed.lower()
+    # the blocked person is left out of the next alert
+    await coord.send("/alert areas=Ogre Second call")
+    preview = await coord.wait_for("Preview")
+    assert "40 people will receive it" in preview.text and "1 blocked the bot" in preview.text
+
+
+async def test_restart_halfway_through_a_broadcast(sandbox, start_bot):
+    bot = await start_bot(broadcast={"messages_per_second": 20})
+    specs = [Spec(1000 + i, f"P{i}", "en", OGRE) for i in range(60)]
+    users = await seed(bot, sandbox, specs)
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre Evacuation help needed")
+    while (await bot.services.alerts.tally(1)).sent < 20:
+        await asyncio.sleep(0.02)
+    await bot.stop()  # mid-broadcast
+    sent_before = (await_sync_tally(bot.settings.database.path))
+    assert 0 < sent_before < 60
+    bot2 = await start_bot(broadcast={"messages_per_second": 20})
+    tally = await wait_delivered(bot2, 1, 60, timeout=30)
+    assert tally.sent == 60
+    for u in users:
+        assert len(alert_messages(u)) == 1, (u, [m.text for m in u.messages])
+
+
+def await_sync_tally(path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM recipients WHERE delivery = 'sent'").fetchone()[0]
+
+
+async def test_reminders_survive_a_restart_and_on_demand(sandbox, start_bot):
+    bot = await start_bot(alerts={"remind_after_minutes": 1})
+    users = await seed(bot, sandbox, [Spec(1, "A", "en", OGRE), Spec(2, "B", "en", OGRE), Spec(3, "C", "en", OGRE)])
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre need=1 by=2h Generators needed")
+    await wait_delivered(bot, 1, 3)
+    await users[0].press("ans:1:yes")
+    await users[0].wait_for("You are confirmed")
+    await users[1].press("ans:1:no")
+    await users[1].wait_for("can't help")
+    await bot.stop()
+    # the automatic reminder is due in the past now: a new process must still send it, once
+    with sqlite3.connect(bot.settings.database.path) as conn:
+        conn.execute("UPDATE alerts SET remind_at = '2000-01-01T00:00:00+00:00'")
+    bot = await start_bot(alerts={"remind_after_minutes": 1})
+    reminder = await users[2].wait_for("Reminder", timeout=10)
+    assert "Generators needed" in reminder.text and reminder.buttons
+    await asyncio.sleep(0.5)
+    for u in users[:2]:
+        assert not any("Reminder" in m.text for m in u.messages)
+    # on demand: reminds the silent again
+    await coord.send("/remind 1")
+    await coord.wait_for("Reminding 1 person")
+    await users[2].wait_for(lambda m: sum("Reminder" in x.text for x in users[2].messages) == 2)
+    # answering the reminder counts
+    await users[2].press("ans:1:yes")
+    await users[2].wait_for("on standby")
+
+
+async def test_followup_location_export_and_status(sandbox, bot):
+    users = await seed(bot, sandbox, [Spec(1, "A", "en", OGRE, extra={"phone": "+37120000001"}), Spec(2, "B", "en", OGRE)])
+    coord = await coordinator(sandbox)
+    _, tracking = await send_one_line(coord, "areas=Ogre Fire near Ogre")
+    await wait_delivered(bot, 1, 2)
+    await users[0].press("ans:1:30m")
+    await users[0].wait_for("within 30 minutes")
+    await coord.press("trk:followup:1")
+    await coord.wait_for("Write the message")
+    await coord.share_location(56.8162, 24.6140)
+    await coord.wait_for("Sending to 1 person")
+    loc = await users[0].wait_for(lambda m: m.location is not None)
+    assert abs(loc.location["latitude"] - 56.8162) < 1e-6
+    assert not any(m.location for m in users[1].messages)
+    await coord.send("/alerts")
+    listing = await coord.wait_for("open alert")
+    assert "#1" in listing.text and "accepted 1" in listing.text
+    await coord.send("/status 1")
+    status = await coord.wait_for("📤 Delivery")
+    assert "accepted 1 · declined 0 · standby 0 · no answer 1" in status.text
+    await coord.press("trk:export:1")
+    doc = await coord.wait_for(lambda m: m.document is not None)
+    rows = list(csv.DictReader(io.StringIO(doc.document[1].decode())))
+    assert list(rows[0])[:3] == ["telegram_id", "delivery", "response"]
+    assert {(r["telegram_id"], r["delivery"], r["response"], r["eta"]) for r in rows} == {
+        ("1", "sent", "accepted", "30m"), ("2", "sent", "none", "")}
+    await coord.send("/status 99")
+    await coord.wait_for("no alert #99")
