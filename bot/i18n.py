@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -74,14 +74,15 @@ class Translator:
 
     def datetime(self, moment: datetime, tz: str | tzinfo = "Europe/Riga") -> str:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-        return format_datetime(moment.astimezone(zone), "d MMM HH:mm", locale=self.locale)
+        local = moment.astimezone(zone)
+        return f"{format_skeleton('MMMd', local, locale=self.locale)} {format_time(local, 'HH:mm', locale=self.locale)}"
 
     def time(self, moment: datetime, tz: str | tzinfo = "Europe/Riga") -> str:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         return format_time(moment.astimezone(zone), "HH:mm", locale=self.locale)
 
     def date_only(self, day: date) -> str:
-        return format_date(day, "d MMMM y", locale=self.locale)
+        return format_skeleton("yMMMd", day, locale=self.locale)
 
 
 @cache

@@ -35,6 +35,10 @@ def address_of(update: Update) -> Address:
 async def who(services: Services, update: Update) -> Who:
     address = address_of(update)
     person = await services.people.get(address)
+    if person is not None and person.blocked:
+        # They write to the bot again, so they unblocked it: include them in alerts again.
+        await services.people.set_blocked(address, False)
+        person.blocked = False
     user = update.effective_user
     lang = person.language if person else normalise_language(user.language_code if user else None)
     return Who(address, person, translator(lang))

@@ -203,6 +203,15 @@ async def test_exact_delivery_despite_telegram_errors(sandbox, bot):
     await coord.send("/alert areas=Ogre Second call")
     preview = await coord.wait_for("Preview")
     assert "40 people will receive it" in preview.text and "1 blocked the bot" in preview.text
+    await coord.press("cmp:cancel")
+    await coord.wait_for("discarded")
+    # ...until they come back: writing to the bot again includes them once more
+    users[3].unblock()
+    await users[3].send("/help")
+    await users[3].wait_for("/profile")
+    await coord.send("/alert areas=Ogre Third call")
+    preview = await coord.wait_for("Preview")
+    assert "41 people will receive it" in preview.text and "blocked" not in preview.text
 
 
 async def test_restart_halfway_through_a_broadcast(sandbox, start_bot):

@@ -1,0 +1,99 @@
+"""The catalogs are complete, agree with the code, and plural forms follow CLDR."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from babel import Locale
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, LOCALES_DIR, catalog_path, translator
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}
+
+
+def load(lang: str):
+    with catalog_path(lang).open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def code_messages() -> set[str]:
+    found: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for _file, _line, message, _comments, _ctx in (
+            (f, ln, m, c, x) for f, ln, m, c, x in extract_from_dir(ROOT / folder, keywords=KEYWORDS)
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_template_matches_the_code():
+    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    in_code = code_messages()
+    assert in_code - template == set(), "strings missing from locales/messages.pot: run `make locales`"
+    assert template - in_code == set(), "stale strings in locales/messages.pot: run `make locales`"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_is_complete_with_matching_placeholders(lang):
+    catalog = load(lang)
+    ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    assert code_messages() <= ids, f"{lang}: missing entries: {sorted(code_messages() - ids)[:5]}"
+    problems = []
+    for m in catalog:
+        if not m.id:
+            continue
+        source = m.id if isinstance(m.id, str) else m.id[1]
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        if not all(strings):
+            problems.append(f"untranslated: {source!r}")
+            continue
+        expected = set(PLACEHOLDER.findall(source))
+        for s in strings:
+            if set(PLACEHOLDER.findall(s)) != expected:
+                problems.append(f"placeholders differ: {source!r} -> {s!r}")
+            if sorted(re.findall(r"</?\w+", s)) != sorted(re.findall(r"</?\w+", source)):
+                problems.append(f"HTML tags differ: {source!r} -> {s!r}")
+        if isinstance(m.string, tuple):
+            assert len(m.string) == (3 if lang == "lv" else 2), source
+    assert problems == []
+
+
+def cldr_category(n: int) -> str:
+    return Locale("lv").plural_form(n)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 10, 11, 12, 19, 20, 21, 22, 100, 101, 111, 121])
+def test_latvian_plurals_follow_cldr(n):
+    t = translator("lv")
+    text = t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n)
+    catalog = load("lv")
+    forms = catalog.get(("👥 {n} person will receive it", "👥 {n} people will receive it")).string
+    by_category = {"zero": forms[0], "one": forms[1], "other": forms[2]}
+    assert text == by_category[cldr_category(n)].format(n=n)
+
+
+def test_latvian_count_words():
+    t = translator("lv")
+    words = {n: t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) for n in (0, 1, 2, 11, 21, 111)}
+    noun = {n: text.split(str(n), 1)[1].split()[0] for n, text in words.items()}
+    assert noun[1] == noun[21] == "cilvēks"  # one
+    assert noun[0] == noun[11] == noun[111] == "cilvēku"  # zero
+    assert noun[2] == "cilvēki"  # other
+
+
+def test_dates_and_countries_in_the_readers_language():
+    moment = datetime(2026, 12, 24, 16, 30, tzinfo=timezone.utc)
+    assert translator("lv").datetime(moment, "Europe/Riga") == "24. dec. 18:30"
+    assert translator("en").datetime(moment, "Europe/London") == "Dec 24 16:30"
+    assert translator("lv").date_only(moment.date()) == "2026. g. 24. dec."
+    assert translator("lv").country("DE") == "Vācija"
+    assert translator("en").country("DE") == "Germany"
