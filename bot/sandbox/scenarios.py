@@ -7,18 +7,25 @@ from collections.abc import Awaitable, Callable
 from bot.sandbox.users import SimMessage, SimUser
 
 
-async def register_in_latvia(
-    u: SimUser, *, lang: str = "lv", place: str = "Cēsis", skills: tuple[str, ...] | None = None,
-    name: str | None = None,
-) -> None:
+async def begin_registration(u: SimUser, *, lang: str = "lv") -> SimMessage:
+    """/start, the language and consent; returns the question about the name."""
     en = lang == "en"
-    skills = skills or (("First aid",) if en else ("Pirmā palīdzība",))
     await u.send("/start")
     await u.wait_for(lambda m: "English" in m.button_labels)
     await u.press("English" if en else "Latviešu")
     await u.wait_for("Do you agree" if en else "Vai piekrītat")
     await u.press("I agree" if en else "Piekrītu")
-    await u.wait_for("name" if en else "vārd")
+    return await u.wait_for("What name should" if en else "Kādu vārdu")
+
+
+async def register_in_latvia(
+    u: SimUser, *, lang: str = "lv", place: str = "Cēsis", skills: tuple[str, ...] | None = None,
+    name: str | None = None, phone: str | None = None,
+) -> None:
+    """The whole registration in Latvia; ``phone`` is shared as the person's own contact."""
+    en = lang == "en"
+    skills = skills or (("First aid",) if en else ("Pirmā palīdzība",))
+    await begin_registration(u, lang=lang)
     if name is None:
         await u.press("Yes" if en else "Jā")
     else:
@@ -37,7 +44,10 @@ async def register_in_latvia(
     await u.wait_for("Quiet hours" if en else "Klusuma")
     await u.press("No quiet hours" if en else "Bez klusuma")
     await u.wait_for("phone number" if en else "tālruņa")
-    await u.send("Skip" if en else "Izlaist")
+    if phone is None:
+        await u.send("Skip" if en else "Izlaist")
+    else:
+        await u.share_contact(phone)
     await u.wait_for("Is everything right" if en else "Vai viss")
     await u.press("Confirm" if en else "Apstiprināt")
     await u.wait_for("You are registered" if en else "Jūs esat reģistrēts")

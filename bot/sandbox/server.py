@@ -115,6 +115,25 @@ class _Bucket:
         self.tokens -= 1.0
 
 
+class _Signal:
+    """Wakes everyone waiting for a change; the Event is created only when someone waits."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+
+    def fire(self) -> None:
+        if self._event is not None:
+            self._event.set()
+            self._event = None
+
+    def event(self) -> asyncio.Event:
+        if self._event is None:
+            self._event = asyncio.Event()
+        return self._event
+
+
 class _Chat:
     """State of one chat (private chat with a user, or a group)."""
 
@@ -133,6 +152,7 @@ class _Chat:
         self.next_message_id = 1
         self.bucket = _Bucket(sandbox.chat_rate, sandbox.chat_burst)
         self.reply_keyboard: dict | None = None
+        self.signal = _Signal()  # fired when a bot message here is created/edited/deleted
         self._dict: dict | None = None
 
     @property
@@ -365,7 +385,7 @@ class BotApiSandbox:
         self.commands: dict[str, list[dict]] = {}
         self.menu_button: dict | None = None
         self._seq = 0  # change sequence for bot messages / callback answers
-        self._changed: asyncio.Event | None = None  # created on the loop in start()
+        self._answers = _Signal()  # fired when a callback query is answered
 
         # updates
         self._updates: deque[dict] = deque()
@@ -417,7 +437,6 @@ class BotApiSandbox:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> BotApiSandbox:
         self._stopping = False
         self._stop_event = asyncio.Event()
-        self._changed = asyncio.Event()
         self._update_event = asyncio.Event()
         self._server = await asyncio.start_server(
             self._on_connection, host, port, limit=1 << 20, backlog=2048
@@ -571,17 +590,19 @@ class BotApiSandbox:
         return self._callbacks.get(query_id)
 
     # ================================================================ internals for users
-    def _bump(self) -> int:
+    def _bump(self, chat: _Chat | None = None) -> int:
         self._seq += 1
-        ev = self._changed
-        if ev is not None:
-            ev.set()
-        self._changed = asyncio.Event()
+        (chat.signal if chat is not None else self._answers).fire()
         return self._seq
 
     async def _wait_until(
-        self, predicate: Callable[[], Any], timeout: float, failure: Callable[[], str]
+        self,
+        predicate: Callable[[], Any],
+        timeout: float,
+        failure: Callable[[], str],
+        signal: _Signal | None = None,
     ) -> Any:
+        signal = signal or self._answers
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -591,9 +612,7 @@ class BotApiSandbox:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(failure())
-            if self._changed is None:
-                self._changed = asyncio.Event()
-            ev = self._changed
+            ev = signal.event()
             try:
                 await asyncio.wait_for(ev.wait(), remaining)
             except (TimeoutError, asyncio.TimeoutError):
@@ -1089,7 +1108,7 @@ class BotApiSandbox:
                 chat.reply_keyboard = markup
             elif markup.get("remove_keyboard"):
                 chat.reply_keyboard = None
-        seq = self._bump()
+        seq = self._bump(chat)
         msg.seq = seq
         chat.changes.append((seq, msg))
         return msg
@@ -1097,7 +1116,7 @@ class BotApiSandbox:
     def _mark_edited(self, msg: SimMessage) -> None:
         msg.edited += 1
         msg.edit_date = int(time.time())
-        seq = self._bump()
+        seq = self._bump(msg.chat)
         msg.seq = seq
         msg.chat.changes.append((seq, msg))
 
@@ -1444,7 +1463,7 @@ class BotApiSandbox:
         chat.messages.remove(msg)
         if msg.from_bot:
             chat.bot_messages.remove(msg)
-        self._bump()
+        self._bump(chat)
         return True
 
     def _m_getchat(self, p: _Params) -> dict:

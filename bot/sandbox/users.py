@@ -200,7 +200,9 @@ class _Waitable:
                 f"within {timeout}s. Last bot messages:\n  {shown}"
             )
 
-        return await self._sandbox._wait_until(find, timeout, failure)
+        return await self._sandbox._wait_until(
+            find, timeout, failure, chat.signal if chat is not None else None
+        )
 
 
 class SimUser(_Waitable):
@@ -467,7 +469,9 @@ class SimUser(_Waitable):
                 f"now: {msg.describe() if msg else 'missing'}"
             )
 
-        return await self._sandbox._wait_until(find, timeout, failure)
+        return await self._sandbox._wait_until(
+            find, timeout, failure, chat.signal if chat is not None else None
+        )
 
     async def wait_no_message(self, timeout: float = 0.5) -> None:
         """Assert that the bot sends/edits nothing in the private chat for ``timeout`` s."""
