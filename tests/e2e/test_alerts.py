@@ -248,11 +248,14 @@ async def test_reminders_survive_a_restart_and_on_demand(sandbox, start_bot):
     await users[1].press("ans:1:no")
     await users[1].wait_for("can't help")
     await bot.stop()
-    # the automatic reminder is due in the past now: a new process must still send it, once
+    # the automatic reminder and the respond-by time are due now: a new process must still
+    # act on them, once (PTB's JobQueue keeps nothing across a restart)
     with sqlite3.connect(bot.settings.database.path) as conn:
-        conn.execute("UPDATE alerts SET remind_at = '2000-01-01T00:00:00+00:00'")
+        conn.execute("UPDATE alerts SET remind_at = '2000-01-01T00:00:00+00:00', respond_by = '2000-01-01T00:00:00+00:00'")
     bot = await start_bot(alerts={"remind_after_minutes": 1})
     reminder = await users[2].wait_for("Reminder", timeout=10)
+    notice = await coord.wait_for("answer time of alert #1 is over")
+    assert "1/1 accepted" in notice.text and "1 did not answer" in notice.text
     assert "Generators needed" in reminder.text and reminder.buttons
     await asyncio.sleep(0.5)
     for u in users[:2]:
