@@ -5,6 +5,7 @@ deadlines, rebuilt from the database at start-up (PTB's JobQueue keeps nothing).
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 import logging
 from datetime import datetime, timezone
 
@@ -23,6 +24,8 @@ from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
 FOLLOWUP = "followup"
+AlertAction = Callable[[Update, Who, Alert], Awaitable[None]]
+CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
 class Coordinator:
@@ -41,6 +44,20 @@ class Coordinator:
         else:
             await update.effective_message.reply_text(text)
         return None
+
+    def on_alert_command(self, action: AlertAction) -> CommandCallback:
+        """``/status ID``, ``/remind ID``, ``/close ID``, ``/export ID``: a coordinator and an
+        existing alert, then ``action``."""
+
+        async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            w = await self._coordinator(update)
+            if w is None:
+                return
+            alert = await self._alert_arg(update, w, context.args or [])
+            if alert is not None:
+                await action(update, w, alert)
+
+        return command
 
     async def _alert_arg(self, update: Update, w: Who, args: list[str]) -> Alert | None:
         if not args or not args[0].lstrip("#").isdigit():
@@ -115,23 +132,7 @@ class Coordinator:
         lines.append(t._("/status ID shows one of them."))
         await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
 
-    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await self._coordinator(update)
-        if w is None:
-            return
-        alert = await self._alert_arg(update, w, context.args or [])
-        if alert is not None:
-            await self.send_tracking(update, w, alert)
-
-    async def remind(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await self._coordinator(update)
-        if w is None:
-            return
-        alert = await self._alert_arg(update, w, context.args or [])
-        if alert is not None:
-            await self._remind(update, w, alert)
-
-    async def _remind(self, update: Update, w: Who, alert: Alert) -> None:
+    async def remind_alert(self, update: Update, w: Who, alert: Alert) -> None:
         if not alert.open:
             await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
@@ -149,17 +150,17 @@ class Coordinator:
             return
         text = (update.effective_message.text or "").split(maxsplit=2)
         if len(text) > 2 and text[2].strip():
-            await self._followup(update, w, alert, text=text[2].strip())
+            await self.send_followup(update, w, alert, text=text[2].strip())
         else:
-            await self._ask_followup(update, w, alert)
+            await self.ask_followup(update, w, alert)
 
-    async def _ask_followup(self, update: Update, w: Who, alert: Alert) -> None:
+    async def ask_followup(self, update: Update, w: Who, alert: Alert) -> None:
         await self.s.sessions.set(w.address, Session(FOLLOWUP, "text", {"alert_id": alert.id}))
         await update.effective_chat.send_message(
             w.t._("Write the message for those who accepted alert #{id} (e.g. the meeting point), or share a location. /cancel stops.", id=alert.id)
         )
 
-    async def _followup(self, update: Update, w: Who, alert: Alert, text: str | None = None, location: tuple[float, float] | None = None) -> None:
+    async def send_followup(self, update: Update, w: Who, alert: Alert, text: str | None = None, location: tuple[float, float] | None = None) -> None:
         if not alert.open:
             await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
@@ -179,10 +180,10 @@ class Coordinator:
             return
         if msg.location is not None:
             await self.s.sessions.clear(w.address)
-            await self._followup(update, w, alert, location=(msg.location.latitude, msg.location.longitude))
+            await self.send_followup(update, w, alert, location=(msg.location.latitude, msg.location.longitude))
         elif msg.text and msg.text.strip():
             await self.s.sessions.clear(w.address)
-            await self._followup(update, w, alert, text=msg.text.strip())
+            await self.send_followup(update, w, alert, text=msg.text.strip())
         else:
             await msg.reply_text(w.t._("Please write a text or share a location, or /cancel."))
 
@@ -195,15 +196,7 @@ class Coordinator:
         await update.effective_message.reply_text(w.t._("Cancelled. Nothing was sent."))
         return True
 
-    async def close(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await self._coordinator(update)
-        if w is None:
-            return
-        alert = await self._alert_arg(update, w, context.args or [])
-        if alert is not None:
-            await self._close(update, w, alert)
-
-    async def _close(self, update: Update, w: Who, alert: Alert) -> None:
+    async def close_alert(self, update: Update, w: Who, alert: Alert) -> None:
         closing = await self.alerting.close(alert.id)
         if not closing.closed:
             await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
@@ -214,15 +207,7 @@ class Coordinator:
             + w.t.n_("releasing {n} on standby.", "releasing {n} on standby.", closing.released)
         )
 
-    async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await self._coordinator(update)
-        if w is None:
-            return
-        alert = await self._alert_arg(update, w, context.args or [])
-        if alert is not None:
-            await self._export(update, w, alert)
-
-    async def _export(self, update: Update, w: Who, alert: Alert) -> None:
+    async def export_alert(self, update: Update, w: Who, alert: Alert) -> None:
         out = io.StringIO()
         rows = await self.alerting.alerts.export_rows(alert.id)
         write_export_csv(rows, out)
@@ -243,13 +228,13 @@ class Coordinator:
         if alert is None:
             return
         if action == "remind":
-            await self._remind(update, w, alert)
+            await self.remind_alert(update, w, alert)
         elif action == "followup":
-            await self._ask_followup(update, w, alert)
+            await self.ask_followup(update, w, alert)
         elif action == "close":
-            await self._close(update, w, alert)
+            await self.close_alert(update, w, alert)
         elif action == "export":
-            await self._export(update, w, alert)
+            await self.export_alert(update, w, alert)
 
     # ----- scheduled reminders and deadlines ------------------------------------------------
 
@@ -303,11 +288,11 @@ def register(app: Application, services: Services, alerting: AlertService, route
     c = Coordinator(services, alerting)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("alerts", c.alerts, filters=private))
-    app.add_handler(CommandHandler("status", c.status, filters=private))
-    app.add_handler(CommandHandler("remind", c.remind, filters=private))
+    app.add_handler(CommandHandler("status", c.on_alert_command(c.send_tracking), filters=private))
+    app.add_handler(CommandHandler("remind", c.on_alert_command(c.remind_alert), filters=private))
     app.add_handler(CommandHandler("followup", c.followup, filters=private))
-    app.add_handler(CommandHandler("close", c.close, filters=private))
-    app.add_handler(CommandHandler("export", c.export, filters=private))
+    app.add_handler(CommandHandler("close", c.on_alert_command(c.close_alert), filters=private))
+    app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|export):\d+$"))
     router.add_flow(FOLLOWUP, c.on_followup_input)
     router.add_cancel(c.cancel)
