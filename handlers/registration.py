@@ -26,7 +26,7 @@ from bot.domain.people import (
     parse_quiet_hours,
 )
 from bot.i18n import LANGUAGES, Translator, normalise_language, translator
-from bot.messenger.keyboards import Button, columns, inline, paged, reply_keyboard
+from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
 from bot.messenger.render import AVAILABILITY_LABELS, LANGUAGE_NAMES, esc, person_summary
 from bot.services import Services
 from db.sessions import Session
@@ -237,7 +237,7 @@ class Registration:
             if s.group != group:
                 group = s.group
                 en, lv = skills.GROUP_LABELS.get(group, (group, group))
-                rows.append([(f"— {lv if t.lang == 'lv' else en} —", "noop")])
+                rows.append([(f"— {lv if t.lang == 'lv' else en} —", NOOP)])
             rows.append([(("✅ " if s.code in chosen else "") + s.label(t.lang), f"reg:skill:{s.code}")])
         rows.append([(t.n_("Done ({n} chosen)", "Done ({n} chosen)", len(chosen)), "reg:skills_done")])
         return inline(rows)
@@ -580,6 +580,11 @@ class Registration:
         await self.advance(update, w, session, "country")
 
 
+async def on_noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Headings and page counters are buttons too: stop Telegram's spinner."""
+    await answer_query(update)
+
+
 def register(app: Application, services: Services, router: TextRouter) -> Registration:
     reg = Registration(services)
     private = filters.ChatType.PRIVATE
@@ -590,6 +595,7 @@ def register(app: Application, services: Services, router: TextRouter) -> Regist
     app.add_handler(CallbackQueryHandler(reg.on_consent, pattern=r"^consent:"))
     app.add_handler(CallbackQueryHandler(reg.on_button, pattern=r"^reg:"))
     app.add_handler(CallbackQueryHandler(reg.on_profile_button, pattern=r"^prof:"))
+    app.add_handler(CallbackQueryHandler(on_noop, pattern=rf"^{NOOP}$"))
     router.add_flow(REGISTER, reg.on_input)
     router.add_flow(EDIT, reg.on_input)
     router.add_cancel(reg.cancel)

@@ -36,7 +36,6 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-SEND_METHODS = frozenset({"sendmessage", "senddocument", "sendlocation", "sendcontact"})
 FAULT_KINDS = frozenset({"5xx", "drop", "429", "timeout"})
 CHAT_ACTIONS = frozenset(
     {
