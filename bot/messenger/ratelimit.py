@@ -1,5 +1,6 @@
 """PTB rate limiter for interactive traffic: counts each sent message against the shared
-``SendBudget`` without waiting, and retries once after a 429 ``retry_after``."""
+``SendBudget`` without waiting, waits out a 429 ``retry_after``, and tries again after a
+passing network failure (5xx, a dropped connection), so a reply is not lost to a hiccup."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.domain.budget import SendBudget
@@ -48,4 +49,11 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
                 delay = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else float(exc.retry_after)
                 log.warning("event=interactive_retry_after endpoint=%s seconds=%.1f", endpoint, delay)
                 await asyncio.sleep(delay)
+            except (BadRequest, Forbidden, InvalidToken, ChatMigrated, Conflict):
+                raise
+            except NetworkError as exc:
+                if attempt == self.max_retries:
+                    raise
+                log.warning("event=interactive_retry endpoint=%s error=%s", endpoint, type(exc).__name__)
+                await asyncio.sleep(0.3 * (attempt + 1))
         raise AssertionError("unreachable")

@@ -1,4 +1,4 @@
-"""Updates are processed concurrently, but each person's stay in order."""
+"""Interactive traffic: concurrent, in order per person, and resilient to Telegram hiccups."""
 
 from __future__ import annotations
 
@@ -35,3 +35,12 @@ async def test_many_people_are_served_at_once(sandbox, bot):
     people = [sandbox.user(1000 + i, f"P{i}", language_code="en" if i % 2 else "lv") for i in range(12)]
     await asyncio.gather(*(register_in_latvia(u, lang="en" if i % 2 else "lv", place="Valmiera") for i, u in enumerate(people)))
     assert await bot.services.people.count_active() == 12
+
+
+async def test_a_reply_survives_a_telegram_hiccup(sandbox, bot):
+    u = sandbox.user(88, "Juris", language_code="en")
+    sandbox.inject_faults("sendMessage", "5xx", count=1)
+    sandbox.inject_faults("sendMessage", "drop", count=1)
+    await u.send("/help")
+    await u.wait_for("/profile", timeout=10)
+    assert sandbox.count("sendMessage", 502) == 1
