@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from bot.settings import ConfigError, Settings, load_settings
@@ -37,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "run"
+    settings: Settings | None = None
     try:
         if command == "demo":
             from bot.sandbox.demo import run_demo
@@ -67,7 +69,38 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last word, said without the token
+        return report_failure(exc, settings)
     return 0
+
+
+def report_failure(exc: BaseException, settings: Settings | None) -> int:
+    """Say in one line why the bot could not work (a traceback only for the unexpected),
+    never showing the token: Telegram libraries put it in URLs and some messages."""
+    secret = settings.telegram.token.get_secret_value() if settings and settings.telegram.token else ""
+
+    def redact(text: str) -> str:
+        return text.replace(secret, "<token>") if secret else text
+
+    api = redact(settings.telegram.api_base_url) if settings else "?"
+    errors = sys.modules.get("telegram.error")
+    if errors is not None and isinstance(exc, errors.InvalidToken):
+        print(
+            f"sauciens: telegram.token was rejected by the Bot API at {api}: check the token from @BotFather "
+            "(config file or SAUCIENS_TELEGRAM__TOKEN)",
+            file=sys.stderr,
+        )
+        return 2
+    if errors is not None and isinstance(exc, (errors.TimedOut, errors.NetworkError)) and not isinstance(
+        exc, errors.BadRequest
+    ):
+        print(f"sauciens: cannot reach the Telegram Bot API at {api}: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    if errors is not None and isinstance(exc, errors.TelegramError):
+        print(f"sauciens: the Telegram Bot API refused a request: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    print(redact("".join(traceback.format_exception(exc))), file=sys.stderr, end="")
+    return 1
 
 
 async def run(settings: Settings) -> int:
@@ -78,7 +111,15 @@ async def run(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await bot.start()
+    try:
+        await bot.start()
+    except BaseException:
+        # Close what was opened (the database's worker thread would keep the process alive).
+        try:
+            await bot.stop()
+        except Exception:  # noqa: BLE001 - the start-up error is the one to report
+            log.debug("event=cleanup_failed", exc_info=True)
+        raise
     try:
         await stop.wait()
     finally:

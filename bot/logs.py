@@ -21,14 +21,20 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             message = record.getMessage()
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "<token>")
+            redacted = self.redact(message)
             if redacted != message:
                 record.msg, record.args = redacted, None
+            if record.exc_info and not record.exc_text:
+                # Exception texts can carry the token too (PTB puts it in some messages).
+                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -37,7 +43,7 @@ class TextFormatter(logging.Formatter):
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         line = f"{ts}.{int(record.msecs):03d}Z level={record.levelname.lower()} logger={record.name} {record.getMessage()}"
         if record.exc_info:
-            line += " exc=" + json.dumps(self.formatException(record.exc_info))
+            line += " exc=" + json.dumps(record.exc_text or self.formatException(record.exc_info))
         return line
 
 
@@ -57,7 +63,7 @@ class JsonFormatter(logging.Formatter):
         else:
             doc["msg"] = message
         if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+            doc["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False)
 
 

@@ -122,7 +122,20 @@ class PeopleRepo:
 
     async def forget(self, address: Address) -> bool:
         """Erase a person: their row, skills, conversation state and queued messages; their
-        past answers stay in alert statistics without anything that identifies them."""
+        past answers stay in alert statistics without anything that identifies them.
+
+        Deleted rows would otherwise linger in the file's free space and in the write-ahead
+        log: the deletion overwrites them (``secure_delete``) and the log is checkpointed and
+        emptied afterwards."""
+        async with self.db.read() as conn:
+            await conn.execute("PRAGMA secure_delete = ON")
+        try:
+            return await self._forget(address)
+        finally:
+            async with self.db.read() as conn:
+                await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def _forget(self, address: Address) -> bool:
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "SELECT id FROM people WHERE channel = ? AND external_id = ?",
@@ -154,7 +167,7 @@ class PeopleRepo:
         async with self.db.tx() as conn:
             for p in people:
                 cur = await conn.execute(
-                    "SELECT id FROM people WHERE channel = ? AND external_id = ?",
+                    "SELECT id, country, timezone FROM people WHERE channel = ? AND external_id = ?",
                     (p.address.channel, p.address.external_id),
                 )
                 row = await cur.fetchone()
@@ -163,6 +176,10 @@ class PeopleRepo:
                     "municipality": p.municipality, "country": p.country, "city": p.city,
                     "timezone": p.timezone, "phone": p.phone, "organisation": p.organisation,
                 }
+                if row is not None and row["country"] == p.country:
+                    # A list has no time zone column: in the same country, keep the zone the
+                    # person chose in the chat (a list's guess for a multi-zone country is UTC).
+                    fields["timezone"] = row["timezone"]
                 if row is None:
                     cur = await conn.execute(
                         "INSERT INTO people (channel, external_id, status, source, created_at,"

@@ -23,6 +23,7 @@ from bot.domain.people import (
     Person,
     clean_city,
     clean_name,
+    normalise_phone,
     parse_quiet_hours,
 )
 from bot.i18n import LANGUAGES, Translator, normalise_language, translator
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 REGISTER, EDIT = "register", "edit"
 LOCATION_STEPS = {"where", "municipality", "country", "city", "timezone"}
 EDITABLE = ("name", "where", "skills", "availability", "quiet", "phone")
+PLACE_FIELDS = ("location_kind", "municipality", "country", "city", "timezone")
 MUNI_PAGE = 10
 QUIET_PRESETS = ("22:00-07:00", "23:00-08:00")
 
@@ -50,8 +52,10 @@ def step_sequence(person: Person) -> list[str]:
 def next_step(person: Person, step: str) -> str:
     seq = step_sequence(person)
     following = seq[seq.index(step) + 1]
-    if following == "timezone" and person.country and places.default_timezone(person.country):
-        following = "skills"
+    if following == "timezone" and person.country and (
+        places.default_timezone(person.country) or len(places.country_timezones(person.country)) < 2
+    ):
+        following = "skills"  # nothing to choose
     return following
 
 
@@ -71,6 +75,7 @@ class Registration:
             session = await self.s.sessions.get(w.address)
             await self.ask(update, w, session.step if session else "summary", note=w.t._("Let's continue where you left off."))
             return
+        await self.drop_edit(w)
         await update.effective_chat.send_message(
             w.t._("Welcome back, {name}! You are registered. /profile shows your details, /help lists what I can do.", name=esc(p.name or "")),
             parse_mode="HTML",
@@ -132,6 +137,11 @@ class Registration:
             p = await self.s.people.get(w.address)
             await edit_or_send(update, t._("Thank you!"))
             await self.show_profile(update, Who(w.address, p, t))
+            return
+        if p is not None and p.status == "registering":  # agreed twice (e.g. two /start messages)
+            await edit_or_send(update, t._("Thank you!"))
+            session = await self.s.sessions.get(w.address)
+            await self.ask(update, w, session.step if session else "summary", note=w.t._("Let's continue where you left off."))
             return
         if p is not None:
             await edit_or_send(update, t._("You are already registered. /profile shows your details."))
@@ -419,7 +429,7 @@ class Registration:
         await answer_query(update)
         if action == "done":
             await update.callback_query.edit_message_reply_markup(None)
-            await self.s.sessions.clear(w.address)
+            await self.drop_edit(w)
             return
         if action == "language":
             await self.ask_language(update, w, suggested=w.lang)
@@ -427,10 +437,29 @@ class Registration:
         if action not in EDITABLE:
             return
         await update.callback_query.edit_message_reply_markup(None)
+        p = await self.drop_edit(w) or p  # a change left half-way (an older profile message)
+        w = Who(w.address, p, w.t)
         flow = REGISTER if p.status == "registering" else EDIT
-        session = Session(flow, action, {"return": "summary" if flow == REGISTER else "profile"})
+        data: dict[str, object] = {"return": "summary" if flow == REGISTER else "profile"}
+        if action == "where":
+            # The place is changed in several steps; keep the old one to restore if the
+            # person leaves half-way (/cancel, /profile), so it is never left inconsistent.
+            data["before"] = {field: getattr(p, field) for field in PLACE_FIELDS}
+        session = Session(flow, action, data)
         await self.s.sessions.set(w.address, session)
         await self.ask(update, w, action)
+
+    async def drop_edit(self, w: Who) -> Person | None:
+        """Leave a profile change that was not finished, restoring the place if it was being
+        changed; returns the person as stored afterwards (None when there was nothing to drop)."""
+        session = await self.s.sessions.get(w.address)
+        if session is None or session.flow != EDIT or w.person is None:
+            return None
+        before = session.data.get("before")
+        if isinstance(before, dict):
+            await self.s.people.update(w.person.id, **{k: v for k, v in before.items() if k in PLACE_FIELDS})
+        await self.s.sessions.clear(w.address)
+        return await self.s.people.get(w.address)
 
     async def profile(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.s, update)
@@ -441,7 +470,8 @@ class Registration:
             session = await self.s.sessions.get(w.address)
             await self.ask(update, w, session.step if session else "summary", note=w.t._("Let's finish your registration first."))
             return
-        await self.show_profile(update, w)
+        p = await self.drop_edit(w) or w.person
+        await self.show_profile(update, Who(w.address, p, w.t))
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         """Leave the registration or an edit; returns False when there was nothing to leave."""
@@ -455,7 +485,7 @@ class Registration:
             )
             return True
         if session is not None and session.flow == EDIT:
-            await self.s.sessions.clear(w.address)
+            await self.drop_edit(w)
             await update.effective_chat.send_message(
                 w.t._("Cancelled. Your details are unchanged."), reply_markup=ReplyKeyboardRemove()
             )
@@ -534,7 +564,8 @@ class Registration:
             if msg.contact.user_id != update.effective_user.id:
                 await msg.reply_text(t._("Please share your own number with the button below, or tap Skip."))
                 return
-            phone = "+" + msg.contact.phone_number.lstrip("+")
+            raw = msg.contact.phone_number
+            phone = normalise_phone(raw) or "+" + raw.lstrip("+")
             await self.s.people.update(p.id, phone=phone)
             await msg.reply_text(t._("Thank you, your number is saved."), reply_markup=ReplyKeyboardRemove())
             await self.advance(update, w, session, "phone")

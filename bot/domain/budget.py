@@ -1,9 +1,11 @@
 """The bot's sending budget: Telegram allows about ``rate`` messages per second overall.
 
 The broadcast sender waits for a token before each message (``acquire``); interactive
-replies take theirs at once (``take_now``), possibly running the bucket into debt, which the
-broadcast then pays back by waiting. So replies never queue behind a broadcast, and the two
-together stay within the limit."""
+replies take theirs first (``acquire_interactive``), running the bucket into debt if need be,
+which the broadcast then pays back by waiting. So replies never queue behind a broadcast,
+and the two together stay within the limit. Only when replies alone exceed the limit (a
+surge of hundreds of people at once) do they wait, for at most ``max_debt`` seconds' worth
+of tokens, rather than being refused by Telegram."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import time
 
 
 class SendBudget:
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
+    def __init__(self, rate: float, burst: float = 1.0, max_debt: float = 0.5) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
@@ -21,6 +23,7 @@ class SendBudget:
         self._stamp = time.monotonic()
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
+        self._max_debt = max_debt * rate
 
     def _refill(self) -> None:
         now = time.monotonic()
@@ -30,6 +33,14 @@ class SendBudget:
     def take_now(self) -> None:
         self._refill()
         self._tokens -= 1.0
+
+    async def acquire_interactive(self) -> None:
+        while True:
+            self._refill()
+            if self._tokens > -self._max_debt:
+                self._tokens -= 1.0
+                return
+            await asyncio.sleep((-self._max_debt - self._tokens + 1.0) / self.rate)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nobody in the broadcast sends until then."""

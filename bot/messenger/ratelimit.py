@@ -19,7 +19,7 @@ SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendLocation", "sendCo
 
 
 class InteractiveRateLimiter(BaseRateLimiter[int]):
-    def __init__(self, budget: SendBudget, max_retries: int = 2) -> None:
+    def __init__(self, budget: SendBudget, max_retries: int = 4) -> None:
         self.budget = budget
         self.max_retries = max_retries
 
@@ -39,7 +39,7 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint in SEND_METHODS:
-            self.budget.take_now()
+            await self.budget.acquire_interactive()
         for attempt in range(self.max_retries + 1):
             try:
                 return await callback(*args, **kwargs)

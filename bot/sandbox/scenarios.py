@@ -57,9 +57,10 @@ async def register_in_latvia(
 #
 # These work whatever the wording of the catalogs, so the demo and the benchmark do not
 # depend on a translation being complete. ``think`` (optional) is awaited before each of the
-# person's actions, to give simulated people a human pace.
+# person's actions, to give simulated people a human pace: it gets what the person is about
+# to do: "tap", "read" (a long text, before answering it) or the text they are about to type.
 
-Think = Callable[[], Awaitable[None]] | None
+Think = Callable[[str], Awaitable[None]] | None
 
 
 def button_data(msg: SimMessage) -> list[str]:
@@ -77,9 +78,9 @@ def _asks_for_contact(m: SimMessage) -> bool:
     return any(isinstance(b, dict) and b.get("request_contact") for row in markup.get("keyboard", []) for b in row)
 
 
-async def _pause(think: Think) -> None:
+async def _pause(think: Think, what: str = "tap") -> None:
     if think is not None:
-        await think()
+        await think(what)
 
 
 async def register_volunteer(
@@ -102,13 +103,13 @@ async def register_volunteer(
     pressing its button; ``city`` typed). ``skills`` are skill codes; ``quiet`` a preset
     like "22:00-07:00"; ``phone`` shared as the person's own contact (else Skip). Returns
     the final summary message (with 🎉)."""
-    await _pause(think)
+    await _pause(think, "/start")
     await u.send("/start")
     await u.wait_for(has_button("lang:"), timeout)
     await _pause(think)
     await u.press(f"lang:{lang}")
     await u.wait_for(has_button(f"consent:{lang}:yes"), timeout)
-    await _pause(think)
+    await _pause(think, "read")
     await u.press(f"consent:{lang}:yes")
     await u.wait_for(has_button("reg:name_ok"), timeout)
     await _pause(think)
@@ -118,7 +119,7 @@ async def register_volunteer(
     if country is None:
         await u.press("reg:where:lv")
         await u.wait_for(has_button("reg:muni:"), timeout)
-        await _pause(think)
+        await _pause(think, place or "Rīga")
         await u.send(place or "Rīga")
         got = await u.wait_for(lambda m: has_button("reg:skill")(m) or has_button("reg:muni:")(m), timeout)
         if not has_button("reg:skill")(got):  # "did you mean…?" or the list again: take the first
@@ -128,7 +129,7 @@ async def register_volunteer(
     else:
         await u.press("reg:where:abroad")
         asked = await u.wait_for(has_button("reg:country:"), timeout)
-        await _pause(think)
+        await _pause(think, country_typed or "tap")
         if country_typed is None and f"reg:country:{country}" in button_data(asked):
             await u.press(f"reg:country:{country}", asked)
         else:
@@ -138,7 +139,7 @@ async def register_volunteer(
             await _pause(think)
             await u.press(f"reg:country:{country}", got)
             await u.wait_for(lambda m: m.removes_keyboard, timeout)
-        await _pause(think)
+        await _pause(think, city or "London")
         await u.send(city or "London")
         got = await u.wait_for(lambda m: has_button("reg:skills_done")(m) or has_button("reg:tz:")(m), timeout)
         if has_button("reg:tz:")(got):
@@ -161,13 +162,13 @@ async def register_volunteer(
     await _pause(think)
     await u.press(f"reg:quiet:{quiet or 'none'}")
     asked = await u.wait_for(_asks_for_contact, timeout)
-    await _pause(think)
+    await _pause(think, "read")
     if phone is not None:
         await u.share_contact(phone)
     else:
         await u.tap_reply_button((asked.reply_keyboard or [[], [""]])[1][0])  # "Skip"
     await u.wait_for(has_button("reg:confirm"), timeout)
-    await _pause(think)
+    await _pause(think, "read")
     await u.press("reg:confirm")
     return await u.wait_for(lambda m: "🎉" in m.text, timeout)
 

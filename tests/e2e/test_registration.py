@@ -371,7 +371,7 @@ async def test_restart_mid_registration_continues_at_the_same_step(sandbox, bot,
 # ----- bad input at every step ----------------------------------------------------------
 
 
-async def test_bad_input_in_latvia_gets_hints_and_the_step_continues(sandbox, bot, db_path):
+async def test_bad_input_from_name_to_municipality_gets_hints_and_the_step_continues(sandbox, bot, db_path):
     u = sandbox.user(200, "Bads", language_code="en")
     name_question = await begin_registration(u, lang="en")
     await u.send("   ")
@@ -407,6 +407,16 @@ async def test_bad_input_in_latvia_gets_hints_and_the_step_continues(sandbox, bo
     p = person(db_path, 200)
     assert (p["name"], p["municipality"]) == ("Ann", "0054000")
 
+
+async def test_bad_input_from_skills_to_the_summary_gets_hints_and_the_step_continues(sandbox, bot, db_path):
+    u = sandbox.user(200, "Ann", language_code="en")
+    await begin_registration(u, lang="en")
+    await u.press("✅ Yes")
+    await u.wait_for("Where are you now?")
+    await u.press("🇱🇻 In Latvia")
+    await u.wait_for("Which municipality")
+    await u.send("Valmiera")
+    await u.wait_for("Tap everything")
     empty = await u.press("Done")
     answer = await u.wait_answered(empty)
     assert answer == {"text": "Choose at least one skill first.", "show_alert": True, "url": None}
@@ -488,3 +498,54 @@ async def test_noop_buttons_are_answered(sandbox, bot, db_path):
     listing = await u.wait_for("Which municipality")
     query = await u.press("1/5", listing)  # the page counter: Telegram shows a spinner until answered
     await u.wait_answered(query)
+
+
+async def test_agreeing_twice_continues_the_registration(sandbox, bot, db_path):
+    u = sandbox.user(230, "Arta", language_code="en")
+    await u.send("/start")
+    first = await u.wait_for("Hello! Choose your language.")
+    await u.send("/start")
+    second = await u.wait_for(lambda m: m is not first and "Hello! Choose your language." in m.text)
+    await u.press("English", first)
+    await u.wait_for_edit(first, "Do you agree?")
+    await u.press("English", second)
+    await u.wait_for_edit(second, "Do you agree?")
+    await u.press("✅ I agree", first)
+    await u.wait_for("What name should coordinators see?")
+    await u.press("✅ I agree", second)
+    again = await u.wait_for("Let's continue where you left off.")
+    assert "What name should coordinators see?" in again.text
+    assert len(rows(db_path, "SELECT id FROM people")) == 1
+    assert session_of(db_path, 230)["step"] == "name"
+
+
+async def test_latvia_typed_as_the_country_asks_for_the_municipality(sandbox, bot, db_path):
+    u = sandbox.user(240, "Uldis", language_code="lv")
+    await begin_registration(u, lang="lv")
+    await u.press("✅ Jā")
+    await u.wait_for("Kur jūs esat tagad?")
+    await u.press("🌍 Ārzemēs")
+    await u.wait_for(labels_with("reg:country:"))
+    await u.send("Latvija")
+    await u.wait_for("pašvaldīb")
+    await u.send("Liepāja")
+    await u.wait_for("Atzīmējiet")
+    p = person(db_path, 240)
+    assert (p["location_kind"], p["country"], p["municipality"], p["city"], p["timezone"]) == (
+        "lv", "LV", "0005000", None, "Europe/Riga",
+    )
+
+
+async def test_a_country_without_time_zones_does_not_ask_for_one(sandbox, bot, db_path):
+    u = sandbox.user(250, "Pingvīns", language_code="en")
+    await begin_registration(u, lang="en")
+    await u.press("✅ Yes")
+    await u.wait_for("Where are you now?")
+    await u.press("🌍 Abroad")
+    await u.wait_for("Which country are you in?")
+    await u.send("Bouvet Island")
+    await u.wait_for("Which city or town")
+    await u.send("Research station")
+    await u.wait_for("Tap everything")  # not a time-zone question without any button
+    p = person(db_path, 250)
+    assert (p["country"], p["city"], p["timezone"]) == ("BV", "Research station", "UTC")

@@ -1,0 +1,227 @@
+"""People: the pure rules (names, quiet hours, dates, pauses) and the repository against a
+real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bot.domain.people import (
+    Address,
+    Person,
+    clean_city,
+    clean_name,
+    normalise_phone,
+    parse_date,
+    parse_quiet_hours,
+)
+from db.database import Database
+from db.migrate import migrate
+from db.people import PeopleRepo, personal_data
+from db.sessions import Session, SessionRepo
+
+UTC = timezone.utc
+
+
+# ----- pure rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("22-7", ("22:00", "07:00")),
+        ("22:00-07:00", ("22:00", "07:00")),
+        ("23.30 – 6.45", ("23:30", "06:45")),
+        (" 0-6 ", ("00:00", "06:00")),
+        ("9—17", ("09:00", "17:00")),
+        ("25-7", None),
+        ("22-7:60", None),
+        ("22-22", None),
+        ("late", None),
+        ("22", None),
+        ("", None),
+    ],
+)
+def test_parse_quiet_hours(text, expected):
+    assert parse_quiet_hours(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Anna   Bērziņa ", "Anna Bērziņa"),
+        ("x" * 64, "x" * 64),
+        ("x" * 65, None),
+        ("   ", None),
+        ("", None),
+        ("/start", None),
+    ],
+)
+def test_clean_name(text, expected):
+    assert clean_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("  New   York ", "New York"), ("München", "München"), ("12345", None), ("y" * 65, None), ("/x", None), ("", None)],
+)
+def test_clean_city(text, expected):
+    assert clean_city(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("+371 2000 0000", "+37120000000"), ("(371) 20-000-000", "+37120000000"), ("123", None), ("call me", None)],
+)
+def test_normalise_phone(text, expected):
+    assert normalise_phone(text) == expected
+
+
+TODAY = date(2026, 6, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24.12.2026", date(2026, 12, 24)),
+        ("2026-12-24", date(2026, 12, 24)),
+        ("24.12.", date(2026, 12, 24)),
+        ("1.3", date(2027, 3, 1)),  # without a year: the next such day
+        ("10.06.2026", TODAY),
+        ("24/12/26", date(2026, 12, 24)),
+        ("09.06.2026", None),  # the past
+        ("31.02.2027", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_parse_date(text, expected):
+    assert parse_date(text, TODAY) == expected
+
+
+def make_person(**fields) -> Person:
+    return Person(id=1, address=Address.telegram(1), status="active", language="lv", **fields)
+
+
+def test_quiet_hours_over_midnight_in_the_persons_zone():
+    p = make_person(quiet_start="22:00", quiet_end="07:00", timezone="Europe/Riga")
+    assert p.in_quiet_hours(datetime(2026, 1, 10, 21, 30, tzinfo=UTC))  # 23:30 in Riga
+    assert p.in_quiet_hours(datetime(2026, 1, 10, 4, 59, tzinfo=UTC))  # 06:59
+    assert not p.in_quiet_hours(datetime(2026, 1, 10, 5, 0, tzinfo=UTC))  # 07:00
+    assert not p.in_quiet_hours(datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
+    day = make_person(quiet_start="09:00", quiet_end="17:00", timezone="America/New_York")
+    assert day.in_quiet_hours(datetime(2026, 1, 10, 15, 0, tzinfo=UTC))  # 10:00 in New York
+    assert not day.in_quiet_hours(datetime(2026, 1, 10, 23, 0, tzinfo=UTC))  # 18:00
+    assert not make_person().in_quiet_hours(datetime(2026, 1, 10, 23, 0, tzinfo=UTC))
+
+
+def test_pause_until_a_date_ends_that_day_in_the_persons_zone():
+    p = make_person(paused=True, paused_until=date(2026, 3, 1), timezone="Europe/Riga")
+    assert p.is_paused(datetime(2026, 2, 28, 21, 59, tzinfo=UTC))  # 23:59 in Riga
+    assert not p.is_paused(datetime(2026, 2, 28, 22, 0, tzinfo=UTC))  # midnight in Riga
+    assert make_person(paused=True).is_paused(datetime(2030, 1, 1, tzinfo=UTC))
+    assert not make_person(paused=False, paused_until=date(2030, 1, 1)).is_paused(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_address_of_a_telegram_user():
+    assert Address.telegram(42) == Address("telegram", "42") == Address.telegram("42")
+
+
+# ----- the repository ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database(tmp_path / "people.sqlite3").open()
+    await migrate(database)
+    yield database
+    await database.close()
+
+
+async def test_create_update_and_read_back(db):
+    repo = PeopleRepo(db)
+    address = Address.telegram(501)
+    consent = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    p = await repo.create(address, language="en", name="Anna", consent_at=consent)
+    assert (p.status, p.language, p.name, p.consent_at, p.source, p.skills) == ("registering", "en", "Anna", consent, "chat", ())
+    await repo.update(
+        p.id, location_kind="abroad", country="IE", city="Dublin", timezone="Europe/Dublin",
+        quiet_start="22:00", quiet_end="07:00", paused=True, paused_until=date(2026, 12, 24), status="active",
+    )
+    await repo.set_skills(p.id, ["translation", "legal", "translation"])
+    got = await repo.get(address)
+    assert got is not None and got.id == p.id
+    assert (got.abroad, got.country, got.city, got.timezone, got.paused, got.paused_until, got.active) == (
+        True, "IE", "Dublin", "Europe/Dublin", True, date(2026, 12, 24), True,
+    )
+    assert got.skills == ("legal", "translation")
+    assert (await repo.get_by_id(p.id)).address == address
+    assert await repo.get(Address.telegram(502)) is None
+    assert await repo.count_active() == 1
+    with pytest.raises(ValueError, match="unknown person fields"):
+        await repo.update(p.id, nickname="x")
+
+
+async def test_import_inserts_then_updates_and_replaces_skills(db):
+    repo = PeopleRepo(db)
+
+    def imported(name: str, skills: tuple[str, ...]) -> Person:
+        return Person(
+            id=0, address=Address.telegram(601), status="active", language="lv", name=name, location_kind="lv",
+            municipality="0001000", country="LV", skills=skills, organisation="LAPAS", source="import",
+        )
+
+    assert await repo.import_people([imported("A", ("first_aid", "driver"))]) == (1, 0)
+    assert await repo.import_people([imported("B", ("care",))]) == (0, 1)
+    people = await repo.all()
+    assert len(people) == 1
+    (p,) = people
+    assert (p.name, p.skills, p.source, p.status, p.consent_at, p.organisation) == ("B", ("care",), "import", "active", None, "LAPAS")
+
+
+async def test_forget_removes_the_person_and_their_conversation(db):
+    repo, sessions = PeopleRepo(db), SessionRepo(db)
+    address = Address.telegram(701)
+    p = await repo.create(address, language="lv", name="Zelma", consent_at=datetime.now(UTC))
+    await repo.update(p.id, phone="+37120000000")
+    await repo.set_skills(p.id, ["first_aid"])
+    await sessions.set(address, Session("register", "where", {"return": "summary"}))
+    other = await repo.create(Address.telegram(702), language="en", name="Other", consent_at=datetime.now(UTC))
+
+    data = await personal_data(db, address)
+    assert data is not None
+    assert data["person"]["name"] == "Zelma" and data["person"]["skills"] == ["first_aid"]
+    assert data["conversation"]["step"] == "where" and data["alerts"] == []
+
+    assert await repo.forget(address) is True
+    assert await repo.get(address) is None
+    assert await sessions.get(address) is None
+    assert await db.fetchval("SELECT count(*) FROM person_skills") == 0
+    assert await personal_data(db, address) is None
+    assert await repo.forget(address) is False
+    assert (await repo.get_by_id(other.id)).name == "Other"  # nobody else is touched
+
+
+async def test_sessions_round_trip(db):
+    sessions = SessionRepo(db)
+    address = Address.telegram(801)
+    assert await sessions.get(address) is None
+    await sessions.set(address, Session("edit", "where", {"before": {"city": "Rīga"}}))
+    await sessions.set(address, Session("edit", "country", {"before": {"city": "Rīga"}}))
+    assert await sessions.get(address) == Session("edit", "country", {"before": {"city": "Rīga"}})
+    await sessions.clear(address)
+    assert await sessions.get(address) is None
+
+
+def test_registration_steps_skip_the_time_zone_when_there_is_nothing_to_choose():
+    from handlers.registration import next_step, step_sequence
+
+    lv = make_person(location_kind="lv")
+    assert step_sequence(lv) == ["name", "where", "municipality", "skills", "availability", "quiet", "phone", "summary"]
+    assert next_step(lv, "municipality") == "skills"
+    abroad = dict(location_kind="abroad")
+    assert next_step(make_person(country="US", **abroad), "city") == "timezone"
+    assert next_step(make_person(country="IE", **abroad), "city") == "skills"  # one zone
+    assert next_step(make_person(country="DE", **abroad), "city") == "skills"  # one clock
+    assert next_step(make_person(country="BV", **abroad), "city") == "skills"  # no zone at all
