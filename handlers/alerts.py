@@ -344,14 +344,6 @@ class Composer:
         else:
             await msg.reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
 
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        w = await who(self.s, update)
-        session = await self.s.sessions.get(w.address)
-        if session is None or session.flow != COMPOSE:
-            return False
-        await self.s.sessions.clear(w.address)
-        await update.effective_message.reply_text(w.t._("The draft was discarded. Nothing was sent."))
-        return True
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -363,5 +355,4 @@ def register(app: Application, services: Services, alerting: AlertService, route
     c = Composer(services, alerting)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
-    router.add_flow(COMPOSE, c.on_input)
-    router.add_cancel(c.cancel)
+    router.add_flow(COMPOSE, c.on_input, cancelled=N_("The draft was discarded. Nothing was sent."))

@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.alerting import AlertService
 from bot.domain.alerts import Alert, write_export_csv
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.messenger.alert_render import SEVERITY_LABELS, tracking_keyboard, tracking_text
 from bot.services import Services
 from db.sessions import Session
@@ -187,15 +187,6 @@ class Coordinator:
         else:
             await msg.reply_text(w.t._("Please write a text or share a location, or /cancel."))
 
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        w = await who(self.s, update)
-        session = await self.s.sessions.get(w.address)
-        if session is None or session.flow != FOLLOWUP:
-            return False
-        await self.s.sessions.clear(w.address)
-        await update.effective_message.reply_text(w.t._("Cancelled. Nothing was sent."))
-        return True
-
     async def close_alert(self, update: Update, w: Who, alert: Alert) -> None:
         closing = await self.alerting.close(alert.id)
         if not closing.closed:
@@ -294,6 +285,5 @@ def register(app: Application, services: Services, alerting: AlertService, route
     app.add_handler(CommandHandler("close", c.on_alert_command(c.close_alert), filters=private))
     app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|export):\d+$"))
-    router.add_flow(FOLLOWUP, c.on_followup_input)
-    router.add_cancel(c.cancel)
+    router.add_flow(FOLLOWUP, c.on_followup_input, cancelled=N_("Cancelled. Nothing was sent."))
     return c

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.domain.people import parse_date
 from bot.messenger.keyboards import inline
+from bot.i18n import N_
 from bot.services import Services
 from db.sessions import Session
 from handlers.base import Who, answer_query, edit_or_send, who
@@ -83,15 +84,6 @@ class Pause:
     async def on_input(self, update: Update, w: Who, session: Session) -> None:
         await self.pause_until_text(update, w, update.effective_message.text or "")
 
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        w = await who(self.s, update)
-        session = await self.s.sessions.get(w.address)
-        if session is None or session.flow != PAUSE:
-            return False
-        await self.s.sessions.clear(w.address)
-        await update.effective_message.reply_text(w.t._("Cancelled. Your details are unchanged."))
-        return True
-
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.s, update)
         if w.person is None or w.person.status != "active":
@@ -108,5 +100,4 @@ def register(app: Application, services: Services, router: TextRouter) -> None:
     app.add_handler(CommandHandler("pause", p.pause, filters=private))
     app.add_handler(CommandHandler("resume", p.resume, filters=private))
     app.add_handler(CallbackQueryHandler(p.on_button, pattern=r"^pause:"))
-    router.add_flow(PAUSE, p.on_input)
-    router.add_cancel(p.cancel)
+    router.add_flow(PAUSE, p.on_input, cancelled=N_("Cancelled. Your details are unchanged."))

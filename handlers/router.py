@@ -23,10 +23,15 @@ class TextRouter:
     def __init__(self, services: Services) -> None:
         self.s = services
         self._flows: dict[str, FlowHandler] = {}
+        self._cancelled: dict[str, str] = {}
         self._cancels: list[CancelHandler] = []
 
-    def add_flow(self, flow: str, handler: FlowHandler) -> None:
+    def add_flow(self, flow: str, handler: FlowHandler, cancelled: str | None = None) -> None:
+        """``cancelled``: what ``/cancel`` says after simply dropping this flow's state (a
+        message id marked with N_); flows that need more register a cancel handler."""
         self._flows[flow] = handler
+        if cancelled is not None:
+            self._cancelled[flow] = cancelled
 
     def add_cancel(self, handler: CancelHandler) -> None:
         self._cancels.append(handler)
@@ -37,17 +42,24 @@ class TextRouter:
         if session is not None and session.flow in self._flows:
             await self._flows[session.flow](update, w, session)
             return
-        if w.person is None:
+        if w.person is None and not self.s.access.is_coordinator(w.address):
             text = w.t._("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
         else:
             text = w.t._("I did not understand that. /help lists what I can do.")
         await update.effective_message.reply_text(text)
 
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        w = await who(self.s, update)
+        session = await self.s.sessions.get(w.address)
+        if session is not None and session.flow in self._cancelled:
+            await self.s.sessions.clear(w.address)
+            await update.effective_message.reply_text(
+                w.t._(self._cancelled[session.flow]), reply_markup=ReplyKeyboardRemove()
+            )
+            return
         for handler in self._cancels:
             if await handler(update, context):
                 return
-        w = await who(self.s, update)
         await update.effective_message.reply_text(
             w.t._("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
         )

@@ -297,3 +297,27 @@ async def test_followup_location_export_and_status(sandbox, bot):
         ("1", "sent", "accepted", "30m"), ("2", "sent", "none", "")}
     await coord.send("/status 99")
     await coord.wait_for("no alert #99")
+
+
+async def test_cancel_leaves_the_composer_and_the_follow_up(sandbox, bot):
+    (u,) = await seed(bot, sandbox, [Spec(1, "A", "en", OGRE)])
+    coord = await coordinator(sandbox)
+    await coord.send("/alert")
+    await coord.wait_for("New alert")
+    await coord.press("cmp:text")
+    await coord.wait_for("Type the alert text")
+    await coord.send("/cancel")
+    await coord.wait_for("The draft was discarded")
+    await coord.send("some text")  # no longer taken as the alert text
+    await coord.wait_for("did not understand")
+    _, tracking = await send_one_line(coord, "areas=Ogre Test call")
+    await wait_delivered(bot, 1, 1)
+    await u.press("ans:1:yes")
+    await u.wait_for("You are confirmed")
+    await coord.press("trk:followup:1")
+    await coord.wait_for("Write the message")
+    await coord.send("/cancel")
+    await coord.wait_for("Cancelled. Nothing was sent.")
+    await coord.send("/cancel")
+    await coord.wait_for("nothing to cancel")
+    assert not any("Update on call" in m.text for m in u.messages)

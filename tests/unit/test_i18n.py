@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from io import BytesIO
 from pathlib import Path
 
 import pytest
