@@ -28,7 +28,7 @@ from bot.domain.people import (
 )
 from bot.i18n import LANGUAGES, Translator, normalise_language, translator
 from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
-from bot.messenger.render import AVAILABILITY_LABELS, LANGUAGE_NAMES, esc, person_summary
+from bot.messenger.render import AVAILABILITY_LABELS, LANGUAGE_NAMES, esc, person_summary, skills_line
 from bot.services import Services
 from db.sessions import Session
 from handlers.base import Who, answer_query, edit_or_send, who
@@ -365,7 +365,7 @@ class Registration:
                 await answer_query(update, t._("Choose at least one skill first."), alert=True)
                 return
             await answer_query(update)
-            await edit_or_send(update, t._("Skills: {skills}", skills=", ".join(esc(skills.skill(c).label(t.lang)) for c in p.skills if skills.skill(c))))
+            await edit_or_send(update, t._("Skills: {skills}", skills=skills_line(p.skills, t)))
             await self.advance(update, w, session, "skills")
         elif action == "avail":
             code = parts[2]
