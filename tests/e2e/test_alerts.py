@@ -321,3 +321,36 @@ async def test_cancel_leaves_the_composer_and_the_follow_up(sandbox, bot):
     await coord.send("/cancel")
     await coord.wait_for("nothing to cancel")
     assert not any("Update on call" in m.text for m in u.messages)
+
+
+async def test_alerts_command_line_list_and_export(sandbox, bot, tmp_path):
+    from tests.e2e.test_cli import run_cli
+
+    users = await seed(bot, sandbox, [Spec(1, "A", "en", OGRE), Spec(2, "B", "lv", OGRE), Spec(3, "C", "en", OGRE)])
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre need=1 drill=yes Exercise call")
+    await wait_delivered(bot, 1, 3)
+    await users[0].press("ans:1:yes")
+    await users[0].wait_for("You are confirmed")
+    await users[2].press("ans:1:2h")
+    await users[2].wait_for("on standby")
+    await users[1].press("ans:1:no")
+    await users[1].wait_for("Paldies")
+    db = bot.settings.database.path
+    await bot.stop()
+
+    listed = run_cli(tmp_path, db, "alerts", "list")
+    assert listed.returncode == 0, listed.stderr
+    rows = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert rows[0]["id"] == "1" and rows[0]["drill"] == "yes" and rows[0]["accepted"] == "1" and rows[0]["standby"] == "1"
+
+    for ref in ("latest", "1"):
+        exported = run_cli(tmp_path, db, "alerts", "export", ref)
+        assert exported.returncode == 0, exported.stderr
+        assert exported.stdout.splitlines()[0].startswith("telegram_id,delivery,response")
+        got = {(r["telegram_id"], r["delivery"], r["response"]) for r in csv.DictReader(io.StringIO(exported.stdout))}
+        assert got == {("1", "sent", "accepted"), ("2", "sent", "declined"), ("3", "sent", "standby")}
+    missing = run_cli(tmp_path, db, "alerts", "export", "7")
+    assert missing.returncode == 1 and "no alert 7" in missing.stderr
+    bad = run_cli(tmp_path, db, "alerts", "export", "last")
+    assert bad.returncode == 2 and "not an alert id" in bad.stderr
