@@ -126,7 +126,7 @@ class Coordinator:
             snippet = " ".join(a.draft.text_for(t.lang).split())[:40]
             need = f"/{a.draft.need}" if a.draft.need else ""
             lines.append(
-                f"#{a.id} {icon} {esc(snippet)} — "
+                f"#{a.id} {icon}{' 🧪' if a.draft.drill else ''} {esc(snippet)} — "
                 + t._("accepted {accepted}{need}, sent {sent}/{total}", accepted=tally.accepted, need=need, sent=tally.sent, total=tally.total)
             )
         lines.append(t._("/status ID shows one of them."))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import shutil
 import sys
@@ -38,8 +39,8 @@ COORDINATOR = ("Ilze", "Kalniņa")
 FIRST_ID = 100_001
 
 ALERT_TEXT = (
-    "Plūdi Ogrē: Ogre izgājusi no krastiem, applūst ielas pie upes. Vajag 12 cilvēkus ar pirmās "
-    "palīdzības prasmēm vai savu auto iedzīvotāju evakuācijai. / Floods in Ogre: we need 12 people "
+    "Plūdi Ogrē: Ogre izgājusi no krastiem, applūst ielas pie upes. Vajag {need} cilvēkus ar pirmās "
+    "palīdzības prasmēm vai savu auto iedzīvotāju evakuācijai. / Floods in Ogre: we need {need} people "
     "with first aid skills or a car to help evacuate residents."
 )
 FOLLOWUP_TEXT = (
@@ -254,12 +255,12 @@ class Console:
         print(text, file=self.out)
         self._redraw()
 
-    def status(self, text: str, force: bool = False) -> None:
+    def status(self, text: str, every: float = 1.0) -> None:
         if self.tty:
             self._status = text
             self.out.write("\r\x1b[2K" + text)
             self.out.flush()
-        elif text != self._status and (force or time.monotonic() - self._printed_at >= 1.0):
+        elif text != self._status and time.monotonic() - self._printed_at >= every:
             self._status = text
             self._printed_at = time.monotonic()
             print(text, file=self.out)
@@ -279,8 +280,8 @@ class Console:
             self.out.write(self._status)
             self.out.flush()
 
-    def elapsed(self) -> str:
-        return f"{time.monotonic() - self.started:5.1f}s"
+    def since(self, moment: float) -> str:
+        return f"t+{time.monotonic() - moment:.1f}s"
 
 
 def _indent(text: str, prefix: str, width: int = 96) -> list[str]:
@@ -291,12 +292,21 @@ def _indent(text: str, prefix: str, width: int = 96) -> list[str]:
     return lines
 
 
-def _buttons_line(rows: list[list[str]], limit: int = 10) -> list[str]:
+def _buttons_line(rows: list[list[str]], limit: int = 10, width: int = 90) -> list[str]:
+    """Buttons as [label] rows; a long keyboard (skills, municipalities) is shortened and
+    wrapped."""
     flat = [label for row in rows for label in row]
     if len(flat) <= limit:
         return ["  ".join(f"[{b}]" for b in row) for row in rows]
-    shown = flat[: limit - 1]
-    return ["  ".join(f"[{b}]" for b in shown) + f"  … (+{len(flat) - limit} more)  [{flat[-1]}]"]
+    words = [f"[{b}]" for b in flat[: limit - 1]] + [f"… (+{len(flat) - limit} more)", f"[{flat[-1]}]"]
+    lines, current = [], ""
+    for word in words:
+        if current and len(current) + 2 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current}  {word}" if current else word
+    return lines + [current]
 
 
 def transcript(title: str, seen: list[Seen], name: str) -> list[str]:
@@ -371,6 +381,7 @@ class DemoReport:
     late_tap_answer: str | None = None
     errors_logged: int = 0
     warnings_logged: int = 0
+    retry_warnings: int = 0
     total_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -414,18 +425,27 @@ def _quiet_logs() -> Any:
 # ----- the story -----------------------------------------------------------------------------
 
 
+DEFAULT_VOLUNTEERS = 150
+
+
 async def demo(
-    volunteers: int = 200,
+    volunteers: int = DEFAULT_VOLUNTEERS,
     *,
-    concurrency: int = 40,
+    concurrency: int = 48,
     need: int | None = None,
     seed: int = 7,
+    pace: float = 1.0,
     speed: float = 1.0,
     transcripts: int = 3,
     out: TextIO | None = None,
 ) -> DemoReport:
-    """Run the whole demo and return its report. ``speed`` scales the people's delays (0.3:
-    three times faster), not Telegram's limits."""
+    """Run the whole demo and return its report.
+
+    ``pace`` scales how long people take for each registration step (about a second to tap,
+    longer to read or type); ``speed`` scales how long they take to answer the alert and the
+    coordinator's pauses (0.3: three times faster). Telegram's limits are never scaled. A
+    registration costs the bot about 12 messages and Telegram allows 30 a second, so the
+    registration of N people takes at least N × 12 / 30 seconds (150: about a minute)."""
     from bot.app import Sauciens
     from bot.settings import load_settings
 
@@ -456,7 +476,7 @@ async def demo(
             con.line(f"Data in {tmp} (removed at the end).")
             con.line()
             people = population(volunteers, seed)
-            await _register_everyone(sandbox, people, report, con, concurrency, speed, transcripts, rng)
+            await _register_everyone(sandbox, people, report, con, concurrency, pace, transcripts, rng)
             await _summarise_registrations(bot, report, con)
             await _mobilise(sandbox, bot, people, report, con, need, speed, rng, tasks)
         except Exception as exc:  # a readable line instead of a traceback
@@ -474,6 +494,11 @@ async def demo(
             errors = [r for r in capture.records if r.levelno >= logging.ERROR]
             report.errors_logged = len(errors)
             report.warnings_logged = len(capture.records) - len(errors)
+            report.retry_warnings = sum(1 for r in capture.records if "retry_after" in str(r.msg))
+            if os.environ.get("SAUCIENS_DEMO_LOG"):  # for developers: what the bot logged
+                formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+                for record in capture.records:
+                    print(formatter.format(record), file=sys.stderr)
             if errors:
                 first = errors[0]
                 report.problems.append(f"the bot logged {len(errors)} error(s), first: {first.name}: {first.getMessage()[:160]}")
@@ -482,9 +507,15 @@ async def demo(
     return report
 
 
-async def run_demo(volunteers: int = 200, **options: Any) -> int:
-    """The CLI's entry point: prints the story and returns the exit code."""
-    report = await demo(volunteers, **options)
+async def run_demo(volunteers: int | None = None, **options: Any) -> int:
+    """The CLI's entry point: prints the story and returns the exit code. The number of
+    people can also come from ``SAUCIENS_DEMO_VOLUNTEERS``."""
+    if volunteers is None:
+        try:
+            volunteers = int(os.environ.get("SAUCIENS_DEMO_VOLUNTEERS", DEFAULT_VOLUNTEERS))
+        except ValueError:
+            volunteers = DEFAULT_VOLUNTEERS
+    report = await demo(max(3, volunteers), **options)
     return report.exit_code
 
 
@@ -493,7 +524,7 @@ async def run_demo(volunteers: int = 200, **options: Any) -> int:
 
 async def _register_everyone(
     sandbox: DemoSandbox, people: list[Volunteer], report: DemoReport, con: Console,
-    concurrency: int, speed: float, transcripts: int, rng: random.Random,
+    concurrency: int, pace: float, transcripts: int, rng: random.Random,
 ) -> None:
     con.line(f"━━ 1. Registration: {len(people)} people open the bot and register through the chat, {concurrency} at a time")
     shown = people[: min(transcripts, len(people))]
@@ -506,24 +537,32 @@ async def _register_everyone(
     t0 = time.monotonic()
     limited0 = sandbox.count("sendMessage", 429)
 
-    async def think() -> None:  # people read and tap: a fraction of a second to a second
-        await asyncio.sleep(rng.uniform(0.15, 0.8) * speed)
+    async def think(what: str) -> None:  # a human pace: tap in about a second, read, type
+        if what == "tap":
+            seconds = rng.uniform(0.5, 1.5)
+        elif what == "read":
+            seconds = rng.uniform(1.5, 3.0)
+        else:
+            seconds = 1.0 + 0.15 * len(what) * rng.uniform(0.7, 1.3)
+        await asyncio.sleep(seconds * pace)
 
-    async def one(v: Volunteer) -> None:
+    async def one(index: int, v: Volunteer) -> None:
         nonlocal done
         async with gate:
+            if index < concurrency:  # the first ones arrive over a few seconds, not all at once
+                await asyncio.sleep(index / concurrency * 8.0 * pace)
             u = sandbox.user(v.id, v.first, v.last, language_code=v.language_code)
             try:
                 await register_volunteer(
                     u, lang=v.lang, place=v.place, country=v.country, country_typed=v.country_typed, city=v.city,
                     skills=v.skills, availability=v.availability, quiet=v.quiet, phone=v.phone,
-                    think=think, timeout=45.0,
+                    think=think, timeout=20.0,
                 )
             except AssertionError as exc:
                 failures.append(f"{v.name}: {str(exc).splitlines()[0][:200]}")
             done += 1
 
-    tasks = [asyncio.create_task(one(v)) for v in people]
+    tasks = [asyncio.create_task(one(i, v)) for i, v in enumerate(people)]
     try:
         showcase = tasks[: len(shown)]
         if showcase:
@@ -539,7 +578,8 @@ async def _register_everyone(
             sent = len(sandbox.bot_sends) - first_send
             con.status(
                 f"  registering… {done}/{len(people)} done · {sent} bot messages in {elapsed:.0f}s "
-                f"({sent / max(elapsed, 0.001):.1f}/s) · Telegram 429s: {sandbox.count('sendMessage', 429) - limited0}"
+                f"({sent / max(elapsed, 0.001):.1f}/s) · Telegram 429s: {sandbox.count('sendMessage', 429) - limited0}",
+                every=5.0,
             )
             await asyncio.wait(tasks, timeout=0.5)
         await asyncio.gather(*tasks)
@@ -623,7 +663,7 @@ async def _mobilise(
     sandbox.watched[COORDINATOR_ID] = []
     cname = COORDINATOR[0]
     con.line("━━ 2. The alert: the coordinator of LAPAS asks for help")
-    command = f"/alert skills=first_aid,driver areas=Ogre,Rīga,Jūrmala need={need} severity=urgent {ALERT_TEXT}"
+    command = f"/alert skills=first_aid,driver areas=Ogre,Rīga,Jūrmala need={need} severity=urgent {ALERT_TEXT.format(need=need)}"
     for line in _indent(command, "    ")[:1]:
         con.line(f"  👮 {cname}: " + line.strip())
     for line in _indent(command, "      ")[1:]:
@@ -701,7 +741,7 @@ async def _mobilise(
     # the reminder: the coordinator taps 🔔 on the tracking message
     await asyncio.sleep(max(2.0, 10.0 * speed))
     remind_label = next(lbl for row in tracking.buttons for lbl, d in row if d == f"trk:remind:{alert_id}")
-    con.line(f"  👮 {cname} taps [{remind_label}] on the tracking message ({con.elapsed()})")
+    con.line(f"  👮 {cname} taps [{remind_label}] on the tracking message ({con.since(sent_at)})")
     await coord.press(f"trk:remind:{alert_id}", coord.chat.by_id[tracking.message_id])
     reply = await coord.wait_for(lambda m: m.text.startswith("🔔"), 20)
     con.line(f"  🤖 {reply.text}")
@@ -729,7 +769,7 @@ async def _mobilise(
         report.withdrew, report.promoted = by_id[quitter].name, by_id[promoted].name
         q = sandbox.user(quitter)
         label = next((lbl for m in reversed(q.messages) for row_ in m.buttons for lbl, d in row_ if d == f"ans:{alert_id}:no"), "❌")
-        con.line(f"  👤 {by_id[quitter].name} (accepted) taps [{label}]: something came up ({con.elapsed()})")
+        con.line(f"  👤 {by_id[quitter].name} (accepted) taps [{label}]: something came up ({con.since(sent_at)})")
         await answer(quitter, "no")
         p = sandbox.user(promoted)
         note = await p.wait_for(lambda m: not m.buttons and f"#{alert_id}" in m.text, 20)
@@ -762,10 +802,11 @@ async def _mobilise(
     silent = next((uid for uid in recipients if plans[uid].kind == "silent"), None)
     if silent is not None:
         u = sandbox.user(silent)
+        label = next((lbl for m in reversed(u.messages) for row_ in m.buttons for lbl, d in row_ if d == f"ans:{alert_id}:yes"), "✅")
         qid = await u.press(f"ans:{alert_id}:yes")
         ans = await u.wait_answered(qid, 20)
         report.late_tap_answer = ans["text"]
-        con.line(f"  👤 {by_id[silent].name} taps [✅] an hour later → 💬 {ans['text']}")
+        con.line(f"  👤 {by_id[silent].name}, silent until now, taps [{label}] after the close → 💬 {ans['text']}")
     await asyncio.sleep(1.5)  # one more tracking update
     live_task.cancel()
     await asyncio.gather(live_task, return_exceptions=True)
@@ -884,7 +925,10 @@ def _print_report(r: DemoReport, con: Console) -> None:
         )
         ones = sum(1 for n in r.alert_messages_per_recipient.values() if n == 1)
         con.line(f"  Everyone in the audience got exactly one alert message: {ones}/{r.recipients}")
-    con.line(f"  Bot log: {r.errors_logged} errors, {r.warnings_logged} warnings (mostly 'slow down' retries)")
+    con.line(
+        f"  Bot log (kept off the screen): {r.errors_logged} errors, {r.warnings_logged} warnings "
+        f"({r.retry_warnings} of them: Telegram's 429 'retry after', retried)"
+    )
     con.line(f"  Total {r.total_seconds:.0f}s")
     if r.problems:
         con.line("  ✘ Problems:")
