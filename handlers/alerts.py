@@ -35,7 +35,7 @@ from bot.messenger.alert_render import (
 from bot.messenger.keyboards import Button, columns, inline, paged
 from bot.services import Services
 from db.sessions import Session
-from handlers.base import Who, answer_query, edit_or_send, who
+from handlers.base import coordinator, Who, answer_query, edit_or_send
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,7 @@ class Composer:
         self.alerting = alerting
 
     async def _coordinator(self, update: Update) -> Who | None:
-        w = await who(self.s, update)
-        if self.s.access.is_coordinator(w.address):
-            return w
-        log.info("event=alert_refused user=%s", w.address.external_id)
-        text = w.t._("Sorry, only coordinators can send alerts. If you should be one, ask your organisation.")
-        if update.callback_query is not None:
-            await answer_query(update, text, alert=True)
-        else:
-            await update.effective_message.reply_text(text)
-        return None
+        return await coordinator(self.s, update, N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation."))
 
     # ----- entry ------------------------------------------------------------------
 

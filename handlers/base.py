@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from dataclasses import dataclass
 
 from telegram import Message, Update
@@ -13,6 +14,7 @@ from bot.i18n import Translator, normalise_language, translator
 from bot.services import Services
 
 esc = html.escape
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,3 +69,18 @@ async def edit_or_send(update: Update, text: str, markup: object = None) -> Mess
     chat = update.effective_chat
     assert chat is not None
     return await chat.send_message(text, parse_mode="HTML", reply_markup=markup)
+
+
+async def coordinator(services: Services, update: Update, refusal: str) -> Who | None:
+    """The coordinator behind ``update``, or None after a polite ``refusal`` (an N_ id);
+    who is a coordinator is decided in one place, ``Access``."""
+    w = await who(services, update)
+    if services.access.is_coordinator(w.address):
+        return w
+    log.info("event=coordinator_only_refused user=%s", w.address.external_id)
+    text = w.t._(refusal)
+    if update.callback_query is not None:
+        await answer_query(update, text, alert=True)
+    else:
+        await update.effective_message.reply_text(text)
+    return None

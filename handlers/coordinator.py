@@ -19,7 +19,7 @@ from bot.i18n import N_, translator
 from bot.messenger.alert_render import SEVERITY_LABELS, tracking_keyboard, tracking_text
 from bot.services import Services
 from db.sessions import Session
-from handlers.base import Who, answer_query, esc, who
+from handlers.base import coordinator, Who, answer_query, esc
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,7 @@ class Coordinator:
         self._shown: dict[int, str] = {}
 
     async def _coordinator(self, update: Update) -> Who | None:
-        w = await who(self.s, update)
-        if self.s.access.is_coordinator(w.address):
-            return w
-        text = w.t._("Sorry, this is for coordinators only.")
-        if update.callback_query is not None:
-            await answer_query(update, text, alert=True)
-        else:
-            await update.effective_message.reply_text(text)
-        return None
+        return await coordinator(self.s, update, N_("Sorry, this is for coordinators only."))
 
     def on_alert_command(self, action: AlertAction) -> CommandCallback:
         """``/status ID``, ``/remind ID``, ``/close ID``, ``/export ID``: a coordinator and an
