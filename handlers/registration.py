@@ -310,7 +310,7 @@ class Registration:
             "country": "country", "tz": "timezone", "skill": "skills", "skills_done": "skills",
             "avail": "availability", "quiet": "quiet", "confirm": "summary",
         }.get(action)
-        if expected is not None and expected != step and not (action == "muni" and step in ("municipality",)):
+        if expected is not None and expected != step:
             await answer_query(update, t._("This button is no longer active."))
             return
         if action == "name_ok":
