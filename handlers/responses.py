@@ -3,6 +3,8 @@ and show the answer in the message (the buttons stay, to change it while the cal
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
@@ -38,14 +40,19 @@ class Responses:
         assert alert is not None
         tz = w.person.timezone if w.person else "Europe/Riga"
         if result.status == "closed":
-            await answer_query(update, t._("This call is already closed. Thank you!"), alert=True)
+            toast = answer_query(update, t._("This call is already closed. Thank you!"), alert=True)
             text = recipient_text(alert, t, tz, response=result.response, closed=True)
             markup = None
         else:
-            await answer_query(update, t._(TOASTS[result.response]))
+            toast = answer_query(update, t._(TOASTS[result.response]))
             eta = choice if choice in ("30m", "2h") else None
             text = recipient_text(alert, t, tz, response=result.response, eta=eta)
             markup = answer_keyboard(alert_id, t)
+        # The toast and the changed message are independent: one round trip, not two.
+        await asyncio.gather(toast, self._show(update, text, markup))
+
+    @staticmethod
+    async def _show(update: Update, text: str, markup: object) -> None:
         try:
             await update.callback_query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
         except BadRequest as exc:
