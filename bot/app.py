@@ -3,13 +3,16 @@ starts and stops the resources (database, outbox sender, scheduled jobs) around 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot.domain import places
 from bot.i18n import translator
 from bot.messenger.ratelimit import InteractiveRateLimiter
+from bot.messenger.request import SpreadRequest
 from bot.messenger.updates import PerChatOrderedProcessor
 from bot.services import Services
 from bot.settings import Settings
@@ -31,9 +34,8 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
         .base_file_url(settings.telegram.api_base_file_url)
         .concurrent_updates(PerChatOrderedProcessor(64))
         .rate_limiter(InteractiveRateLimiter(services.budget))
-        .connection_pool_size(128)
-        .pool_timeout(10.0)
-        .get_updates_read_timeout(settings.telegram.poll_timeout + 10.0)
+        .get_updates_read_timeout(settings.telegram.poll_timeout + 10.0)  # before .request()
+        .request(SpreadRequest(pools=16, connections_per_pool=4, pool_timeout=10.0))
         .build()
     )
     router = TextRouter(services)
@@ -81,6 +83,9 @@ class Sauciens:
         )
 
     async def start(self) -> None:
+        # Country matching builds an index of names in many languages once (~1 s): do it
+        # now, off the event loop, rather than in the first person's registration.
+        await asyncio.to_thread(places.match_country, "Latvija")
         await self.services.db.open()
         await migrate(self.services.db)
         await self.app.initialize()
