@@ -42,6 +42,8 @@ CREATE TABLE recipients (
     UNIQUE (alert_id, person_id)
 );
 CREATE INDEX recipients_by_person ON recipients (person_id);
+-- a tap finds its recipient row by address: without this, every tap scans the alert's rows
+CREATE UNIQUE INDEX recipients_by_address ON recipients (alert_id, channel, external_id);
 CREATE INDEX recipients_by_response ON recipients (alert_id, response, responded_at);
 
 CREATE TABLE outbox (
