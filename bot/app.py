@@ -12,7 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.domain import places
 from bot.i18n import translator
 from bot.messenger.ratelimit import InteractiveRateLimiter
-from bot.messenger.request import SpreadRequest
+from bot.messenger.http import FastRequest
 from bot.messenger.updates import PerChatOrderedProcessor
 from bot.services import Services
 from bot.settings import Settings
@@ -34,8 +34,10 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
         .base_file_url(settings.telegram.api_base_file_url)
         .concurrent_updates(PerChatOrderedProcessor(64))
         .rate_limiter(InteractiveRateLimiter(services.budget))
-        .get_updates_read_timeout(settings.telegram.poll_timeout + 10.0)  # before .request()
-        .request(SpreadRequest(pools=16, connections_per_pool=4, pool_timeout=10.0))
+        # The Bot API over bot/messenger/http.py, not httpx: a burst of taps is CPU-bound in
+        # the HTTP client otherwise (bench/README.md). getUpdates has a connection of its own.
+        .request(FastRequest(64, pool_timeout=10.0))
+        .get_updates_request(FastRequest(1, read_timeout=10.0))
         .build()
     )
     router = TextRouter(services)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot.domain.alerts import Alert
 from bot.domain.outbox import (
@@ -15,17 +14,14 @@ from bot.domain.outbox import (
 )
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard, esc, recipient_text, sender_line
+from bot.messenger.http import FastRequest
 from bot.settings import Settings
 from db.alerts import AlertRepo
 
 
 def broadcast_bot(settings: Settings) -> Bot:
-    request = HTTPXRequest(
-        connection_pool_size=settings.broadcast.max_in_flight + 2,
-        read_timeout=15.0,
-        write_timeout=15.0,
-        connect_timeout=5.0,
-        pool_timeout=30.0,
+    request = FastRequest(
+        settings.broadcast.max_in_flight + 2, read_timeout=15.0, write_timeout=15.0, connect_timeout=5.0, pool_timeout=30.0
     )
     return Bot(
         settings.require_token(),

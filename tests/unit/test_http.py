@@ -1,0 +1,291 @@
+"""The Bot API HTTP client (bot/messenger/http.py) against a scripted local HTTP server:
+keep-alive, response framing, stale connections, timeouts, the pool bound and TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.messenger.http import FastRequest
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, list[str]]
+
+
+Reply = Callable[[Seen, asyncio.StreamWriter], Awaitable[bool]]  # False: close the connection
+
+
+@dataclass
+class Server:
+    reply: Reply
+    seen: list[Seen] = field(default_factory=list)
+    connections: int = 0
+    port: int = 0
+    _server: asyncio.Server | None = None
+
+    async def start(self, ssl_context: ssl.SSLContext | None = None) -> Server:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=ssl_context)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ")
+                headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                seen = Seen(method, path, headers, parse_qs(body.decode()))
+                self.seen.append(seen)
+                if not await self.reply(seen, writer):
+                    break
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def ok(body: bytes = b'{"ok":true,"result":true}', extra: str = "") -> bytes:
+    return f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+
+
+async def keep_alive(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+    writer.write(ok(f'{{"ok":true,"result":"{seen.form.get("text", [""])[0]}"}}'.encode()))
+    return True
+
+
+def data(**params: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+
+
+@pytest.fixture
+async def serve():
+    servers: list[Server] = []
+
+    async def start(reply: Reply, ssl_context: ssl.SSLContext | None = None) -> Server:
+        server = await Server(reply).start(ssl_context)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture
+async def client():
+    clients: list[FastRequest] = []
+
+    async def make(**options) -> FastRequest:
+        c = FastRequest(**options)
+        await c.initialize()
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        await c.shutdown()
+
+
+async def test_requests_are_form_encoded_and_share_one_connection(serve, client):
+    server = await serve(keep_alive)
+    c = await client()
+    url = f"http://127.0.0.1:{server.port}/botTOKEN/sendMessage"
+    for i in range(5):
+        status, body = await c.do_request(url, "POST", data(chat_id=7, text=f"Labdien & {i}"))
+        assert (status, body) == (200, f'{{"ok":true,"result":"Labdien & {i}"}}'.encode())
+    assert server.connections == 1 and c.opened == 1
+    first = server.seen[0]
+    assert first.method == "POST" and first.path == "/botTOKEN/sendMessage"
+    assert first.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert first.headers["host"] == f"127.0.0.1:{server.port}"
+    assert first.form == {"chat_id": ["7"], "text": ["Labdien & 0"]}
+
+
+async def test_concurrent_requests_are_bounded_by_the_pool(serve, client):
+    async def slow(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(0.05)
+        writer.write(ok())
+        return True
+
+    server = await serve(slow)
+    c = await client(connections=4)
+    url = f"http://127.0.0.1:{server.port}/botT/getMe"
+    results = await asyncio.gather(*(c.do_request(url, "POST", data(n=i)) for i in range(20)))
+    assert all(status == 200 for status, _ in results)
+    assert server.connections == 4 and len(server.seen) == 20
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"ok\"\r\n0E;ext=1\r\n:true,\"result\"\r\n6\r\n:true}\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\n{\"ok\":true,\"result\":true}",
+    ],
+    ids=["chunked", "100-continue"],
+)
+async def test_response_framing(serve, client, response):
+    async def reply(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        writer.write(response)
+        return True
+
+    server = await serve(reply)
+    c = await client()
+    url = f"http://127.0.0.1:{server.port}/botT/getMe"
+    for _ in range(2):
+        assert await c.do_request(url, "POST") == (200, b'{"ok":true,"result":true}')
+    assert server.connections == 1  # the connection stayed usable after each framing
+
+
+async def test_connection_close_and_read_to_end(serve, client):
+    async def reply(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        if len(seen.form):
+            writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}")
+        else:
+            writer.write(b"HTTP/1.0 502 Bad Gateway\r\n\r\nupstream gone")
+        return False
+
+    server = await serve(reply)
+    c = await client()
+    url = f"http://127.0.0.1:{server.port}/botT/x"
+    assert await c.do_request(url, "POST", data(a=1)) == (200, b"{}")
+    assert await c.do_request(url, "POST") == (502, b"upstream gone")
+    assert server.connections == 2 and c.opened == 2
+
+
+async def test_a_stale_keep_alive_connection_is_replaced_without_losing_the_request(serve, client):
+    async def answer_once(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        writer.write(ok())  # keep-alive promised, but the server then closes (idle timeout)
+        return False
+
+    server = await serve(answer_once)
+    c = await client()
+    url = f"http://127.0.0.1:{server.port}/botT/sendMessage"
+    assert (await c.do_request(url, "POST", data(text="one")))[0] == 200
+    await asyncio.sleep(0.05)
+    assert (await c.do_request(url, "POST", data(text="two")))[0] == 200
+    assert [s.form["text"] for s in server.seen] == [["one"], ["two"]]
+
+
+async def test_a_stale_connection_that_looks_alive_is_retried_once(serve, client):
+    """The close arrives only after the request went out: nothing came back, so the request
+    is sent once more on a new connection; a fresh connection that fails is not retried."""
+    calls = 0
+
+    async def flaky(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            writer.write(ok())
+            return True
+        if calls == 2:
+            return False  # drop the reused connection without an answer
+        writer.write(ok())
+        return True
+
+    server = await serve(flaky)
+    c = await client()
+    url = f"http://127.0.0.1:{server.port}/botT/sendMessage"
+    assert (await c.do_request(url, "POST"))[0] == 200
+    assert (await c.do_request(url, "POST"))[0] == 200
+    assert calls == 3 and server.connections == 2
+
+    async def drop(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        return False
+
+    dropping = await serve(drop)
+    with pytest.raises(NetworkError, match="without sending a response"):
+        await c.do_request(f"http://127.0.0.1:{dropping.port}/botT/sendMessage", "POST")
+    assert len(dropping.seen) == 1
+
+
+async def test_timeouts(serve, client):
+    release = asyncio.Event()
+
+    async def hang(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        await release.wait()
+        writer.write(ok())
+        return True
+
+    server = await serve(hang)
+    c = await client(connections=1, read_timeout=0.2, pool_timeout=0.1)
+    url = f"http://127.0.0.1:{server.port}/botT/getMe"
+    with pytest.raises(TimedOut):
+        await c.do_request(url, "POST")
+    hanging = asyncio.create_task(c.do_request(url, "POST", read_timeout=5.0))
+    await asyncio.sleep(0.05)
+    with pytest.raises(TimedOut, match="Pool timeout"):
+        await c.do_request(url, "POST")
+    release.set()
+    assert (await hanging)[0] == 200
+    assert server.connections == 2  # the timed-out connection was not reused
+
+
+async def test_unreachable_server_is_a_network_error(client):
+    c = await client()
+    with pytest.raises(NetworkError) as info:
+        await c.do_request("http://127.0.0.1:9/botT/getMe", "POST")
+    assert not isinstance(info.value, TimedOut)
+
+
+async def test_garbage_is_a_network_error(serve, client):
+    async def garbage(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+        return True
+
+    server = await serve(garbage)
+    c = await client()
+    with pytest.raises(NetworkError):
+        await c.do_request(f"http://127.0.0.1:{server.port}/botT/getMe", "POST")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", d / "key.pem", "-out", d / "cert.pem"],
+        check=True, capture_output=True,
+    )
+    return d / "cert.pem", d / "key.pem"
+
+
+async def test_https_verifies_the_certificate(serve, client, certificate):
+    cert, key = certificate
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    server = await serve(keep_alive, server_ctx)
+    url = f"https://localhost:{server.port}/botT/sendMessage"
+    trusting = await client(ssl_context=ssl.create_default_context(cafile=str(cert)))
+    for _ in range(2):
+        assert await trusting.do_request(url, "POST", data(text="drošs")) == (200, '{"ok":true,"result":"drošs"}'.encode())
+    assert trusting.opened == 1
+    default = await client()  # the public CA bundle does not know this certificate
+    with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        await default.do_request(url, "POST")
