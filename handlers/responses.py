@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.alerting import AlertService
 from bot.i18n import N_
-from bot.messenger.alert_render import answer_keyboard, recipient_text
+from bot.messenger.alert_render import answer_keyboard_json, recipient_text
+from bot.messenger.raw import edit_text
 from bot.services import Services
 from handlers.base import answer_query, who
 
@@ -36,7 +36,7 @@ class Responses:
         if result.status == "not_recipient":
             await answer_query(update, t._("This call is not open for you."), alert=True)
             return
-        alert = await self.alerting.alerts.get(alert_id)
+        alert = result.alert
         assert alert is not None
         tz = w.person.timezone if w.person else "Europe/Riga"
         if result.status == "closed":
@@ -47,17 +47,13 @@ class Responses:
             toast = answer_query(update, t._(TOASTS[result.response]))
             eta = choice if choice in ("30m", "2h") else None
             text = recipient_text(alert, t, tz, response=result.response, eta=eta)
-            markup = answer_keyboard(alert_id, t)
+            markup = answer_keyboard_json(alert_id, t)
         # The toast and the changed message are independent: one round trip, not two.
-        await asyncio.gather(toast, self._show(update, text, markup))
-
-    @staticmethod
-    async def _show(update: Update, text: str, markup: object) -> None:
-        try:
-            await update.callback_query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        message = update.callback_query.message
+        if message is None:  # not a message the bot sent (an inline-mode message): nothing to edit
+            await toast
+            return
+        await asyncio.gather(toast, edit_text(context.bot, message.chat.id, message.message_id, text, markup))
 
 
 def register(app: Application, services: Services, alerting: AlertService) -> None:

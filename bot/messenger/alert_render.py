@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from functools import lru_cache
 
 from telegram import InlineKeyboardMarkup
 
@@ -75,6 +76,22 @@ def recipient_text(
 
 
 def answer_keyboard(alert_id: int, t: Translator) -> InlineKeyboardMarkup:
+    return _answer_keyboard(alert_id, t.lang)
+
+
+def answer_keyboard_json(alert_id: int, t: Translator) -> str:
+    """The same keyboard serialised once, for ``messenger.raw.edit_text``."""
+    return _answer_keyboard_json(alert_id, t.lang)
+
+
+@lru_cache(maxsize=512)
+def _answer_keyboard_json(alert_id: int, lang: str) -> str:
+    return _answer_keyboard(alert_id, lang).to_json()
+
+
+@lru_cache(maxsize=512)
+def _answer_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:  # immutable, so shareable
+    t = translator(lang)
     return inline(
         [
             [(t._("✅ I can help"), f"ans:{alert_id}:yes")],
