@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 from bot.domain.alerts import AlertDraft, Audience, select_audience
 from bot.domain.outbox import (
     CLOSED,
-    EDIT_CLOSED,
     FOLLOWUP,
     PROMOTED,
     REMINDER,
@@ -116,14 +115,18 @@ class AlertService:
         return count
 
     async def close(self, alert_id: int) -> Closing:
-        if not await self.alerts.close(alert_id):
+        cancelled = await self.alerts.close(alert_id)
+        if cancelled is None:
             return Closing(False)
+        if self.sender is not None:
+            self.sender.alert_closed(alert_id)
         thanked = await self.alerts.enqueue(alert_id, CLOSED, responses=("accepted",), priority=0)
         released = await self.alerts.enqueue(alert_id, STANDBY_RELEASED, responses=("standby",), priority=0)
-        await self.alerts.enqueue(
-            alert_id, EDIT_CLOSED, responses=("none", "accepted", "declined", "standby"), priority=2
-        )
+        edits = await self.alerts.enqueue_closed_edits(alert_id)
         self.dirty.add(alert_id)
-        log.info("event=alert_closed alert=%d thanked=%d released=%d", alert_id, thanked, released)
+        log.info(
+            "event=alert_closed alert=%d thanked=%d released=%d edits=%d unsent_cancelled=%d",
+            alert_id, thanked, released, edits, cancelled,
+        )
         self._wake()
         return Closing(True, thanked, released)

@@ -9,7 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain.alerts import Alert, AlertDraft, AudienceFilter, ExportRow
-from bot.domain.outbox import ALERT
+from bot.domain.outbox import ALERT, EDIT_CLOSED, REMINDER
 from bot.domain.people import Address, Person
 from bot.domain.quota import decide
 from db.database import Database
@@ -37,6 +37,7 @@ class Answer:
     response: str = "none"
     previous: str = "none"
     promoted: tuple[int, Address, str] | None = None  # recipient id, address, language
+    alert: Alert | None = None  # the alert as it was when the tap was recorded
 
 
 def _to_alert(row: aiosqlite.Row) -> Alert:
@@ -148,32 +149,30 @@ class AlertRepo:
 
     async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer:
         """Record a tap, applying the quota; promotes the first standby person when an
-        accepted person withdraws. One transaction, so concurrent taps cannot overfill."""
+        accepted person withdraws. One transaction, so concurrent taps cannot overfill; the
+        reads are one statement, as a tap's cost is mostly trips to the database thread."""
         now = now_iso()
         async with self.db.tx() as conn:
-            cur = await conn.execute("SELECT status, need FROM alerts WHERE id = ?", (alert_id,))
-            alert = await cur.fetchone()
-            if alert is None:
-                return Answer("not_recipient")
-            cur = await conn.execute(
-                "SELECT id, response FROM recipients WHERE alert_id = ? AND channel = ? AND external_id = ?",
-                (alert_id, address.channel, address.external_id),
+            rows = await conn.execute_fetchall(
+                "SELECT a.*, r.id AS recipient_id, r.response AS recipient_response,"
+                " (SELECT count(*) FROM recipients c WHERE c.alert_id = a.id AND c.response = 'accepted') AS accepted"
+                " FROM alerts a LEFT JOIN recipients r"
+                " ON r.alert_id = a.id AND r.channel = ? AND r.external_id = ? WHERE a.id = ?",
+                (address.channel, address.external_id, alert_id),
             )
-            rec = await cur.fetchone()
-            if rec is None:
+            row = next(iter(rows), None)
+            if row is None or row["recipient_id"] is None:
                 return Answer("not_recipient")
-            if alert["status"] != "open":
-                return Answer("closed", rec["response"], rec["response"])
-            cur = await conn.execute(
-                "SELECT count(*) FROM recipients WHERE alert_id = ? AND response = 'accepted'", (alert_id,)
-            )
-            accepted = (await cur.fetchone())[0]
-            decision = decide(rec["response"], accepts, alert["need"], accepted)
-            changed = decision.response != rec["response"]
+            alert = _to_alert(row)
+            previous = row["recipient_response"]
+            if alert.status != "open":
+                return Answer("closed", previous, previous, alert=alert)
+            decision = decide(previous, accepts, alert.draft.need, row["accepted"])
+            changed = decision.response != previous
             await conn.execute(
                 "UPDATE recipients SET response = ?, eta = ?, responded_at = CASE WHEN ? THEN ? ELSE responded_at END"
                 " WHERE id = ?",
-                (decision.response, eta if accepts else None, changed, now, rec["id"]),
+                (decision.response, eta if accepts else None, changed, now, row["recipient_id"]),
             )
             promoted = None
             if decision.promote_standby:
@@ -188,7 +187,7 @@ class AlertRepo:
                         "UPDATE recipients SET response = 'accepted', responded_at = ? WHERE id = ?", (now, nxt["id"])
                     )
                     promoted = (nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"])
-            return Answer("ok", decision.response, rec["response"], promoted)
+            return Answer("ok", decision.response, previous, promoted, alert)
 
     async def enqueue(
         self, alert_id: int, kind: str, *, responses: tuple[str, ...], params: dict[str, object] | None = None,
@@ -223,11 +222,41 @@ class AlertRepo:
             (recipient_id, address.channel, address.external_id, kind, json.dumps(params, ensure_ascii=False), now_iso()),
         )
 
-    async def close(self, alert_id: int) -> bool:
-        changed = await self.db.execute(
-            "UPDATE alerts SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'", (now_iso(), alert_id)
-        )
-        return changed > 0
+    async def close(self, alert_id: int) -> int | None:
+        """Close an open alert (None if it was not open). Its alert messages and reminders
+        that have not gone out yet are not sent any more (their recipients stay ``queued``
+        in the tally and the export); returns how many were cancelled."""
+        now = now_iso()
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE alerts SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'", (now, alert_id)
+            )
+            if cur.rowcount == 0:
+                return None
+            cur = await conn.execute(
+                "UPDATE outbox SET state = 'failed', last_error = 'cancelled: the call was closed before sending'"
+                " WHERE state = 'queued' AND kind IN (?, ?)"
+                " AND recipient_id IN (SELECT id FROM recipients WHERE alert_id = ?)",
+                (ALERT, REMINDER, alert_id),
+            )
+            return cur.rowcount
+
+    async def enqueue_closed_edits(self, alert_id: int) -> int:
+        """Mark every alert message and reminder already sent for ``alert_id`` as closed
+        (their buttons go). A message that goes out later is marked by ``OutboxRepo.record``."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+                " SELECT r.id, r.channel, r.external_id, ?, 2, json_object('alert_id', r.alert_id, 'message_id', m.message_id), ?"
+                " FROM recipients r JOIN ("
+                "  SELECT id AS recipient_id, message_id FROM recipients WHERE alert_id = ? AND delivery = 'sent'"
+                "  UNION ALL SELECT o.recipient_id, o.message_id FROM outbox o JOIN recipients rr ON rr.id = o.recipient_id"
+                "  WHERE rr.alert_id = ? AND o.kind = ? AND o.state = 'sent'"
+                " ) m ON m.recipient_id = r.id"
+                " WHERE r.channel IS NOT NULL AND m.message_id IS NOT NULL ORDER BY r.id",
+                (EDIT_CLOSED, now_iso(), alert_id, alert_id, REMINDER),
+            )
+            return cur.rowcount
 
     async def mark_reminded(self, alert_id: int) -> None:
         await self.db.execute("UPDATE alerts SET reminded_at = ? WHERE id = ?", (now_iso(), alert_id))

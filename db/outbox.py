@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot.domain.outbox import ALERT, Blocked, Failed, Job, Result, Sent
+from bot.domain.outbox import ALERT, EDIT_CLOSED, REMINDER, Blocked, Failed, Job, Result, Sent
 from bot.domain.people import Address
 from db.database import Database
 from db.people import now_iso
@@ -46,7 +46,7 @@ class OutboxRepo:
                     recipient_id=r["recipient_id"],
                     language=r["language"] or params.get("language", "lv"),
                     timezone=r["timezone"] or "Europe/Riga",
-                    message_id=r["alert_message_id"],
+                    message_id=params.get("message_id") or r["alert_message_id"],
                 )
             )
             if len(jobs) >= limit:
@@ -83,6 +83,15 @@ class OutboxRepo:
                 await conn.execute(
                     "UPDATE recipients SET delivery = ?, message_id = coalesce(?, message_id) WHERE id = ?",
                     (state, message_id, job.recipient_id),
+                )
+            if job.kind in (ALERT, REMINDER) and message_id is not None and job.alert_id is not None:
+                # It went out while the call was being closed: mark it closed too.
+                await conn.execute(
+                    "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+                    " SELECT ?, ?, ?, ?, 2, json_object('alert_id', id, 'message_id', ?), ? FROM alerts"
+                    " WHERE id = ? AND status != 'open'",
+                    (job.recipient_id, job.address.channel, job.address.external_id, EDIT_CLOSED, message_id,
+                     now_iso(), job.alert_id),
                 )
             if isinstance(result, Blocked):
                 await conn.execute(

@@ -25,6 +25,8 @@ ALERT, REMINDER, FOLLOWUP, CLOSED, STANDBY_RELEASED, PROMOTED, EDIT_CLOSED, NOTI
     "alert", "reminder", "followup", "closed", "standby_released", "promoted", "edit_closed", "notice",
 )
 UNCOUNTED_KINDS = frozenset({EDIT_CLOSED})
+# Not sent any more once their alert is closed (the store cancels the queued ones).
+CANCELLED_ON_CLOSE = frozenset({ALERT, REMINDER})
 
 
 @dataclass
@@ -121,10 +123,19 @@ class OutboxSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
+        self._closed_alerts: set[int] = set()
 
     def wake(self) -> None:
         """New jobs were queued."""
         self._wake.set()
+
+    def alert_closed(self, alert_id: int) -> None:
+        """Jobs of ``alert_id`` already read from the store but not yet on their way are
+        dropped if they are alert messages or reminders (the store marked them cancelled)."""
+        self._closed_alerts.add(alert_id)
+
+    def _cancelled(self, job: Job) -> bool:
+        return job.kind in CANCELLED_ON_CLOSE and job.alert_id in self._closed_alerts
 
     def start(self) -> None:
         self._stopping = False
@@ -167,9 +178,14 @@ class OutboxSender:
             for job in jobs:
                 if self._stopping:
                     return
+                if self._cancelled(job):
+                    continue
                 await self._slots.acquire()
                 if job.kind not in UNCOUNTED_KINDS:
                     await self.budget.acquire()
+                if self._cancelled(job):  # closed while this job waited for its turn
+                    self._slots.release()
+                    continue
                 self._in_flight.add(job.id)
                 task = asyncio.create_task(self._deliver(job))
                 self._tasks.add(task)

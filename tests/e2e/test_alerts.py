@@ -354,3 +354,57 @@ async def test_alerts_command_line_list_and_export(sandbox, bot, tmp_path):
     assert missing.returncode == 1 and "no alert 7" in missing.stderr
     bad = run_cli(tmp_path, db, "alerts", "export", "last")
     assert bad.returncode == 2 and "not an alert id" in bad.stderr
+
+
+async def wait_outbox_empty(bot, timeout: float = 20.0) -> None:
+    async def empty():
+        while (await bot.services.outbox.counts()).get("queued", 0):
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(empty(), timeout)
+
+
+def closed(m) -> bool:
+    return "This call is closed" in m.text and not m.buttons
+
+
+async def test_closing_mid_broadcast_stops_sending_and_closes_every_message(sandbox, start_bot):
+    bot = await start_bot(broadcast={"messages_per_second": 10})
+    users = await seed(bot, sandbox, [Spec(1100 + i, f"P{i}", "en", OGRE) for i in range(40)])
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre Sandbags at the bridge")
+    while (await bot.services.alerts.tally(1)).sent < 8:
+        await asyncio.sleep(0.02)
+    await coord.send("/close 1")
+    await coord.wait_for("closed")
+    await wait_outbox_empty(bot)
+    await asyncio.sleep(0.5)
+    got = [u for u in users if any("Sandbags" in m.text for m in u.messages)]
+    assert 8 <= len(got) < 30  # the rest were never sent
+    for u in got:  # including any that went out while the call was being closed
+        (msg,) = [m for m in u.messages if "Sandbags" in m.text]
+        assert closed(msg), msg.text
+    tally = await bot.services.alerts.tally(1)
+    assert tally.sent == len(got) and tally.queued == 40 - len(got)
+    with sqlite3.connect(bot.settings.database.path) as conn:
+        cancelled = conn.execute("SELECT count(*) FROM outbox WHERE last_error LIKE 'cancelled%'").fetchone()[0]
+    assert cancelled == 40 - len(got)
+
+
+async def test_closing_marks_reminders_closed_too(sandbox, bot):
+    users = await seed(bot, sandbox, [Spec(1200 + i, f"P{i}", "en", OGRE) for i in range(3)])
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre Pumps needed")
+    await wait_delivered(bot, 1, 3)
+    await users[0].press("I can help")
+    await users[0].wait_for("You are confirmed")
+    await coord.send("/remind 1")
+    reminders = [await u.wait_for("Reminder") for u in users[1:]]
+    assert all(r.buttons for r in reminders)
+    await coord.send("/close 1")
+    await coord.wait_for("closed")
+    await wait_outbox_empty(bot)
+    for u in users:
+        for m in [m for m in u.messages if "Pumps needed" in m.text]:
+            await u.wait_for_edit(m, closed) if not closed(m) else None
+            assert closed(m), m.text
+    assert "confirmed" in [m for m in users[0].messages if "Pumps needed" in m.text][0].text
