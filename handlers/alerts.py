@@ -28,7 +28,7 @@ from bot.messenger.alert_render import (
     SEVERITY_LABELS,
     audience_lines,
     preview_keyboard,
-    preview_text,
+    preview_texts,
     tracking_keyboard,
     tracking_text,
 )
@@ -260,8 +260,10 @@ class Composer:
             )
             return
         name, organisation = await self.author(w, update)
-        text = preview_text(draft, audience, name, organisation, t, "Europe/Riga", self.s.settings.broadcast.messages_per_second)
-        await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t))
+        texts = preview_texts(draft, audience, name, organisation, t, "Europe/Riga", self.s.settings.broadcast.messages_per_second)
+        for text in texts[:-1]:
+            await update.effective_chat.send_message(text, parse_mode="HTML")
+        await update.effective_chat.send_message(texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t))
 
     async def author(self, w: Who, update: Update) -> tuple[str, str]:
         user = update.effective_user

@@ -132,17 +132,29 @@ def duration(seconds: float, t: Translator) -> str:
     return t.n_("{n} minute", "{n} minutes", m)
 
 
-def preview_text(draft: AlertDraft, audience: Audience, author_name: str, organisation: str, t: Translator, tz: str, rate: float) -> str:
-    parts = [t._("<b>Preview</b>: this is what recipients will see.")]
-    langs = ["lv", "en"] if draft.text_lv and draft.text_en else [t.lang]
-    for lang in langs:
-        parts.append("┄┄┄┄┄┄┄┄")
-        parts.append(alert_body(draft, author_name, organisation, translator(lang), tz))
-    parts.append("┄┄┄┄┄┄┄┄")
-    if draft.need:
-        parts.append(t.n_("Needed: {n} person", "Needed: {n} people", draft.need))
-    parts.append(audience_lines(audience, t, rate))
-    return "\n".join(parts)
+def preview_texts(
+    draft: AlertDraft, audience: Audience, author_name: str, organisation: str, t: Translator, tz: str, rate: float
+) -> list[str]:
+    """The preview: the alert in every language its recipients read (with their answer
+    buttons, as text), then the audience. One message when it fits, else one per language
+    and the summary last."""
+    present = {p.language for p in audience.recipients}
+    langs = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
+    bodies = [alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs]
+    summary = [t.n_("Needed: {n} person", "Needed: {n} people", draft.need)] if draft.need else []
+    summary.append(audience_lines(audience, t, rate))
+    single = "\n".join([t._("<b>Preview</b>: this is what recipients will see."), *(f"{RULE}\n{b}" for b in bodies), RULE, *summary])
+    if len(single.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT:
+        return [single]
+    return [*bodies, "\n".join([t._("<b>Preview</b>: the messages above are what recipients will see."), *summary])]
+
+
+RULE = "┄┄┄┄┄┄┄┄"
+MESSAGE_LIMIT = 4096  # Telegram's, in UTF-16 code units (tags counted too, so on the safe side)
+
+
+def buttons_line(lang: str) -> str:
+    return " ".join(f"[{label}]" for row in _answer_keyboard(0, lang).inline_keyboard for label in (b.text for b in row))
 
 
 def preview_keyboard(n: int, t: Translator) -> InlineKeyboardMarkup:

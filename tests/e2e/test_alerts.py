@@ -408,3 +408,20 @@ async def test_closing_marks_reminders_closed_too(sandbox, bot):
             await u.wait_for_edit(m, closed) if not closed(m) else None
             assert closed(m), m.text
     assert "confirmed" in [m for m in users[0].messages if "Pumps needed" in m.text][0].text
+
+
+async def test_preview_shows_every_recipient_language_with_its_buttons(sandbox, bot):
+    from bot.i18n import translator
+
+    await seed(bot, sandbox, [Spec(1300, "Latviete", "lv", OGRE), Spec(1301, "Anglis", "en", OGRE)])
+    coord = await coordinator(sandbox)
+    await coord.send("/alert areas=Ogre severity=urgent Sandbags at the bridge")
+    preview = await coord.wait_for("Preview")
+    lv, en = translator("lv"), translator("en")
+    assert lv._("URGENT") in preview.text and en._("URGENT") in preview.text and lv._("URGENT") != en._("URGENT")
+    assert preview.text.count("Sandbags at the bridge") == 2
+    for t in (lv, en):
+        labels = [t._("✅ I can help"), t._("🕐 In 30 min"), t._("🕑 In 2 hours"), t._("❌ I can't")]
+        assert " ".join(f"[{label}]" for label in labels) in preview.text
+    await coord.press("cmp:cancel")
+    await coord.wait_for("discarded")
