@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from bot.domain.alerts import AlertDraft, Audience, select_audience
 from bot.domain.outbox import (
     CLOSED,
+    EDIT_ANSWER,
     FOLLOWUP,
     PROMOTED,
     REMINDER,
@@ -93,6 +94,8 @@ class AlertService:
             if result.promoted is not None:
                 recipient_id, promoted, _lang = result.promoted
                 await self.alerts.enqueue_one(recipient_id, promoted, PROMOTED, {"alert_id": alert_id})
+                # and their alert message shows "confirmed" instead of "standby"
+                await self.alerts.enqueue_one(recipient_id, promoted, EDIT_ANSWER, {"alert_id": alert_id})
                 log.info("event=standby_promoted alert=%d user=%s", alert_id, promoted.external_id)
                 self._wake()
         return result

@@ -21,10 +21,10 @@ from bot.domain.people import Address
 log = logging.getLogger(__name__)
 
 # Kinds of outbox messages; edits change a message already sent and are not rate counted.
-ALERT, REMINDER, FOLLOWUP, CLOSED, STANDBY_RELEASED, PROMOTED, EDIT_CLOSED, NOTICE = (
-    "alert", "reminder", "followup", "closed", "standby_released", "promoted", "edit_closed", "notice",
+ALERT, REMINDER, FOLLOWUP, CLOSED, STANDBY_RELEASED, PROMOTED, EDIT_CLOSED, EDIT_ANSWER, NOTICE = (
+    "alert", "reminder", "followup", "closed", "standby_released", "promoted", "edit_closed", "edit_answer", "notice",
 )
-UNCOUNTED_KINDS = frozenset({EDIT_CLOSED})
+UNCOUNTED_KINDS = frozenset({EDIT_CLOSED, EDIT_ANSWER})
 # Not sent any more once their alert is closed (the store cancels the queued ones).
 CANCELLED_ON_CLOSE = frozenset({ALERT, REMINDER})
 

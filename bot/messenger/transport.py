@@ -9,7 +9,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.domain.alerts import Alert
 from bot.domain.outbox import (
-    ALERT, CLOSED, EDIT_CLOSED, FOLLOWUP, NOTICE, PROMOTED, REMINDER, STANDBY_RELEASED,
+    ALERT, CLOSED, EDIT_ANSWER, EDIT_CLOSED, FOLLOWUP, NOTICE, PROMOTED, REMINDER, STANDBY_RELEASED,
     Blocked, Failed, Job, Result, RetryLater, Sent, Transient,
 )
 from bot.i18n import translator
@@ -64,7 +64,7 @@ class TelegramTransport:
     async def _deliver(self, job: Job) -> Result:
         chat_id = int(job.address.external_id)
         t = translator(job.language)
-        alert = await self._alert(job.alert_id, fresh=job.kind == EDIT_CLOSED) if job.alert_id else None
+        alert = await self._alert(job.alert_id, fresh=job.kind in (EDIT_CLOSED, EDIT_ANSWER)) if job.alert_id else None
         if job.alert_id is not None and alert is None:
             return Failed("alert no longer exists")
         extra = {"allow_paid_broadcast": True} if self.paid else {}
@@ -81,6 +81,17 @@ class TelegramTransport:
                 return Failed("no message to edit")
             text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"), closed=True)
             await self.bot.edit_message_text(text, chat_id=chat_id, message_id=job.message_id, parse_mode="HTML", reply_markup=None)
+            return Sent(job.message_id)
+        if job.kind == EDIT_ANSWER:  # the answer changed without a tap (promoted from standby)
+            assert alert is not None
+            if job.message_id is None:
+                return Failed("no message to edit")
+            if alert.status != "open":
+                return Sent(job.message_id)  # closing edits it
+            text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"))
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=job.message_id, parse_mode="HTML", reply_markup=answer_keyboard(alert.id, t)
+            )
             return Sent(job.message_id)
         if job.kind == FOLLOWUP and "latitude" in job.params:
             msg = await self.bot.send_location(chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra)

@@ -42,6 +42,9 @@ async def test_one_line_alert_quota_and_close(sandbox, bot):
     await people[0].press("I can't")
     await people[0].wait_for("can't help this time")
     await people[2].wait_for("A place opened up")
+    alert_msg = next(m for m in people[2].messages if "We need first aid" in m.text)
+    await people[2].wait_for_edit(alert_msg, lambda m: "You are confirmed" in m.text and "standby" not in m.text)
+    assert alert_msg.button_labels[0] == "✅ I can help"  # the answer can still be changed
 
     await coord.send("/followup 1 Meet at the Ogre fire station at 18:00")
     await coord.wait_for("Sending to 2 people")
