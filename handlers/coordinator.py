@@ -17,9 +17,10 @@ from bot.alerting import AlertService
 from bot.domain.alerts import Alert, write_export_csv
 from bot.i18n import N_, translator
 from bot.messenger.alert_render import SEVERITY_LABELS, tracking_keyboard, tracking_text
+from bot.messenger.keyboards import inline
 from bot.services import Services
 from db.sessions import Session
-from handlers.base import coordinator, Who, answer_query, esc
+from handlers.base import Who, answer_query, coordinator, edit_or_send, esc
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,18 @@ class Coordinator:
             + w.t.n_("releasing {n} on standby.", "releasing {n} on standby.", closing.released)
         )
 
+    async def confirm_close(self, update: Update, w: Who, alert: Alert) -> None:
+        if not alert.open:
+            await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
+            return
+        t = w.t
+        await update.effective_chat.send_message(
+            t._("Close alert #{id}? Those who accepted are thanked, those on standby are released, and answers are no longer taken.", id=alert.id),
+            reply_markup=inline(
+                [[(t._("🔒 Yes, close #{id}", id=alert.id), f"trk:closeyes:{alert.id}"), (t._("↩️ Keep it open"), f"trk:keep:{alert.id}")]]
+            ),
+        )
+
     async def export_alert(self, update: Update, w: Who, alert: Alert) -> None:
         out = io.StringIO()
         rows = await self.alerting.alerts.export_rows(alert.id)
@@ -214,8 +227,13 @@ class Coordinator:
             await self.remind_alert(update, w, alert)
         elif action == "followup":
             await self.ask_followup(update, w, alert)
-        elif action == "close":
+        elif action == "close":  # one tap too many must not end a call: ask first
+            await self.confirm_close(update, w, alert)
+        elif action == "closeyes":
+            await edit_or_send(update, w.t._("Closing alert #{id}…", id=alert.id))
             await self.close_alert(update, w, alert)
+        elif action == "keep":
+            await edit_or_send(update, w.t._("Alert #{id} stays open.", id=alert.id))
         elif action == "export":
             await self.export_alert(update, w, alert)
 
@@ -276,6 +294,6 @@ def register(app: Application, services: Services, alerting: AlertService, route
     app.add_handler(CommandHandler("followup", c.followup, filters=private))
     app.add_handler(CommandHandler("close", c.on_alert_command(c.close_alert), filters=private))
     app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
-    app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|export):\d+$"))
+    app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|closeyes|keep|export):\d+$"))
     router.add_flow(FOLLOWUP, c.on_followup_input, cancelled=N_("Cancelled. Nothing was sent."))
     return c

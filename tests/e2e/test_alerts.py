@@ -390,24 +390,35 @@ async def test_closing_mid_broadcast_stops_sending_and_closes_every_message(sand
     assert cancelled == 40 - len(got)
 
 
-async def test_closing_marks_reminders_closed_too(sandbox, bot):
+async def test_tracking_buttons_remind_and_close_after_confirming_and_reminders_are_closed_too(sandbox, bot):
     users = await seed(bot, sandbox, [Spec(1200 + i, f"P{i}", "en", OGRE) for i in range(3)])
     coord = await coordinator(sandbox)
-    await send_one_line(coord, "areas=Ogre Pumps needed")
+    _, tracking = await send_one_line(coord, "areas=Ogre Pumps needed")
     await wait_delivered(bot, 1, 3)
     await users[0].press("I can help")
     await users[0].wait_for("You are confirmed")
-    await coord.send("/remind 1")
+    await coord.press("trk:remind:1", tracking)
     reminders = [await u.wait_for("Reminder") for u in users[1:]]
     assert all(r.buttons for r in reminders)
-    await coord.send("/close 1")
-    await coord.wait_for("closed")
+    assert not any("Reminder" in m.text for m in users[0].messages)  # they answered
+
+    await coord.press("trk:close:1", tracking)  # a tap alone does not close the call
+    confirm = await coord.wait_for("Close alert #1?")
+    await coord.press("trk:keep:1", confirm)
+    await coord.wait_for_edit(confirm, "stays open")
+    assert (await bot.services.alerts.get(1)).open
+    await coord.press("trk:close:1", tracking)
+    confirm = await coord.wait_for("Close alert #1?")
+    await coord.press("Yes, close #1", confirm)
+    await coord.wait_for("Alert #1 closed")
+    assert not (await bot.services.alerts.get(1)).open
     await wait_outbox_empty(bot)
     for u in users:
         for m in [m for m in u.messages if "Pumps needed" in m.text]:
-            await u.wait_for_edit(m, closed) if not closed(m) else None
-            assert closed(m), m.text
+            if not closed(m):
+                await u.wait_for_edit(m, closed)
     assert "confirmed" in [m for m in users[0].messages if "Pumps needed" in m.text][0].text
+    await users[0].wait_for("is over. Thank you")
 
 
 async def test_preview_shows_every_recipient_language_with_its_buttons(sandbox, bot):
