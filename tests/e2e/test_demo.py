@@ -28,7 +28,7 @@ async def test_demo_small_population_is_consistent():
     assert report.answers["accepted"] <= report.need
     assert report.thanked == report.answers["accepted"]
     assert report.released == report.answers["standby"]
-    assert report.closing_edits == report.recipients
+    assert report.closing_edits == report.recipients + report.reminders_sent  # every message with buttons
     assert report.followups_sent == report.followup_announced
     assert report.late_tap_answer is None or report.late_tap_answer
     assert report.errors_logged == 0
