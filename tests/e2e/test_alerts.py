@@ -436,3 +436,61 @@ async def test_preview_shows_every_recipient_language_with_its_buttons(sandbox, 
         assert " ".join(f"[{label}]" for label in labels) in preview.text
     await coord.press("cmp:cancel")
     await coord.wait_for("discarded")
+
+
+async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(sandbox, start_bot, db_path, tmp_path):
+    """SIGKILL, not a clean stop: the bot runs as ``python -m bot run`` in its own process."""
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import TOKEN
+
+    seeder = await start_bot()
+    users = await seed(seeder, sandbox, [Spec(1400 + i, f"P{i}", "en", OGRE) for i in range(60)])
+    await seeder.stop()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{sandbox.base_url}"\napi_base_file_url = "{sandbox.base_file_url}"\n'
+        f'poll_timeout = 1\n[database]\npath = "{db_path}"\n[access]\nadmin_ids = [{COORDINATOR_ID}]\n'
+        '[broadcast]\nmessages_per_second = 20\n[alerts]\nremind_after_minutes = 0\n'
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAUCIENS_")}
+    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        coord = await coordinator(sandbox)
+        await coord.send("/alert areas=Ogre Evacuation help needed")
+        await coord.press("cmp:send", await coord.wait_for("Preview", timeout=20))
+        while await_sync_tally(db_path) < 20:
+            await asyncio.sleep(0.01)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    with sqlite3.connect(db_path) as conn:
+        confirmed = {r[0] for r in conn.execute("SELECT external_id FROM outbox WHERE kind = 'alert' AND state = 'sent'")}
+    assert 20 <= len(confirmed) < 60
+    bot = await start_bot(broadcast={"messages_per_second": 20})
+    tally = await wait_delivered(bot, 1, 60, timeout=30)
+    assert tally.sent == 60
+    got = {str(u.id): len([m for m in u.messages if "Evacuation help needed" in m.text]) for u in users}
+    assert all(n >= 1 for n in got.values())  # nobody lost
+    assert all(got[uid] == 1 for uid in confirmed)  # nothing confirmed sent is sent again
+    # only messages that were on their way at the kill (at most max_in_flight) can arrive twice
+    assert sum(n - 1 for n in got.values()) <= bot.settings.broadcast.max_in_flight
+
+
+async def test_paid_broadcast_goes_past_the_free_limit(sandbox, start_bot):
+    bot = await start_bot(broadcast={"paid": True, "messages_per_second": 300, "max_in_flight": 32})
+    await seed(bot, sandbox, [Spec(1500 + i, f"P{i}", "en", OGRE) for i in range(120)])
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre Shelter volunteers needed")
+    tally = await wait_delivered(bot, 1, 120)
+    assert tally.sent == 120
+    # at 300/s without allow_paid_broadcast the sandbox (like Telegram) would answer 429
+    assert sandbox.count("sendMessage", 429) == 0
