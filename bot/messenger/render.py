@@ -27,7 +27,8 @@ def place_line(person: Person, t: Translator) -> str:
     if person.location_kind == "abroad" and person.country:
         country = t.country(person.country)
         city = esc(person.city) if person.city else "?"
-        return f"{city}, {esc(country)} ({esc(places.timezone_label(person.timezone, t.lang))})"
+        zone = esc(places.timezone_label(person.timezone, t.lang)) if person.timezone else "?"
+        return t._("{city}, {country} (time zone: {zone})", city=city, country=esc(country), zone=zone)
     return "—"
 
 

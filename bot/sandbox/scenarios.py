@@ -50,7 +50,7 @@ async def register_in_latvia(
         await u.share_contact(phone)
     await u.wait_for("Is everything right" if en else "Vai viss")
     await u.press("Confirm" if en else "Apstiprināt")
-    await u.wait_for("You are registered" if en else "Jūs esat reģistrēts")
+    await u.wait_for("You are registered" if en else "Reģistrācija pabeigta")
 
 
 # ----- language-independent walk-throughs (they press buttons by callback data) -----------

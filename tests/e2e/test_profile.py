@@ -87,7 +87,7 @@ async def test_profile_changes_phone_and_place_from_latvia_to_abroad_and_back(sa
     await u.wait_for("Which city or town")
     await u.send("Oslo")
     profile = await u.wait_for(lambda m: "✏️ Name" in m.button_labels)
-    assert "Where: Oslo, Norway (Oslo)" in profile.text
+    assert "Where: Oslo, Norway (time zone: Oslo)" in profile.text
 
     p = person(db_path, 306)
     assert (p["name"], p["location_kind"], p["municipality"], p["country"], p["city"], p["timezone"]) == (

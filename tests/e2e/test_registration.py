@@ -155,7 +155,7 @@ async def test_whole_registration_in_latvian_with_paged_list_contact_and_typed_q
     for part in ("Jānis Ozols", "Valmieras novads", "Pirmā palīdzība", "Autovadītājs ar savu auto", "22:00–07:00", "+37120000001"):
         assert part in summary.text
     await u.press("✅ Apstiprināt")
-    await u.wait_for("🎉 Jūs esat reģistrēts.")
+    await u.wait_for("🎉 Reģistrācija pabeigta.")
 
     p = person(db_path, 120)
     assert p.pop("consent_at") is not None
@@ -225,7 +225,7 @@ async def test_register_abroad_in_english_one_zone_country_from_buttons(sandbox,
     await u.wait_for("phone number")
     await u.tap_reply_button("Skip")
     summary = await u.wait_for("Is everything right?")
-    assert "Where: Dublin, Ireland (Dublin)" in summary.text
+    assert "Where: Dublin, Ireland (time zone: Dublin)" in summary.text
     assert "Quiet hours: 22:00–07:00" in summary.text and "Phone: not shared" in summary.text
     await u.press("✅ Confirm")
     await u.wait_for("🎉 You are registered.")
