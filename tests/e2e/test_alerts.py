@@ -494,3 +494,51 @@ async def test_paid_broadcast_goes_past_the_free_limit(sandbox, start_bot):
     assert tally.sent == 120
     # at 300/s without allow_paid_broadcast the sandbox (like Telegram) would answer 429
     assert sandbox.count("sendMessage", 429) == 0
+
+
+async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bot):
+    from bot.i18n import translator
+
+    users = await seed(bot, sandbox, [
+        Spec(1600, "Ogre medic", "lv", OGRE, skills=("first_aid",)),
+        Spec(1601, "Riga driver", "en", RIGA, skills=("driver", "translation")),
+        Spec(1602, "London translator", "en", None, "GB", "London", skills=("translation",)),
+        Spec(1603, "Dublin translator", "lv", None, "IE", "Dublin", skills=("translation",)),
+        Spec(1604, "Berlin translator", "en", None, "DE", "Berlin", skills=("translation",)),
+    ])
+    coord = await coordinator(sandbox)
+    await coord.send("/alert")
+    menu = await coord.wait_for("New alert")
+    assert "5 people will receive it" in menu.text
+
+    async def choose(view: str, *data: str, expect: str) -> None:
+        await coord.press(f"cmp:v:{view}", menu)
+        await coord.wait_for_edit(menu, lambda m: "cmp:menu" in [d for row in m.buttons for _, d in row])
+        for d in data:
+            await coord.press(d)
+            await coord.wait_for_edit(menu, lambda m, d=d: any(lbl.startswith("✅") for row in m.buttons for lbl, dd in row if dd == d))
+        await coord.press("cmp:menu")
+        await coord.wait_for_edit(menu, expect)
+
+    await choose("skills", "cmp:sk:translation", expect="4 people will receive it")
+    await choose("abroad", "cmp:co:GB", "cmp:co:IE", expect="2 people will receive it")  # only abroad now: GB or IE
+    await choose("langs", "cmp:lg:en", expect="1 person will receive it")
+    await coord.press("cmp:v:by", menu)
+    await coord.wait_for_edit(menu, "Answers needed by when?")
+    await coord.press("cmp:by:2h")
+    await coord.wait_for_edit(menu, lambda m: "Answer by: —" not in m.text and "Answer by:" in m.text)
+    await coord.press("cmp:text", menu)
+    await coord.wait_for("Type the alert text")
+    await coord.send("Translators needed for evacuees tonight")
+    await coord.wait_for("English version")
+    await coord.press("cmp:same")
+    await coord.wait_for("New alert")
+    await coord.press("cmp:preview")
+    await coord.press("cmp:send", await coord.wait_for("Preview"))
+    await wait_delivered(bot, 1, 1)
+    got = [u for u in users if alert_messages(u)]
+    assert got == [users[2]]  # London, translation, English
+    alert = await bot.services.alerts.get(1)
+    assert alert.draft.respond_by is not None
+    london = translator("en").datetime(alert.draft.respond_by, "Europe/London")
+    assert f"Please answer by {london}" in alert_messages(users[2])[0].text  # in the reader's time zone
