@@ -41,6 +41,7 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
         .build()
     )
     router = TextRouter(services)
+    tracking = coordinator.Coordinator(services, services.alerting)  # tracking messages, reminders, deadlines
 
     # Handler order matters: the first matching handler in a group wins.
     groups.register(app)  # group chats: point people to a private chat
@@ -50,8 +51,8 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
     pause.register(app, services, router)  # /pause, /resume
     privacy.register(app, services)  # /mydata, /forget
     responses.register(app, services, services.alerting)  # a volunteer's answer to an alert
-    alerts.register(app, services, services.alerting, router)  # /alert: composer, preview, send
-    tracking = coordinator.register(app, services, services.alerting, router)  # following alerts
+    alerts.register(app, services, services.alerting, router, tracking.send_tracking)  # /alert: composer, preview, send
+    coordinator.register(app, tracking, router)  # following alerts: /alerts, /status, /close, ...
     router.register_unknown_commands(app)  # anything else that looks like a command
 
     app.add_error_handler(on_error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
 from telegram import InlineKeyboardMarkup, Update
@@ -18,6 +19,7 @@ from bot.domain.alerts import (
     ALL_ABROAD,
     SEVERITIES,
     TEXT_LIMIT,
+    Alert,
     AlertDraft,
     Problem,
     parse_one_line,
@@ -29,8 +31,6 @@ from bot.messenger.alert_render import (
     audience_lines,
     preview_keyboard,
     preview_texts,
-    tracking_keyboard,
-    tracking_text,
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
 from bot.services import Services
@@ -62,10 +62,15 @@ def describe_problem(problem: Problem, t: Translator) -> str:
     return t._(PROBLEMS[problem.code], **{k: esc(v) for k, v in problem.values.items()})
 
 
+# Sends the coordinator the live tracking message of an alert (handlers.coordinator).
+ShowTracking = Callable[[Update, Who, Alert], Awaitable[None]]
+
+
 class Composer:
-    def __init__(self, services: Services, alerting: AlertService) -> None:
+    def __init__(self, services: Services, alerting: AlertService, show_tracking: ShowTracking) -> None:
         self.s = services
         self.alerting = alerting
+        self.show_tracking = show_tracking
 
     async def _coordinator(self, update: Update) -> Who | None:
         return await coordinator(self.s, update, N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation."))
@@ -284,12 +289,8 @@ class Composer:
         if update.callback_query is not None:
             await update.callback_query.edit_message_reply_markup(None)
         alert = await self.alerting.alerts.get(alert_id)
-        tally = await self.alerting.alerts.tally(alert_id)
         assert alert is not None
-        msg = await update.effective_chat.send_message(
-            tracking_text(alert, tally, t, "Europe/Riga"), parse_mode="HTML", reply_markup=tracking_keyboard(alert, t)
-        )
-        await self.alerting.alerts.set_tracking_message(alert_id, str(msg.chat_id), msg.message_id)
+        await self.show_tracking(update, w, alert)
 
     # ----- typed input ------------------------------------------------------------
 
@@ -344,8 +345,8 @@ def _short(text: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def register(app: Application, services: Services, alerting: AlertService, router: TextRouter) -> None:
-    c = Composer(services, alerting)
+def register(app: Application, services: Services, alerting: AlertService, router: TextRouter, show_tracking: ShowTracking) -> None:
+    c = Composer(services, alerting, show_tracking)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
     router.add_flow(COMPOSE, c.on_input, cancelled=N_("The draft was discarded. Nothing was sent."))

@@ -34,6 +34,7 @@ class Coordinator:
         self.s = services
         self.alerting = alerting
         self._shown: dict[int, str] = {}
+        self._lang: dict[int, str] = {}  # alert id -> language of the tracking message's reader
 
     async def _coordinator(self, update: Update) -> Who | None:
         return await coordinator(self.s, update, N_("Sorry, this is for coordinators only."))
@@ -79,7 +80,7 @@ class Coordinator:
         if where is None or alert is None:
             return
         chat, message_id = where
-        t = translator(alert.author_language)
+        t = translator(self._lang.get(alert_id, alert.author_language))
         text = tracking_text(alert, await self.alerting.alerts.tally(alert_id), t, "Europe/Riga")
         key = f"{text}|{alert.status}"
         if self._shown.get(alert_id) == key:
@@ -95,11 +96,13 @@ class Coordinator:
 
     async def send_tracking(self, update: Update, w: Who, alert: Alert) -> None:
         tally = await self.alerting.alerts.tally(alert.id)
-        msg = await update.effective_chat.send_message(
-            tracking_text(alert, tally, w.t, "Europe/Riga"), parse_mode="HTML", reply_markup=tracking_keyboard(alert, w.t)
-        )
+        text = tracking_text(alert, tally, w.t, "Europe/Riga")
+        msg = await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=tracking_keyboard(alert, w.t))
+        # later edits in the language of whoever holds it, and only when something changed
+        # (set before the new message is recorded, which a refresh may read meanwhile)
+        self._lang[alert.id] = w.t.lang
+        self._shown[alert.id] = f"{text}|{alert.status}"
         await self.alerting.alerts.set_tracking_message(alert.id, str(msg.chat_id), msg.message_id)
-        self._shown.pop(alert.id, None)
 
     # ----- commands -------------------------------------------------------------------
 
@@ -285,8 +288,7 @@ class Coordinator:
         log.info("event=deadline_reached alert=%d accepted=%d", alert_id, tally.accepted)
 
 
-def register(app: Application, services: Services, alerting: AlertService, router: TextRouter) -> Coordinator:
-    c = Coordinator(services, alerting)
+def register(app: Application, c: Coordinator, router: TextRouter) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("alerts", c.alerts, filters=private))
     app.add_handler(CommandHandler("status", c.on_alert_command(c.send_tracking), filters=private))
@@ -296,4 +298,3 @@ def register(app: Application, services: Services, alerting: AlertService, route
     app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|closeyes|keep|export):\d+$"))
     router.add_flow(FOLLOWUP, c.on_followup_input, cancelled=N_("Cancelled. Nothing was sent."))
-    return c

@@ -57,3 +57,7 @@ async def test_one_line_alert_quota_and_close(sandbox, bot):
     late = await people[0].press("I can help")
     answer = await people[0].wait_answered(late)
     assert "closed" in answer["text"]
+    # the tracking message was edited as things changed, never with the same content again
+    await asyncio.sleep(1.2)  # two more refresh intervals with nothing new
+    assert sandbox.count("editMessageText", 200) >= 3
+    assert not [c for c in sandbox.calls if c.status == 400 and c.chat_id == COORDINATOR_ID]
