@@ -542,3 +542,19 @@ async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bo
     assert alert.draft.respond_by is not None
     london = translator("en").datetime(alert.draft.respond_by, "Europe/London")
     assert f"Please answer by {london}" in alert_messages(users[2])[0].text  # in the reader's time zone
+
+
+async def test_replies_do_not_wait_behind_a_broadcast(sandbox, start_bot):
+    bot = await start_bot(broadcast={"messages_per_second": 5})
+    users = await seed(bot, sandbox, [Spec(1700 + i, f"P{i}", "en", OGRE) for i in range(30)])
+    (outsider,) = await seed(bot, sandbox, [Spec(1799, "Elsewhere", "en", CESIS)])
+    coord = await coordinator(sandbox)
+    await send_one_line(coord, "areas=Ogre Sandbags at the bridge")  # 30 messages at 5/s: about 6 s
+    while (await bot.services.alerts.tally(1)).sent < 2:
+        await asyncio.sleep(0.02)
+    await outsider.send("/help")
+    await outsider.wait_for("/profile")
+    await users[0].wait_for("Sandbags")  # the first recipients have it
+    qid = await users[0].press("ans:1:yes")
+    await users[0].wait_answered(qid)
+    assert (await bot.services.alerts.tally(1)).queued >= 10  # answered while most of the broadcast still waits
