@@ -245,16 +245,14 @@ class AlertRepo:
         """Mark every alert message and reminder already sent for ``alert_id`` as closed
         (their buttons go). A message that goes out later is marked by ``OutboxRepo.record``."""
         async with self.db.tx() as conn:
+            # the alert messages (their ids are on the recipients) and the reminders (on the outbox)
             cur = await conn.execute(
                 "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
-                " SELECT r.id, r.channel, r.external_id, ?, 2, json_object('alert_id', r.alert_id, 'message_id', m.message_id), ?"
-                " FROM recipients r JOIN ("
-                "  SELECT id AS recipient_id, message_id FROM recipients WHERE alert_id = ? AND delivery = 'sent'"
-                "  UNION ALL SELECT o.recipient_id, o.message_id FROM outbox o JOIN recipients rr ON rr.id = o.recipient_id"
-                "  WHERE rr.alert_id = ? AND o.kind = ? AND o.state = 'sent'"
-                " ) m ON m.recipient_id = r.id"
-                " WHERE r.channel IS NOT NULL AND m.message_id IS NOT NULL ORDER BY r.id",
-                (EDIT_CLOSED, now_iso(), alert_id, alert_id, REMINDER),
+                " SELECT r.id, r.channel, r.external_id, ?1, 2, json_object('alert_id', ?3, 'message_id', m.message_id), ?2"
+                " FROM recipients r JOIN outbox m ON m.recipient_id = r.id"
+                " WHERE r.alert_id = ?3 AND r.channel IS NOT NULL AND m.kind IN (?4, ?5) AND m.state = 'sent'"
+                " AND m.message_id IS NOT NULL ORDER BY r.id, m.id",
+                (EDIT_CLOSED, now_iso(), alert_id, ALERT, REMINDER),
             )
             return cur.rowcount
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot.domain.outbox import ALERT, EDIT_CLOSED, REMINDER, Blocked, Failed, Job, Result, Sent
+from bot.domain.outbox import ALERT, EDIT_CLOSED, Blocked, Failed, Job, Result, Sent
 from bot.domain.people import Address
 from db.database import Database
 from db.people import now_iso
@@ -84,20 +84,20 @@ class OutboxRepo:
                     "UPDATE recipients SET delivery = ?, message_id = coalesce(?, message_id) WHERE id = ?",
                     (state, message_id, job.recipient_id),
                 )
-            if job.kind in (ALERT, REMINDER) and message_id is not None and job.alert_id is not None:
-                # It went out while the call was being closed: mark it closed too.
-                await conn.execute(
-                    "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
-                    " SELECT ?, ?, ?, ?, 2, json_object('alert_id', id, 'message_id', ?), ? FROM alerts"
-                    " WHERE id = ? AND status != 'open'",
-                    (job.recipient_id, job.address.channel, job.address.external_id, EDIT_CLOSED, message_id,
-                     now_iso(), job.alert_id),
-                )
             if isinstance(result, Blocked):
                 await conn.execute(
                     "UPDATE people SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
                     (now_iso(), job.address.channel, job.address.external_id),
                 )
+
+    async def enqueue_closing_edit(self, job: Job, message_id: int) -> None:
+        """Mark message ``message_id`` of ``job``'s alert closed (an EDIT_CLOSED job)."""
+        await self.db.execute(
+            "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+            " VALUES (?, ?, ?, ?, 2, ?, ?)",
+            (job.recipient_id, job.address.channel, job.address.external_id, EDIT_CLOSED,
+             json.dumps({"alert_id": job.alert_id, "message_id": message_id}), now_iso()),
+        )
 
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")

@@ -83,6 +83,7 @@ class Store(Protocol):
     async def due_jobs(self, limit: int, exclude: set[int]) -> list[Job]: ...
     async def next_due_in(self, exclude: set[int]) -> float | None: ...
     async def record(self, job: Job, result: Result, retry_at: float | None) -> None: ...
+    async def enqueue_closing_edit(self, job: Job, message_id: int) -> None: ...
 
 
 class Transport(Protocol):
@@ -131,7 +132,8 @@ class OutboxSender:
 
     def alert_closed(self, alert_id: int) -> None:
         """Jobs of ``alert_id`` already read from the store but not yet on their way are
-        dropped if they are alert messages or reminders (the store marked them cancelled)."""
+        dropped if they are alert messages or reminders (the store marked them cancelled);
+        one that was already on its way is marked closed once it is sent."""
         self._closed_alerts.add(alert_id)
 
     def _cancelled(self, job: Job) -> bool:
@@ -221,6 +223,8 @@ class OutboxSender:
                 self.stats.failed += 1
                 log.info("event=outbox_failed job=%d kind=%s reason=%s", job.id, job.kind, result.reason)
             await self.store.record(job, result, retry_at)
+            if isinstance(result, Sent) and result.message_id is not None and self._cancelled(job):
+                await self.store.enqueue_closing_edit(job, result.message_id)  # it went out as its alert closed
             if self.on_recorded is not None:
                 self.on_recorded(job, result)
         except Exception:

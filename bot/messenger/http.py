@@ -1,8 +1,8 @@
 """A small HTTP/1.1 client for the Bot API, as python-telegram-bot's ``BaseRequest``.
 
 Why not PTB's default (httpx): measured on this project's 2-core target, httpx spends
-about 1.5 ms of CPU per request even when spread over several pools (10 ms in one shared
-pool), while this client spends about 0.2 ms; a burst of a thousand button taps, two
+about 1.6 ms of CPU per request even when spread over several pools (12 ms in one shared
+pool), while this client spends about 0.3 ms; a burst of a thousand button taps, two
 requests each, is CPU-bound in the HTTP client otherwise (bench/README.md). The Bot API
 needs little of HTTP: form-encoded POSTs to one host, JSON answers, keep-alive. So:
 
@@ -55,7 +55,6 @@ class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     idle_since: float = 0.0
-    used: int = 0
 
     def usable(self, now: float, max_idle: float) -> bool:
         return (
@@ -223,7 +222,6 @@ class FastRequest(BaseRequest):
                 raise
             if response.keep_alive and not self._closed:
                 conn.idle_since = time.monotonic()
-                conn.used += 1
                 pool.idle.append(conn)
             else:
                 conn.close()

@@ -13,8 +13,9 @@ from bot.domain.outbox import (
     Blocked, Failed, Job, Result, RetryLater, Sent, Transient,
 )
 from bot.i18n import translator
-from bot.messenger.alert_render import answer_keyboard, esc, recipient_text, sender_line
+from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
 from bot.messenger.http import FastRequest
+from bot.messenger.raw import edit_text
 from bot.settings import Settings
 from db.alerts import AlertRepo
 
@@ -75,23 +76,15 @@ class TelegramTransport:
                 chat_id, text, parse_mode="HTML", reply_markup=answer_keyboard(alert.id, t), **extra
             )
             return Sent(msg.message_id)
-        if job.kind == EDIT_CLOSED:
+        if job.kind in (EDIT_CLOSED, EDIT_ANSWER):  # closed, or the answer changed without a tap (promoted)
             assert alert is not None
             if job.message_id is None:
                 return Failed("no message to edit")
-            text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"), closed=True)
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=job.message_id, parse_mode="HTML", reply_markup=None)
-            return Sent(job.message_id)
-        if job.kind == EDIT_ANSWER:  # the answer changed without a tap (promoted from standby)
-            assert alert is not None
-            if job.message_id is None:
-                return Failed("no message to edit")
-            if alert.status != "open":
+            closed = job.kind == EDIT_CLOSED
+            if not closed and not alert.open:
                 return Sent(job.message_id)  # closing edits it
-            text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"))
-            await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=job.message_id, parse_mode="HTML", reply_markup=answer_keyboard(alert.id, t)
-            )
+            text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"), closed=closed)
+            await edit_text(self.bot, chat_id, job.message_id, text, None if closed else answer_keyboard_json(alert.id, t))
             return Sent(job.message_id)
         if job.kind == FOLLOWUP and "latitude" in job.params:
             msg = await self.bot.send_location(chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra)
