@@ -146,8 +146,14 @@ def people(n: int, seed: int = 3) -> list[Person]:
         lang = "lv" if rng.random() < 0.75 else "en"
         out.append(
             Person(
-                id=0, address=Address.telegram(FIRST_ID + i), status="active", language=lang,
-                name=f"Brīvprātīgais {i}", location_kind="lv", municipality=rng.choice(places), country="LV",
+                id=0,
+                address=Address.telegram(FIRST_ID + i),
+                status="active",
+                language=lang,
+                name=f"Brīvprātīgais {i}",
+                location_kind="lv",
+                municipality=rng.choice(places),
+                country="LV",
                 skills=("first_aid",) if rng.random() < 0.5 else ("driver", "logistics"),
             )
         )
@@ -176,23 +182,39 @@ async def benchmark(
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="sauciens-bench-"))
     sandbox = DemoSandbox(
-        TOKEN, latency_range=(latency, latency), global_rate=telegram_limit, global_burst=int(telegram_limit),
-        chat_rate=1.0, chat_burst=3,
+        TOKEN,
+        latency_range=(latency, latency),
+        global_rate=telegram_limit,
+        global_burst=int(telegram_limit),
+        chat_rate=1.0,
+        chat_burst=3,
     )
     broadcast: dict[str, Any] = {"messages_per_second": rate}
     if max_in_flight is not None:
         broadcast["max_in_flight"] = max_in_flight
     res = Results(
-        date=datetime.now(UTC).isoformat(timespec="seconds"), command=command, machine=machine(),
-        recipients=recipients, rate_setting=rate, telegram_limit=telegram_limit, latency_s=latency, max_in_flight=0,
-        interactive_goal_s=0.5 + latency, bot_process="same" if in_process else "separate",
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=command,
+        machine=machine(),
+        recipients=recipients,
+        rate_setting=rate,
+        telegram_limit=telegram_limit,
+        latency_s=latency,
+        max_in_flight=0,
+        interactive_goal_s=0.5 + latency,
+        bot_process="same" if in_process else "separate",
     )
     handle: BotHandle | None = None
     with quiet_logs() as capture:
         try:
             await sandbox.start()
             config = {
-                "telegram": {"token": TOKEN, "api_base_url": sandbox.base_url, "api_base_file_url": sandbox.base_file_url, "poll_timeout": 10},
+                "telegram": {
+                    "token": TOKEN,
+                    "api_base_url": sandbox.base_url,
+                    "api_base_file_url": sandbox.base_file_url,
+                    "poll_timeout": 10,
+                },
                 "database": {"path": str(tmp / "bench.sqlite3")},
                 "access": {"admin_ids": [COORDINATOR_ID], "organisation": "Bench"},
                 "broadcast": broadcast,
@@ -233,7 +255,8 @@ async def benchmark(
         "a_rate_fraction_ge_0.95": res.rate_fraction >= 0.95,
         "a_no_429": res.http_429 == 0,
         "b_p95_lt_0.5s_plus_rtt": res.interactive.p95 is not None and res.interactive.p95 < res.interactive_goal_s,
-        "c_taps_lt_3s": res.taps_all_in_db_s is not None and res.taps_all_answered_s is not None
+        "c_taps_lt_3s": res.taps_all_in_db_s is not None
+        and res.taps_all_answered_s is not None
         and max(res.taps_all_in_db_s, res.taps_all_answered_s) < 3.0,
     }
     return res
@@ -250,7 +273,9 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     pressed = time.monotonic()
     await coord.press("cmp:send", preview)
     tracking = await coord.wait_for(has_button("trk:close:"), 60)
-    alert_id = int(next(d for row in tracking.buttons for _, d in row if d and d.startswith("trk:close:")).split(":")[2])
+    alert_id = int(
+        next(d for row in tracking.buttons for _, d in row if d and d.startswith("trk:close:")).split(":")[2]
+    )
     say(f"  alert #{alert_id} created and tracking shown {time.monotonic() - pressed:.2f}s after Send; broadcasting…")
 
     # b. probes spread over the expected broadcast
@@ -302,7 +327,9 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
         if time.monotonic() - last_print >= 15:
             last_print = time.monotonic()
             done = _delivered(sandbox, first_alert)
-            say(f"    {time.monotonic() - pressed:6.1f}s  {done}/{n} delivered · 429s {sandbox.count('sendMessage', 429) - limited0} · probes {len(helps) + len(tapped)}")
+            say(
+                f"    {time.monotonic() - pressed:6.1f}s  {done}/{n} delivered · 429s {sandbox.count('sendMessage', 429) - limited0} · probes {len(helps) + len(tapped)}"
+            )
     prober.cancel()
     await asyncio.gather(prober, return_exceptions=True)
     await asyncio.gather(*probe_tasks, return_exceptions=True)
@@ -329,7 +356,9 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
         f"  a. {res.delivered}/{n} delivered in {res.broadcast_seconds:.1f}s = {res.broadcast_rate:.2f} msg/s "
         f"= {res.rate_fraction:.3f} of {res.rate_setting:g}/s · 429s: {res.http_429}"
     )
-    say(f"  b. interactive during the broadcast: {_lat(res.interactive)} (help {_lat(res.interactive_help)}; taps {_lat(res.interactive_tap)})")
+    say(
+        f"  b. interactive during the broadcast: {_lat(res.interactive)} (help {_lat(res.interactive_help)}; taps {_lat(res.interactive_tap)})"
+    )
 
     # c. a burst of taps from people who have not answered
     await _drain(bot, 30)
@@ -372,7 +401,9 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     res.taps_latency = Latency.of([ts - t0 for ts in answered_at.values()])
     res.taps_cpu_bot_s = round(_cpu_seconds(bot.pid) - cpu0[0], 2) if bot.pid else None
     res.taps_cpu_sandbox_s = round(_cpu_seconds(None) - cpu0[1], 2)
-    res.taps_requests = {m: n - requests0.get(m, 0) for m, n in sandbox._method_counts.items() if n - requests0.get(m, 0)}
+    res.taps_requests = {
+        m: n - requests0.get(m, 0) for m, n in sandbox._method_counts.items() if n - requests0.get(m, 0)
+    }
     tally = await AlertRepo(bot.db).tally(alert_id)
     res.taps_accepted, res.taps_standby = tally.accepted, tally.standby
     say(
@@ -420,8 +451,14 @@ class BotHandle:
     async def child(cls, config: dict[str, Any], db: Database) -> BotHandle:
         h = cls(db)
         h._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.delivery", "--serve-bot", json.dumps(config),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(Path(__file__).resolve().parent.parent),
+            sys.executable,
+            "-m",
+            "bench.delivery",
+            "--serve-bot",
+            json.dumps(config),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=str(Path(__file__).resolve().parent.parent),
         )
         h.pid = h._proc.pid
         return h
@@ -535,16 +572,29 @@ def _s(v: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.split("\n\n")[0])
-    p.add_argument("--recipients", type=int, default=None, help="people who receive the alert (default 10000; --quick: 1000)")
+    p.add_argument(
+        "--recipients", type=int, default=None, help="people who receive the alert (default 10000; --quick: 1000)"
+    )
     p.add_argument("--rate", type=float, default=30.0, help="the bot's broadcast.messages_per_second (default 30)")
-    p.add_argument("--telegram-limit", type=float, default=30.0, help="the sandbox's overall limit in messages a second (default 30)")
+    p.add_argument(
+        "--telegram-limit",
+        type=float,
+        default=30.0,
+        help="the sandbox's overall limit in messages a second (default 30)",
+    )
     p.add_argument("--latency", type=float, default=0.05, help="the sandbox's round trip in seconds (default 0.05)")
-    p.add_argument("--probes", type=int, default=None, help="interactions sampled during the broadcast (default 150; --quick: 40)")
+    p.add_argument(
+        "--probes", type=int, default=None, help="interactions sampled during the broadcast (default 150; --quick: 40)"
+    )
     p.add_argument("--taps", type=int, default=1000, help="simultaneous taps in part c (default 1000)")
     p.add_argument("--max-in-flight", type=int, default=None, help="override broadcast.max_in_flight")
     p.add_argument("--quick", action="store_true", help="a fast check: 1000 recipients")
-    p.add_argument("--output", type=Path, default=None, help="where to write the JSON (default bench/results/delivery-<date>.json)")
-    p.add_argument("--in-process", action="store_true", help="run the bot in this process and event loop, with the sandbox")
+    p.add_argument(
+        "--output", type=Path, default=None, help="where to write the JSON (default bench/results/delivery-<date>.json)"
+    )
+    p.add_argument(
+        "--in-process", action="store_true", help="run the bot in this process and event loop, with the sandbox"
+    )
     p.add_argument("--serve-bot", metavar="CONFIG", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_bot:
@@ -552,21 +602,35 @@ def main(argv: list[str] | None = None) -> int:
     recipients = args.recipients or (1000 if args.quick else 10_000)
     probes = args.probes if args.probes is not None else (40 if args.quick else 150)
     command = "python -m bench.delivery" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
-    say(f"Sauciens delivery benchmark: {recipients} recipients, rate {args.rate:g}/s, Telegram limit {args.telegram_limit:g}/s, "
-        f"round trip {args.latency * 1000:.0f} ms (about {recipients / args.rate:.0f}s of broadcast)")
+    say(
+        f"Sauciens delivery benchmark: {recipients} recipients, rate {args.rate:g}/s, Telegram limit {args.telegram_limit:g}/s, "
+        f"round trip {args.latency * 1000:.0f} ms (about {recipients / args.rate:.0f}s of broadcast)"
+    )
     res = asyncio.run(
         benchmark(
-            recipients, rate=args.rate, telegram_limit=args.telegram_limit, latency=args.latency, probes=probes,
-            taps=args.taps, max_in_flight=args.max_in_flight, in_process=args.in_process, command=command,
+            recipients,
+            rate=args.rate,
+            telegram_limit=args.telegram_limit,
+            latency=args.latency,
+            probes=probes,
+            taps=args.taps,
+            max_in_flight=args.max_in_flight,
+            in_process=args.in_process,
+            command=command,
         )
     )
-    out = args.output or RESULTS / f"delivery-{datetime.now().strftime('%Y-%m-%d')}{'-quick' if recipients < 10_000 else ''}.json"
+    out = (
+        args.output
+        or RESULTS / f"delivery-{datetime.now().strftime('%Y-%m-%d')}{'-quick' if recipients < 10_000 else ''}.json"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(asdict(res), ensure_ascii=False, indent=2) + "\n")
     say()
     say(markdown(res))
     say()
-    say(f"Bot log: {res.bot_errors} errors, {res.bot_warnings} warnings · total {res.total_seconds:.0f}s · written to {out}")
+    say(
+        f"Bot log: {res.bot_errors} errors, {res.bot_warnings} warnings · total {res.total_seconds:.0f}s · written to {out}"
+    )
     return 0 if all(res.goals.values()) else 1
 
 

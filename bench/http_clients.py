@@ -71,7 +71,9 @@ class SpreadHttpx(BaseRequest):
         for p in self._pools:
             await p.shutdown()
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
+    ) -> tuple[int, bytes]:
         return await next(self._next).do_request(url, method, request_data, **timeouts)
 
 
@@ -93,7 +95,9 @@ class Aiohttp(BaseRequest):
     async def shutdown(self) -> None:
         await self._session.close()
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **_: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **_: Any
+    ) -> tuple[int, bytes]:
         data = request_data.url_encoded_parameters() if request_data else None
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         async with self._session.request(method, url, data=data, headers=headers) as r:
@@ -123,7 +127,9 @@ async def measure(make: Any, url: str, n: int, concurrency: int) -> tuple[float,
         RequestParameter.from_input("message_id", 5),
         RequestParameter.from_input("text", "✅ Jūs esat apstiprināts. Paldies! " * 5),
         RequestParameter.from_input("parse_mode", "HTML"),
-        RequestParameter.from_input("reply_markup", '{"inline_keyboard":[[{"text":"yes","callback_data":"ans:1:yes"}]]}'),
+        RequestParameter.from_input(
+            "reply_markup", '{"inline_keyboard":[[{"text":"yes","callback_data":"ans:1:yes"}]]}'
+        ),
     ]
     gate = asyncio.Semaphore(concurrency)
 

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last word, said without the token
+    except Exception as exc:
         return report_failure(exc, settings)
     return 0
 
@@ -91,8 +91,10 @@ def report_failure(exc: BaseException, settings: Settings | None) -> int:
             file=sys.stderr,
         )
         return 2
-    if errors is not None and isinstance(exc, (errors.TimedOut, errors.NetworkError)) and not isinstance(
-        exc, errors.BadRequest
+    if (
+        errors is not None
+        and isinstance(exc, (errors.TimedOut, errors.NetworkError))
+        and not isinstance(exc, errors.BadRequest)
     ):
         print(f"sauciens: cannot reach the Telegram Bot API at {api}: {redact(str(exc))}", file=sys.stderr)
         return 1
@@ -117,7 +119,7 @@ async def run(settings: Settings) -> int:
         # Close what was opened (the database's worker thread would keep the process alive).
         try:
             await bot.stop()
-        except Exception:  # noqa: BLE001 - the start-up error is the one to report
+        except Exception:
             log.debug("event=cleanup_failed", exc_info=True)
         raise
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.alerts import AlertDraft, Audience, select_audience
 from bot.domain.outbox import (
@@ -60,23 +60,34 @@ class AlertService:
 
     async def audience(self, draft: AlertDraft, now: datetime | None = None) -> Audience:
         people = await self.people.active()
-        return select_audience(people, draft.audience, draft.severity, now or datetime.now(timezone.utc))
+        return select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
 
     async def send(
         self, draft: AlertDraft, *, author: Address, author_name: str, organisation: str, author_language: str = "lv"
     ) -> tuple[int, Audience]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         audience = await self.audience(draft, now)
         minutes = self.settings.alerts.remind_after_minutes
         remind_at = now + timedelta(minutes=minutes) if minutes > 0 else None
         alert_id = await self.alerts.create(
-            draft, author=author, author_name=author_name, author_language=author_language, organisation=organisation,
-            recipients=audience.recipients, remind_at=remind_at,
+            draft,
+            author=author,
+            author_name=author_name,
+            author_language=author_language,
+            organisation=organisation,
+            recipients=audience.recipients,
+            remind_at=remind_at,
         )
         log.info(
             "event=alert_created alert=%d recipients=%d paused=%d blocked=%d quiet=%d severity=%s need=%s drill=%d",
-            alert_id, len(audience.recipients), audience.paused, audience.blocked, audience.quiet,
-            draft.severity, draft.need if draft.need is not None else "-", int(draft.drill),
+            alert_id,
+            len(audience.recipients),
+            audience.paused,
+            audience.blocked,
+            audience.quiet,
+            draft.severity,
+            draft.need if draft.need is not None else "-",
+            int(draft.drill),
         )
         self.dirty.add(alert_id)
         self._wake()
@@ -90,7 +101,13 @@ class AlertService:
         result = await self.alerts.answer(alert_id, address, accepts, eta)
         if result.status == "ok":
             self.dirty.add(alert_id)
-            log.info("event=answer alert=%d user=%s response=%s previous=%s", alert_id, address.external_id, result.response, result.previous)
+            log.info(
+                "event=answer alert=%d user=%s response=%s previous=%s",
+                alert_id,
+                address.external_id,
+                result.response,
+                result.previous,
+            )
             if result.promoted is not None:
                 recipient_id, promoted, _lang = result.promoted
                 await self.alerts.enqueue_one(recipient_id, promoted, PROMOTED, {"alert_id": alert_id})
@@ -110,8 +127,12 @@ class AlertService:
         self._wake()
         return count
 
-    async def followup(self, alert_id: int, text: str | None = None, location: tuple[float, float] | None = None) -> int:
-        params: dict[str, object] = {"text": text} if text else {"latitude": location[0], "longitude": location[1]} if location else {}
+    async def followup(
+        self, alert_id: int, text: str | None = None, location: tuple[float, float] | None = None
+    ) -> int:
+        params: dict[str, object] = (
+            {"text": text} if text else {"latitude": location[0], "longitude": location[1]} if location else {}
+        )
         count = await self.alerts.enqueue(alert_id, FOLLOWUP, responses=("accepted",), params=params)
         log.info("event=followup_queued alert=%d count=%d location=%d", alert_id, count, int(location is not None))
         self._wake()
@@ -129,7 +150,11 @@ class AlertService:
         self.dirty.add(alert_id)
         log.info(
             "event=alert_closed alert=%d thanked=%d released=%d edits=%d unsent_cancelled=%d",
-            alert_id, thanked, released, edits, cancelled,
+            alert_id,
+            thanked,
+            released,
+            edits,
+            cancelled,
         )
         self._wake()
         return Closing(True, thanked, released)

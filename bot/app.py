@@ -10,16 +10,17 @@ from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.domain import places
+from bot.domain.outbox import OutboxSender
 from bot.i18n import translator
-from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.http import FastRequest
+from bot.messenger.ratelimit import InteractiveRateLimiter
+from bot.messenger.transport import TelegramTransport, broadcast_bot
 from bot.messenger.updates import PerChatOrderedProcessor
 from bot.services import Services
 from bot.settings import Settings
 from db.migrate import migrate
-from bot.domain.outbox import OutboxSender
-from bot.messenger.transport import TelegramTransport, broadcast_bot
-from handlers import alerts, coordinator, groups, help as help_handlers, pause, privacy, registration, responses
+from handlers import alerts, coordinator, groups, pause, privacy, registration, responses
+from handlers import help as help_handlers
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)

@@ -105,14 +105,42 @@ async def list_alerts(settings: Settings, out: TextIO) -> int:
         repo = AlertRepo(db)
         alerts = await repo.list(limit=1000)
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["id", "created_at", "status", "severity", "drill", "need", "recipients", "sent", "accepted", "standby", "declined", "no_answer", "text"])
+        writer.writerow(
+            [
+                "id",
+                "created_at",
+                "status",
+                "severity",
+                "drill",
+                "need",
+                "recipients",
+                "sent",
+                "accepted",
+                "standby",
+                "declined",
+                "no_answer",
+                "text",
+            ]
+        )
         for a in alerts:
             t = await repo.tally(a.id)
-            writer.writerow([
-                a.id, a.created_at.isoformat(timespec="seconds"), a.status, a.draft.severity, "yes" if a.draft.drill else "no",
-                a.draft.need or "", t.total, t.sent, t.accepted, t.standby, t.declined, t.none,
-                " ".join(a.draft.text_for("lv").split())[:60],
-            ])
+            writer.writerow(
+                [
+                    a.id,
+                    a.created_at.isoformat(timespec="seconds"),
+                    a.status,
+                    a.draft.severity,
+                    "yes" if a.draft.drill else "no",
+                    a.draft.need or "",
+                    t.total,
+                    t.sent,
+                    t.accepted,
+                    t.standby,
+                    t.declined,
+                    t.none,
+                    " ".join(a.draft.text_for("lv").split())[:60],
+                ]
+            )
     finally:
         await db.close()
     return 0

@@ -13,7 +13,6 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, catalog_path
 
-
 # CLDR's Latvian plural categories, in this order: zero (0, 10-20, 30, 100, 111...),
 # one (1, 21, 31, 101...), other (2-9, 22-29...). Babel's default header uses an older rule.
 PLURAL_FORMS = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.alerting import AlertService
 from bot.domain.access import Access
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
-from bot.alerting import AlertService
 from db.alerts import AlertRepo
 from db.database import Database
 from db.outbox import OutboxRepo

@@ -86,10 +86,19 @@ class AlertRepo:
                 " text_lv, text_en, severity, need, respond_by, drill, filters, created_at, remind_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    author.channel, author.external_id, author_name, author_language, organisation, draft.text_lv,
-                    draft.text_en, draft.severity, draft.need,
-                    draft.respond_by.isoformat() if draft.respond_by else None, int(draft.drill),
-                    json.dumps(draft.audience.to_dict()), now,
+                    author.channel,
+                    author.external_id,
+                    author_name,
+                    author_language,
+                    organisation,
+                    draft.text_lv,
+                    draft.text_en,
+                    draft.severity,
+                    draft.need,
+                    draft.respond_by.isoformat() if draft.respond_by else None,
+                    int(draft.drill),
+                    json.dumps(draft.audience.to_dict()),
+                    now,
                     remind_at.isoformat() if remind_at else None,
                 ),
             )
@@ -190,8 +199,15 @@ class AlertRepo:
             return Answer("ok", decision.response, previous, promoted, alert)
 
     async def enqueue(
-        self, alert_id: int, kind: str, *, responses: tuple[str, ...], params: dict[str, object] | None = None,
-        delivered_only: bool = True, priority: int = 1, max_reminders: int | None = None,
+        self,
+        alert_id: int,
+        kind: str,
+        *,
+        responses: tuple[str, ...],
+        params: dict[str, object] | None = None,
+        delivered_only: bool = True,
+        priority: int = 1,
+        max_reminders: int | None = None,
     ) -> int:
         """Queue a ``kind`` message to the recipients whose answer is one of ``responses``."""
         conditions = ["alert_id = ?", "channel IS NOT NULL", f"response IN ({','.join('?' for _ in responses)})"]
@@ -219,7 +235,14 @@ class AlertRepo:
         await self.db.execute(
             "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
             " VALUES (?, ?, ?, ?, 0, ?, ?)",
-            (recipient_id, address.channel, address.external_id, kind, json.dumps(params, ensure_ascii=False), now_iso()),
+            (
+                recipient_id,
+                address.channel,
+                address.external_id,
+                kind,
+                json.dumps(params, ensure_ascii=False),
+                now_iso(),
+            ),
         )
 
     async def close(self, alert_id: int) -> int | None:
@@ -286,9 +309,17 @@ class AlertRepo:
         )
         return [
             ExportRow(
-                telegram_id=r["external_id"] or "", delivery=r["delivery"], response=r["response"], eta=r["eta"],
-                responded_at=r["responded_at"], name=r["name"], phone=r["phone"], language=r["language"],
-                municipality=r["municipality"], country=r["country"], city=r["city"],
+                telegram_id=r["external_id"] or "",
+                delivery=r["delivery"],
+                response=r["response"],
+                eta=r["eta"],
+                responded_at=r["responded_at"],
+                name=r["name"],
+                phone=r["phone"],
+                language=r["language"],
+                municipality=r["municipality"],
+                country=r["country"],
+                city=r["city"],
             )
             for r in rows
         ]

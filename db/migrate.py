@@ -51,9 +51,7 @@ async def migrate(db: Database) -> list[str]:
             continue
         async with db.read() as conn:
             try:
-                await conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{mig.sql}\nPRAGMA user_version = {mig.version};\nCOMMIT;"
-                )
+                await conn.executescript(f"BEGIN IMMEDIATE;\n{mig.sql}\nPRAGMA user_version = {mig.version};\nCOMMIT;")
             except Exception:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")

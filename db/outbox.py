@@ -55,8 +55,7 @@ class OutboxRepo:
 
     async def next_due_in(self, exclude: set[int]) -> float | None:
         rows = await self.db.fetchall(
-            "SELECT id, next_attempt_at FROM outbox WHERE state = 'queued'"
-            " ORDER BY next_attempt_at LIMIT ?",
+            "SELECT id, next_attempt_at FROM outbox WHERE state = 'queued' ORDER BY next_attempt_at LIMIT ?",
             (len(exclude) + 1,),
         )
         for r in rows:
@@ -75,8 +74,7 @@ class OutboxRepo:
             state = "sent" if isinstance(result, Sent) else "blocked" if isinstance(result, Blocked) else "failed"
             message_id = result.message_id if isinstance(result, Sent) else None
             await conn.execute(
-                "UPDATE outbox SET state = ?, attempts = ?, message_id = ?, last_error = ?, sent_at = ?"
-                " WHERE id = ?",
+                "UPDATE outbox SET state = ?, attempts = ?, message_id = ?, last_error = ?, sent_at = ? WHERE id = ?",
                 (state, job.attempts, message_id, _reason(result), now_iso() if state == "sent" else None, job.id),
             )
             if job.kind == ALERT and job.recipient_id is not None:
@@ -95,8 +93,14 @@ class OutboxRepo:
         await self.db.execute(
             "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
             " VALUES (?, ?, ?, ?, 2, ?, ?)",
-            (job.recipient_id, job.address.channel, job.address.external_id, EDIT_CLOSED,
-             json.dumps({"alert_id": job.alert_id, "message_id": message_id}), now_iso()),
+            (
+                job.recipient_id,
+                job.address.channel,
+                job.address.external_id,
+                EDIT_CLOSED,
+                json.dumps({"alert_id": job.alert_id, "message_id": message_id}),
+                now_iso(),
+            ),
         )
 
     async def counts(self) -> dict[str, int]:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import aiosqlite
 
 from bot.domain.people import Address, Person
 from db.database import Database
 
-_COLUMNS = (
-    "status language name location_kind municipality country city timezone availability "
-    "quiet_start quiet_end phone organisation paused paused_until blocked_at consent_at source"
-).split()
+_COLUMNS = ["status", "language", "name", "location_kind", "municipality", "country", "city", "timezone", "availability", "quiet_start", "quiet_end", "phone", "organisation", "paused", "paused_until", "blocked_at", "consent_at", "source"]
 
 _SELECT = """
 SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills
@@ -22,7 +19,7 @@ FROM people p
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -52,7 +49,7 @@ def _to_person(row: aiosqlite.Row) -> Person:
         blocked=row["blocked_at"] is not None,
         consent_at=_dt(row["consent_at"]),
         source=row["source"],
-        created_at=_dt(row["created_at"]) or datetime.now(timezone.utc),
+        created_at=_dt(row["created_at"]) or datetime.now(UTC),
     )
 
 
@@ -71,16 +68,21 @@ class PeopleRepo:
         row = await self.db.fetchone(_SELECT + " WHERE p.id = ?", (person_id,))
         return _to_person(row) if row else None
 
-    async def create(
-        self, address: Address, *, language: str, name: str | None, consent_at: datetime
-    ) -> Person:
+    async def create(self, address: Address, *, language: str, name: str | None, consent_at: datetime) -> Person:
         now = now_iso()
         async with self.db.tx() as conn:
             await conn.execute(
                 "INSERT INTO people (channel, external_id, status, language, name, consent_at,"
                 " created_at, updated_at) VALUES (?, ?, 'registering', ?, ?, ?, ?, ?)",
-                (address.channel, address.external_id, language, name,
-                 consent_at.isoformat(timespec="seconds"), now, now),
+                (
+                    address.channel,
+                    address.external_id,
+                    language,
+                    name,
+                    consent_at.isoformat(timespec="seconds"),
+                    now,
+                    now,
+                ),
             )
         person = await self.get(address)
         assert person is not None
@@ -172,9 +174,15 @@ class PeopleRepo:
                 )
                 row = await cur.fetchone()
                 fields = {
-                    "language": p.language, "name": p.name, "location_kind": p.location_kind,
-                    "municipality": p.municipality, "country": p.country, "city": p.city,
-                    "timezone": p.timezone, "phone": p.phone, "organisation": p.organisation,
+                    "language": p.language,
+                    "name": p.name,
+                    "location_kind": p.location_kind,
+                    "municipality": p.municipality,
+                    "country": p.country,
+                    "city": p.city,
+                    "timezone": p.timezone,
+                    "phone": p.phone,
+                    "organisation": p.organisation,
                 }
                 if row is not None and row["country"] == p.country:
                     # A list has no time zone column: in the same country, keep the zone the
@@ -183,8 +191,11 @@ class PeopleRepo:
                 if row is None:
                     cur = await conn.execute(
                         "INSERT INTO people (channel, external_id, status, source, created_at,"
-                        " updated_at, " + ", ".join(fields) + ") VALUES (?, ?, 'active', 'import', ?, ?, "
-                        + ", ".join("?" for _ in fields) + ")",
+                        " updated_at, "
+                        + ", ".join(fields)
+                        + ") VALUES (?, ?, 'active', 'import', ?, ?, "
+                        + ", ".join("?" for _ in fields)
+                        + ")",
                         (p.address.channel, p.address.external_id, now, now, *fields.values()),
                     )
                     person_id = cur.lastrowid
@@ -193,7 +204,8 @@ class PeopleRepo:
                     person_id = row["id"]
                     await conn.execute(
                         "UPDATE people SET status = 'active', updated_at = ?, "
-                        + ", ".join(f"{k} = ?" for k in fields) + " WHERE id = ?",
+                        + ", ".join(f"{k} = ?" for k in fields)
+                        + " WHERE id = ?",
                         (now, *fields.values(), person_id),
                     )
                     updated += 1

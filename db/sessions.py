@@ -35,8 +35,14 @@ class SessionRepo:
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET"
             " flow = excluded.flow, step = excluded.step, data = excluded.data,"
             " updated_at = excluded.updated_at",
-            (address.channel, address.external_id, session.flow, session.step,
-             json.dumps(session.data, ensure_ascii=False), now_iso()),
+            (
+                address.channel,
+                address.external_id,
+                session.flow,
+                session.step,
+                json.dumps(session.data, ensure_ascii=False),
+                now_iso(),
+            ),
         )
 
     async def clear(self, address: Address) -> None:

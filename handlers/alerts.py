@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -35,7 +35,7 @@ from bot.messenger.alert_render import (
 from bot.messenger.keyboards import Button, columns, inline, paged
 from bot.services import Services
 from db.sessions import Session
-from handlers.base import coordinator, Who, answer_query, edit_or_send
+from handlers.base import Who, answer_query, coordinator, edit_or_send
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,9 @@ class Composer:
         self.show_tracking = show_tracking
 
     async def _coordinator(self, update: Update) -> Who | None:
-        return await coordinator(self.s, update, N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation."))
+        return await coordinator(
+            self.s, update, N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation.")
+        )
 
     # ----- entry ------------------------------------------------------------------
 
@@ -87,7 +89,7 @@ class Composer:
             await self.s.sessions.set(w.address, Session(COMPOSE, "menu", {"draft": AlertDraft().to_dict()}))
             await self.show_menu(update, w, AlertDraft(), new=True)
             return
-        draft, problems = parse_one_line(args, datetime.now(timezone.utc))
+        draft, problems = parse_one_line(args, datetime.now(UTC))
         if draft is None:
             lines = [w.t._("Nothing was sent:")] + [f"• {describe_problem(p, w.t)}" for p in problems]
             await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
@@ -134,7 +136,10 @@ class Composer:
     def menu_keyboard(self, draft: AlertDraft, t: Translator) -> InlineKeyboardMarkup:
         a = draft.audience
         rows: list[list[Button]] = [
-            [(t._("🛠 Skills ({n})", n=len(a.skills)), "cmp:v:skills"), (t._("📍 Areas ({n})", n=len(a.areas)), "cmp:v:areas")],
+            [
+                (t._("🛠 Skills ({n})", n=len(a.skills)), "cmp:v:skills"),
+                (t._("📍 Areas ({n})", n=len(a.areas)), "cmp:v:areas"),
+            ],
             [(t._("🌍 Abroad ({n})", n=len(a.countries)), "cmp:v:abroad"), (t._("🗣 Languages"), "cmp:v:langs")],
             [(t._("📝 Text"), "cmp:text"), (t._("⚠️ Severity"), "cmp:sev")],
             [(t._("👥 Needed"), "cmp:need"), (t._("⏰ Answer by"), "cmp:v:by")],
@@ -145,7 +150,11 @@ class Composer:
 
     async def show_menu(self, update: Update, w: Who, draft: AlertDraft, new: bool = False) -> None:
         audience = await self.alerting.audience(draft)
-        text = self.summary(draft, w.t) + "\n\n" + audience_lines(audience, w.t, self.s.settings.broadcast.messages_per_second)
+        text = (
+            self.summary(draft, w.t)
+            + "\n\n"
+            + audience_lines(audience, w.t, self.s.settings.broadcast.messages_per_second)
+        )
         markup = self.menu_keyboard(draft, w.t)
         if new or update.callback_query is None:
             await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=markup)
@@ -157,10 +166,15 @@ class Composer:
         back = [(t._("⬅️ Back"), "cmp:menu")]
         rows: list[list[Button]]
         if name == "skills":
-            rows = [[(("✅ " if s.code in a.skills else "") + s.label(t.lang), f"cmp:sk:{s.code}")] for s in skills.skills()]
+            rows = [
+                [(("✅ " if s.code in a.skills else "") + s.label(t.lang), f"cmp:sk:{s.code}")] for s in skills.skills()
+            ]
             title = t._("Which skills? Nothing chosen means any.")
         elif name == "areas":
-            buttons = [(("✅ " if m.atvk in a.areas else "") + m.name(t.lang), f"cmp:ar:{m.atvk}:{page}") for m in places.municipalities()]
+            buttons = [
+                (("✅ " if m.atvk in a.areas else "") + m.name(t.lang), f"cmp:ar:{m.atvk}:{page}")
+                for m in places.municipalities()
+            ]
             rows, _ = paged(buttons, page, 10, "cmp:arp")
             title = t._("Which municipalities? Nothing chosen (and no one abroad) means everywhere.")
         elif name == "abroad":
@@ -168,10 +182,18 @@ class Composer:
             present = sorted({p.country for p in people if p.abroad and p.country})
             codes = list(dict.fromkeys([c for c in places.DIASPORA_COUNTRIES[:9]] + present))
             buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}") for c in codes]
-            rows = [[(("✅ " if ALL_ABROAD in a.countries else "") + t._("Everyone abroad"), f"cmp:co:{ALL_ABROAD}")], *columns(buttons, 3)]
+            rows = [
+                [(("✅ " if ALL_ABROAD in a.countries else "") + t._("Everyone abroad"), f"cmp:co:{ALL_ABROAD}")],
+                *columns(buttons, 3),
+            ]
             title = t._("People abroad: everyone, or in which countries?")
         elif name == "langs":
-            rows = [[(("✅ " if lang in a.langs else "") + label, f"cmp:lg:{lang}") for lang, label in (("lv", "Latviešu"), ("en", "English"))]]
+            rows = [
+                [
+                    (("✅ " if lang in a.langs else "") + label, f"cmp:lg:{lang}")
+                    for lang, label in (("lv", "Latviešu"), ("en", "English"))
+                ]
+            ]
             title = t._("Which languages? Nothing chosen means all.")
         else:  # by
             rows = [[(p, f"cmp:by:{p}") for p in BY_PRESETS], [(t._("No deadline"), "cmp:by:none")]]
@@ -223,19 +245,27 @@ class Composer:
             await self.show_menu(update, w, draft)
         elif action == "by":
             value = parts[2]
-            draft.respond_by = None if value == "none" else parse_respond_by(value, datetime.now(timezone.utc))
+            draft.respond_by = None if value == "none" else parse_respond_by(value, datetime.now(UTC))
             await self._save(w, session, draft, "menu")
             await self.show_menu(update, w, draft)
         elif action == "text":
             await self._save(w, session, draft, "text_lv")
-            await edit_or_send(update, t._("Type the alert text in Latvian (or one text for everyone). At most {limit} characters.", limit=TEXT_LIMIT))
+            await edit_or_send(
+                update,
+                t._(
+                    "Type the alert text in Latvian (or one text for everyone). At most {limit} characters.",
+                    limit=TEXT_LIMIT,
+                ),
+            )
         elif action == "same":
             draft.text_en = None
             await self._save(w, session, draft, "menu")
             await self.show_menu(update, w, draft)
         elif action == "need":
             await self._save(w, session, draft, "need")
-            await edit_or_send(update, t._("How many people are needed? Type a number."), inline([[(t._("No limit"), "cmp:noneed")]]))
+            await edit_or_send(
+                update, t._("How many people are needed? Type a number."), inline([[(t._("No limit"), "cmp:noneed")]])
+            )
         elif action == "noneed":
             draft.need = None
             await self._save(w, session, draft, "menu")
@@ -258,17 +288,22 @@ class Composer:
         if not audience.recipients:
             await self.s.sessions.set(w.address, Session(COMPOSE, "menu", {"draft": draft.to_dict()}))
             await update.effective_chat.send_message(
-                t._("Nobody matches this audience, so nothing can be sent. Change the audience:") + "\n\n"
+                t._("Nobody matches this audience, so nothing can be sent. Change the audience:")
+                + "\n\n"
                 + audience_lines(audience, t, self.s.settings.broadcast.messages_per_second),
                 parse_mode="HTML",
                 reply_markup=self.menu_keyboard(draft, t),
             )
             return
         name, organisation = await self.author(w, update)
-        texts = preview_texts(draft, audience, name, organisation, t, "Europe/Riga", self.s.settings.broadcast.messages_per_second)
+        texts = preview_texts(
+            draft, audience, name, organisation, t, "Europe/Riga", self.s.settings.broadcast.messages_per_second
+        )
         for text in texts[:-1]:
             await update.effective_chat.send_message(text, parse_mode="HTML")
-        await update.effective_chat.send_message(texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t))
+        await update.effective_chat.send_message(
+            texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t)
+        )
 
     async def author(self, w: Who, update: Update) -> tuple[str, str]:
         user = update.effective_user
@@ -307,7 +342,13 @@ class Composer:
                 await msg.reply_text(t._("Please type the text of the alert."))
                 return
             if len(text) > TEXT_LIMIT:
-                await msg.reply_text(t._("The text is too long: {length} characters, at most {limit}.", length=len(text), limit=TEXT_LIMIT))
+                await msg.reply_text(
+                    t._(
+                        "The text is too long: {length} characters, at most {limit}.",
+                        length=len(text),
+                        limit=TEXT_LIMIT,
+                    )
+                )
                 return
             if session.step == "text_lv":
                 draft.text_lv = text
@@ -328,7 +369,7 @@ class Composer:
             await self._save(w, session, draft, "menu")
             await self.show_menu(update, w, draft, new=True)
         elif session.step == "by":
-            when = parse_respond_by(text, datetime.now(timezone.utc))
+            when = parse_respond_by(text, datetime.now(UTC))
             if when is None:
                 await msg.reply_text(t._("Please type a time like 18:30, or a delay like 90m or 2h."))
                 return
@@ -339,13 +380,14 @@ class Composer:
             await msg.reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
 
 
-
 def _short(text: str, limit: int = 80) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def register(app: Application, services: Services, alerting: AlertService, router: TextRouter, show_tracking: ShowTracking) -> None:
+def register(
+    app: Application, services: Services, alerting: AlertService, router: TextRouter, show_tracking: ShowTracking
+) -> None:
     c = Composer(services, alerting, show_tracking)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))

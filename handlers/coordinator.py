@@ -5,9 +5,9 @@ deadlines, rebuilt from the database at start-up (PTB's JobQueue keeps nothing).
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
 import logging
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.error import BadRequest, TelegramError
@@ -55,7 +55,9 @@ class Coordinator:
 
     async def _alert_arg(self, update: Update, w: Who, args: list[str]) -> Alert | None:
         if not args or not args[0].lstrip("#").isdigit():
-            await update.effective_message.reply_text(w.t._("Please give the alert's number, e.g. /status 12. /alerts lists them."))
+            await update.effective_message.reply_text(
+                w.t._("Please give the alert's number, e.g. /status 12. /alerts lists them.")
+            )
             return None
         alert = await self.alerting.alerts.get(int(args[0].lstrip("#")))
         if alert is None:
@@ -87,7 +89,11 @@ class Coordinator:
             return
         try:
             await context.bot.edit_message_text(
-                text, chat_id=int(chat), message_id=message_id, parse_mode="HTML", reply_markup=tracking_keyboard(alert, t)
+                text,
+                chat_id=int(chat),
+                message_id=message_id,
+                parse_mode="HTML",
+                reply_markup=tracking_keyboard(alert, t),
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
@@ -97,7 +103,9 @@ class Coordinator:
     async def send_tracking(self, update: Update, w: Who, alert: Alert) -> None:
         tally = await self.alerting.alerts.tally(alert.id)
         text = tracking_text(alert, tally, w.t, "Europe/Riga")
-        msg = await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=tracking_keyboard(alert, w.t))
+        msg = await update.effective_chat.send_message(
+            text, parse_mode="HTML", reply_markup=tracking_keyboard(alert, w.t)
+        )
         # later edits in the language of whoever holds it, and only when something changed
         # (set before the new message is recorded, which a refresh may read meanwhile)
         self._lang[alert.id] = w.t.lang
@@ -123,7 +131,13 @@ class Coordinator:
             need = f"/{a.draft.need}" if a.draft.need else ""
             lines.append(
                 f"#{a.id} {icon}{' 🧪' if a.draft.drill else ''} {esc(snippet)} — "
-                + t._("accepted {accepted}{need}, sent {sent}/{total}", accepted=tally.accepted, need=need, sent=tally.sent, total=tally.total)
+                + t._(
+                    "accepted {accepted}{need}, sent {sent}/{total}",
+                    accepted=tally.accepted,
+                    need=need,
+                    sent=tally.sent,
+                    total=tally.total,
+                )
             )
         lines.append(t._("/status ID shows one of them."))
         await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
@@ -134,7 +148,9 @@ class Coordinator:
             return
         count = await self.alerting.remind(alert.id, automatic=False)
         await update.effective_chat.send_message(
-            w.t.n_("🔔 Reminding {n} person who has not answered.", "🔔 Reminding {n} people who have not answered.", count)
+            w.t.n_(
+                "🔔 Reminding {n} person who has not answered.", "🔔 Reminding {n} people who have not answered.", count
+            )
         )
 
     async def followup(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -153,15 +169,22 @@ class Coordinator:
     async def ask_followup(self, update: Update, w: Who, alert: Alert) -> None:
         await self.s.sessions.set(w.address, Session(FOLLOWUP, "text", {"alert_id": alert.id}))
         await update.effective_chat.send_message(
-            w.t._("Write the message for those who accepted alert #{id} (e.g. the meeting point), or share a location. /cancel stops.", id=alert.id)
+            w.t._(
+                "Write the message for those who accepted alert #{id} (e.g. the meeting point), or share a location. /cancel stops.",
+                id=alert.id,
+            )
         )
 
-    async def send_followup(self, update: Update, w: Who, alert: Alert, text: str | None = None, location: tuple[float, float] | None = None) -> None:
+    async def send_followup(
+        self, update: Update, w: Who, alert: Alert, text: str | None = None, location: tuple[float, float] | None = None
+    ) -> None:
         if not alert.open:
             await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
         if text is not None and len(text) > 3500:
-            await update.effective_chat.send_message(w.t._("The text is too long: {length} characters, at most {limit}.", length=len(text), limit=3500))
+            await update.effective_chat.send_message(
+                w.t._("The text is too long: {length} characters, at most {limit}.", length=len(text), limit=3500)
+            )
             return
         count = await self.alerting.followup(alert.id, text=text, location=location)
         await update.effective_chat.send_message(
@@ -189,8 +212,10 @@ class Coordinator:
             await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
         await update.effective_chat.send_message(
-            w.t._("🔒 Alert #{id} closed.", id=alert.id) + " "
-            + w.t.n_("Thanking {n} person who accepted;", "Thanking {n} people who accepted;", closing.thanked) + " "
+            w.t._("🔒 Alert #{id} closed.", id=alert.id)
+            + " "
+            + w.t.n_("Thanking {n} person who accepted;", "Thanking {n} people who accepted;", closing.thanked)
+            + " "
             + w.t.n_("releasing {n} on standby.", "releasing {n} on standby.", closing.released)
         )
 
@@ -200,9 +225,17 @@ class Coordinator:
             return
         t = w.t
         await update.effective_chat.send_message(
-            t._("Close alert #{id}? Those who accepted are thanked, those on standby are released, and answers are no longer taken.", id=alert.id),
+            t._(
+                "Close alert #{id}? Those who accepted are thanked, those on standby are released, and answers are no longer taken.",
+                id=alert.id,
+            ),
             reply_markup=inline(
-                [[(t._("🔒 Yes, close #{id}", id=alert.id), f"trk:closeyes:{alert.id}"), (t._("↩️ Keep it open"), f"trk:keep:{alert.id}")]]
+                [
+                    [
+                        (t._("🔒 Yes, close #{id}", id=alert.id), f"trk:closeyes:{alert.id}"),
+                        (t._("↩️ Keep it open"), f"trk:keep:{alert.id}"),
+                    ]
+                ]
             ),
         )
 
@@ -252,7 +285,7 @@ class Coordinator:
     def schedule(self, app: Application, alert_id: int, remind_at: datetime | None, respond_by: datetime | None) -> int:
         jq = app.job_queue
         assert jq is not None
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         count = 0
         if remind_at is not None:
             jq.run_once(self._auto_remind, max(remind_at, now), data=alert_id, name=f"remind:{alert_id}")
@@ -282,8 +315,13 @@ class Coordinator:
         need = f"/{alert.draft.need}" if alert.draft.need else ""
         await context.bot.send_message(
             int(alert.author_external_id),
-            t._("⏰ The answer time of alert #{id} is over: {accepted}{need} accepted, {none} did not answer. /close {id} closes it.",
-                id=alert_id, accepted=tally.accepted, need=need, none=tally.none),
+            t._(
+                "⏰ The answer time of alert #{id} is over: {accepted}{need} accepted, {none} did not answer. /close {id} closes it.",
+                id=alert_id,
+                accepted=tally.accepted,
+                need=need,
+                none=tally.none,
+            ),
         )
         log.info("event=deadline_reached alert=%d accepted=%d", alert_id, tally.accepted)
 
@@ -296,5 +334,7 @@ def register(app: Application, c: Coordinator, router: TextRouter) -> None:
     app.add_handler(CommandHandler("followup", c.followup, filters=private))
     app.add_handler(CommandHandler("close", c.on_alert_command(c.close_alert), filters=private))
     app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
-    app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|closeyes|keep|export):\d+$"))
+    app.add_handler(
+        CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|closeyes|keep|export):\d+$")
+    )
     router.add_flow(FOLLOWUP, c.on_followup_input, cancelled=N_("Cancelled. Nothing was sent."))

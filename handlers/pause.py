@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.domain.people import parse_date
-from bot.messenger.keyboards import inline
 from bot.i18n import N_
+from bot.messenger.keyboards import inline
 from bot.services import Services
 from db.sessions import Session
 from handlers.base import Who, answer_query, edit_or_send, who
@@ -67,7 +67,9 @@ class Pause:
         if until is None:
             text = w.t._("⏸ Alerts paused. Send /resume when you can help again.")
         else:
-            text = w.t._("⏸ Alerts paused until {date}. Send /resume to receive them sooner.", date=w.t.date_only(until))
+            text = w.t._(
+                "⏸ Alerts paused until {date}. Send /resume to receive them sooner.", date=w.t.date_only(until)
+            )
         await edit_or_send(update, text)
 
     async def pause_until_text(self, update: Update, w: Who, text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -28,7 +28,7 @@ class Privacy:
         if data is None:
             await update.effective_message.reply_text(w.t._("I keep nothing about you."))
             return
-        data["exported_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
         await update.effective_chat.send_document(
             io.BytesIO(payload),
@@ -56,7 +56,12 @@ class Privacy:
             return
         erased = await self.s.people.forget(w.address)
         log.info("event=person_forgotten user=%s erased=%d", w.address.external_id, int(erased))
-        await edit_or_send(update, w.t._("Everything about you has been erased. Goodbye, and thank you. Send /start if you want to join again."))
+        await edit_or_send(
+            update,
+            w.t._(
+                "Everything about you has been erased. Goodbye, and thank you. Send /start if you want to join again."
+            ),
+        )
 
 
 def register(app: Application, services: Services) -> None:

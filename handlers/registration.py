@@ -10,7 +10,7 @@ change any part, reusing the same steps."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from telegram import KeyboardButton, Message, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -52,8 +52,10 @@ def step_sequence(person: Person) -> list[str]:
 def next_step(person: Person, step: str) -> str:
     seq = step_sequence(person)
     following = seq[seq.index(step) + 1]
-    if following == "timezone" and person.country and (
-        places.default_timezone(person.country) or len(places.country_timezones(person.country)) < 2
+    if (
+        following == "timezone"
+        and person.country
+        and (places.default_timezone(person.country) or len(places.country_timezones(person.country)) < 2)
     ):
         following = "skills"  # nothing to choose
     return following
@@ -73,11 +75,16 @@ class Registration:
             return
         if p.status == "registering":
             session = await self.s.sessions.get(w.address)
-            await self.ask(update, w, session.step if session else "summary", note=w.t._("Let's continue where you left off."))
+            await self.ask(
+                update, w, session.step if session else "summary", note=w.t._("Let's continue where you left off.")
+            )
             return
         await self.drop_edit(w)
         await update.effective_chat.send_message(
-            w.t._("Welcome back, {name}! You are registered. /profile shows your details, /help lists what I can do.", name=esc(p.name or "")),
+            w.t._(
+                "Welcome back, {name}! You are registered. /profile shows your details, /help lists what I can do.",
+                name=esc(p.name or ""),
+            ),
             parse_mode="HTML",
         )
 
@@ -130,7 +137,7 @@ class Registration:
         if answer != "yes":
             await edit_or_send(update, t._("All right, nothing was saved. Send /start if you change your mind."))
             return
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         p = w.person
         if p is not None and p.consent_at is None:  # imported from an organisation's list
             await self.s.people.update(p.id, consent_at=now, language=lang)
@@ -141,7 +148,9 @@ class Registration:
         if p is not None and p.status == "registering":  # agreed twice (e.g. two /start messages)
             await edit_or_send(update, t._("Thank you!"))
             session = await self.s.sessions.get(w.address)
-            await self.ask(update, w, session.step if session else "summary", note=w.t._("Let's continue where you left off."))
+            await self.ask(
+                update, w, session.step if session else "summary", note=w.t._("Let's continue where you left off.")
+            )
             return
         if p is not None:
             await edit_or_send(update, t._("You are already registered. /profile shows your details."))
@@ -150,7 +159,9 @@ class Registration:
         telegram_name = clean_name(" ".join(filter(None, [user.first_name, user.last_name])))
         p = await self.s.people.create(w.address, language=lang, name=telegram_name, consent_at=now)
         log.info("event=registration_started user=%s lang=%s", w.address.external_id, lang)
-        await edit_or_send(update, t._("Thank you! Let's set up your profile. It takes about a minute; /cancel stops at any point."))
+        await edit_or_send(
+            update, t._("Thank you! Let's set up your profile. It takes about a minute; /cancel stops at any point.")
+        )
         await self.s.sessions.set(w.address, Session(REGISTER, "name"))
         await self.ask(update, Who(w.address, p, t), "name")
 
@@ -206,7 +217,9 @@ class Registration:
         elif step == "timezone":
             zones = places.country_timezones(p.country or "")
             buttons = [(places.timezone_label(z, t.lang), f"reg:tz:{i}") for i, z in enumerate(zones[:30])]
-            await chat.send_message(prefix + t._("Which time zone are you in?"), reply_markup=inline(columns(buttons, 2)))
+            await chat.send_message(
+                prefix + t._("Which time zone are you in?"), reply_markup=inline(columns(buttons, 2))
+            )
         elif step == "skills":
             await chat.send_message(
                 prefix + t._("What can you help with? Tap everything that applies, then tap Done."),
@@ -214,16 +227,25 @@ class Registration:
             )
         elif step == "availability":
             buttons = [(t._(AVAILABILITY_LABELS[code]), f"reg:avail:{code}") for code in AVAILABILITY]
-            await chat.send_message(prefix + t._("When can you usually help?"), reply_markup=inline(columns(buttons, 2)))
+            await chat.send_message(
+                prefix + t._("When can you usually help?"), reply_markup=inline(columns(buttons, 2))
+            )
         elif step == "quiet":
-            rows = [[(t._("No quiet hours"), "reg:quiet:none")], [(q.replace("-", "–"), f"reg:quiet:{q}") for q in QUIET_PRESETS]]
+            rows = [
+                [(t._("No quiet hours"), "reg:quiet:none")],
+                [(q.replace("-", "–"), f"reg:quiet:{q}") for q in QUIET_PRESETS],
+            ]
             await chat.send_message(
                 prefix
-                + t._("Quiet hours: when should I not disturb you (except for critical alerts)? Choose or type, e.g. 22-7."),
+                + t._(
+                    "Quiet hours: when should I not disturb you (except for critical alerts)? Choose or type, e.g. 22-7."
+                ),
                 reply_markup=inline(rows),
             )
         elif step == "phone":
-            rows_kb: list[list[KeyboardButton | str]] = [[KeyboardButton(t._("📱 Share my phone number"), request_contact=True)]]
+            rows_kb: list[list[KeyboardButton | str]] = [
+                [KeyboardButton(t._("📱 Share my phone number"), request_contact=True)]
+            ]
             rows_kb.append([t._("Skip")] + ([t._("Remove my number")] if p.phone else []))
             await chat.send_message(
                 prefix
@@ -306,9 +328,17 @@ class Registration:
         t = w.t
         step = session.step
         expected = {
-            "name_ok": "name", "where": "where", "muni": "municipality", "mpage": "municipality",
-            "country": "country", "tz": "timezone", "skill": "skills", "skills_done": "skills",
-            "avail": "availability", "quiet": "quiet", "confirm": "summary",
+            "name_ok": "name",
+            "where": "where",
+            "muni": "municipality",
+            "mpage": "municipality",
+            "country": "country",
+            "tz": "timezone",
+            "skill": "skills",
+            "skills_done": "skills",
+            "avail": "availability",
+            "quiet": "quiet",
+            "confirm": "summary",
         }.get(action)
         if expected is not None and expected != step:
             await answer_query(update, t._("This button is no longer active."))
@@ -411,12 +441,20 @@ class Registration:
             return
         await self.s.people.update(p.id, status="active")
         await self.s.sessions.clear(w.address)
-        log.info("event=registered user=%s lang=%s abroad=%d skills=%d", w.address.external_id, p.language, int(p.abroad), len(p.skills))
+        log.info(
+            "event=registered user=%s lang=%s abroad=%d skills=%d",
+            w.address.external_id,
+            p.language,
+            int(p.abroad),
+            len(p.skills),
+        )
         await edit_or_send(
             update,
             person_summary(p, t)
             + "\n\n"
-            + t._("🎉 You are registered. When help is needed near you or with your skills, I will write here. /help lists what you can do."),
+            + t._(
+                "🎉 You are registered. When help is needed near you or with your skills, I will write here. /help lists what you can do."
+            ),
         )
 
     async def on_profile_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -468,7 +506,9 @@ class Registration:
             return
         if w.person.status == "registering":
             session = await self.s.sessions.get(w.address)
-            await self.ask(update, w, session.step if session else "summary", note=w.t._("Let's finish your registration first."))
+            await self.ask(
+                update, w, session.step if session else "summary", note=w.t._("Let's finish your registration first.")
+            )
             return
         p = await self.drop_edit(w) or w.person
         await self.show_profile(update, Who(w.address, p, w.t))
@@ -513,7 +553,9 @@ class Registration:
             await msg.reply_text(
                 t._("The nearest municipality is <b>{place}</b>. Is that right?", place=esc(m.name(t.lang))),
                 parse_mode="HTML",
-                reply_markup=inline([[(t._("✅ Yes"), f"reg:muni:{m.atvk}")], [(t._("Choose from the list"), "reg:mpage:0")]]),
+                reply_markup=inline(
+                    [[(t._("✅ Yes"), f"reg:muni:{m.atvk}")], [(t._("Choose from the list"), "reg:mpage:0")]]
+                ),
             )
         elif step == "municipality" and msg.text:
             match = places.match_municipality(text)
@@ -526,7 +568,10 @@ class Registration:
                 )
             else:
                 await msg.reply_text(
-                    t._("I don't know a municipality called “{text}”. Try its name, e.g. “Cēsu novads”, or choose from the list.", text=esc(text[:50])),
+                    t._(
+                        "I don't know a municipality called “{text}”. Try its name, e.g. “Cēsu novads”, or choose from the list.",
+                        text=esc(text[:50]),
+                    ),
                     parse_mode="HTML",
                     reply_markup=self.municipality_keyboard(t, 0),
                 )
@@ -582,7 +627,9 @@ class Registration:
             await msg.reply_text(t._("Please answer with the buttons above, or send /cancel to stop."))
             await self.ask(update, w, step)
 
-    async def set_municipality(self, update: Update, w: Who, session: Session, m: places.Municipality, edit: bool) -> None:
+    async def set_municipality(
+        self, update: Update, w: Who, session: Session, m: places.Municipality, edit: bool
+    ) -> None:
         assert w.person is not None
         await self.s.people.update(
             w.person.id, location_kind="lv", municipality=m.atvk, country=LATVIA, city=None, timezone=LATVIA_TZ
@@ -633,4 +680,4 @@ def register(app: Application, services: Services, router: TextRouter) -> Regist
     return reg
 
 
-__all__ = ["Registration", "register", "normalise_language"]
+__all__ = ["Registration", "normalise_language", "register"]

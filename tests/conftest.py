@@ -18,7 +18,12 @@ COORDINATOR_ID = 9000
 
 def make_settings(sandbox: BotApiSandbox, db_path: Path, **overrides: dict) -> Settings:
     base: dict = {
-        "telegram": {"token": TOKEN, "api_base_url": sandbox.base_url, "api_base_file_url": sandbox.base_file_url, "poll_timeout": 1},
+        "telegram": {
+            "token": TOKEN,
+            "api_base_url": sandbox.base_url,
+            "api_base_file_url": sandbox.base_file_url,
+            "poll_timeout": 1,
+        },
         "database": {"path": str(db_path)},
         "access": {"admin_ids": [COORDINATOR_ID], "organisation": "LAPAS"},
         "alerts": {"tracking_update_seconds": 0.5, "remind_after_minutes": 0},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -130,8 +130,17 @@ class ExportRow:
 
 
 EXPORT_HEADER = (
-    "telegram_id", "delivery", "response", "eta", "responded_at", "name", "phone", "language",
-    "municipality", "country", "city",
+    "telegram_id",
+    "delivery",
+    "response",
+    "eta",
+    "responded_at",
+    "name",
+    "phone",
+    "language",
+    "municipality",
+    "country",
+    "city",
 )
 
 
@@ -208,7 +217,7 @@ def parse_respond_by(value: str, now: datetime, tz: str = LATVIA_TZ) -> datetime
         target = local.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
         if target <= local:
             target += timedelta(days=1)
-        return target.astimezone(timezone.utc)
+        return target.astimezone(UTC)
     return None
 
 
@@ -223,7 +232,7 @@ def parse_one_line(args: str, now: datetime) -> tuple[AlertDraft | None, list[Pr
         if not m:
             break
         key, value = m.group(1), m.group(2).replace('"', "")
-        rest = rest[m.end():]
+        rest = rest[m.end() :]
         key = key.lower()
         items = [v.strip() for v in value.split(",") if v.strip()]
         if key not in ONE_LINE_KEYS:

@@ -22,7 +22,15 @@ log = logging.getLogger(__name__)
 
 # Kinds of outbox messages; edits change a message already sent and are not rate counted.
 ALERT, REMINDER, FOLLOWUP, CLOSED, STANDBY_RELEASED, PROMOTED, EDIT_CLOSED, EDIT_ANSWER, NOTICE = (
-    "alert", "reminder", "followup", "closed", "standby_released", "promoted", "edit_closed", "edit_answer", "notice",
+    "alert",
+    "reminder",
+    "followup",
+    "closed",
+    "standby_released",
+    "promoted",
+    "edit_closed",
+    "edit_answer",
+    "notice",
 )
 UNCOUNTED_KINDS = frozenset({EDIT_CLOSED, EDIT_ANSWER})
 # Not sent any more once their alert is closed (the store cancels the queued ones).
@@ -174,7 +182,7 @@ class OutboxSender:
                 timeout = 5.0 if delay is None else max(0.01, min(delay, 5.0))
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             for job in jobs:
@@ -212,9 +220,15 @@ class OutboxSender:
                     result = Failed(f"gave up after {job.attempts} attempts: {result.reason}")
                 else:
                     self.stats.retried += 1
-                    backoff = min(60.0, 0.5 * 2 ** job.attempts) * (0.75 + random.random() / 2)
+                    backoff = min(60.0, 0.5 * 2**job.attempts) * (0.75 + random.random() / 2)
                     retry_at = time.time() + backoff
-                    log.info("event=outbox_retry job=%d attempt=%d reason=%s in=%.1fs", job.id, job.attempts, result.reason, backoff)
+                    log.info(
+                        "event=outbox_retry job=%d attempt=%d reason=%s in=%.1fs",
+                        job.id,
+                        job.attempts,
+                        result.reason,
+                        backoff,
+                    )
             if isinstance(result, Sent):
                 self.stats.sent += 1
             elif isinstance(result, Blocked):

@@ -29,7 +29,7 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Generic, TypeVar
@@ -70,8 +70,24 @@ LATVIA_TZ = "Europe/Riga"
 
 #: Countries with the largest Latvian diaspora, largest first (for menus).
 DIASPORA_COUNTRIES: tuple[str, ...] = (
-    "GB", "IE", "DE", "NO", "SE", "US", "DK", "NL", "FI",
-    "ES", "IT", "FR", "BE", "CA", "AU", "EE", "LT", "PL",
+    "GB",
+    "IE",
+    "DE",
+    "NO",
+    "SE",
+    "US",
+    "DK",
+    "NL",
+    "FI",
+    "ES",
+    "IT",
+    "FR",
+    "BE",
+    "CA",
+    "AU",
+    "EE",
+    "LT",
+    "PL",
 )
 
 
@@ -80,10 +96,21 @@ DIASPORA_COUNTRIES: tuple[str, ...] = (
 # ---------------------------------------------------------------------------
 
 # Letters that NFKD does not decompose into base letter + mark.
-_FOLD_EXTRA = str.maketrans({
-    "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae",
-    "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "n",
-})
+_FOLD_EXTRA = str.maketrans(
+    {
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "ı": "i",
+        "ħ": "h",
+        "ŧ": "t",
+        "ŋ": "n",
+    }
+)
 
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -101,8 +128,20 @@ def _words(text: str) -> list[str]:
 
 # Latvian case endings, longest first (matched on folded text, so "ā" is "a").
 _ENDINGS: tuple[str, ...] = (
-    "iem", "ai", "ei", "am", "os", "as", "es", "is", "us",
-    "u", "a", "e", "i", "s",
+    "iem",
+    "ai",
+    "ei",
+    "am",
+    "os",
+    "as",
+    "es",
+    "is",
+    "us",
+    "u",
+    "a",
+    "e",
+    "i",
+    "s",
 )
 _MIN_STEM = 3
 
@@ -118,8 +157,18 @@ def _stem(word: str) -> str:
 # Latvian alphabet order: each Latvian diacritic letter sorts right after its
 # base letter (a < ā < b < c < č ...), as in official Latvian lists.
 _LV_LETTERS = {
-    "ā": "a", "č": "c", "ē": "e", "ģ": "g", "ī": "i", "ķ": "k",
-    "ļ": "l", "ņ": "n", "ŗ": "r", "š": "s", "ū": "u", "ž": "z",
+    "ā": "a",
+    "č": "c",
+    "ē": "e",
+    "ģ": "g",
+    "ī": "i",
+    "ķ": "k",
+    "ļ": "l",
+    "ņ": "n",
+    "ŗ": "r",
+    "š": "s",
+    "ū": "u",
+    "ž": "z",
 }
 
 
@@ -162,10 +211,7 @@ def _distance(a: str, b: str, limit: int) -> int:
         for j in range(1, len(b) + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
             value = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if (
-                i > 1 and j > 1
-                and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]
-            ):
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 value = min(value, prev2[j - 2] + 1)
             cur[j] = value
             row_min = min(row_min, value)
@@ -320,65 +366,110 @@ _OLD_ISO: dict[str, str] = {"LV-102": "0038001"}  # Varakļānu novads
 # the municipality they belong to now.  Values are ATVK codes.
 _TOWN_ALIASES: dict[str, str] = {
     # Ogres novads
-    "Ikšķile": "0040000", "Lielvārde": "0040000", "Ķegums": "0040000",
+    "Ikšķile": "0040000",
+    "Lielvārde": "0040000",
+    "Ķegums": "0040000",
     # Ķekavas novads
     "Baldone": "0034000",
     # Ādažu novads
     "Carnikava": "0023000",
     # Limbažu novads
-    "Ainaži": "0035000", "Salacgrīva": "0035000", "Aloja": "0035000",
+    "Ainaži": "0035000",
+    "Salacgrīva": "0035000",
+    "Aloja": "0035000",
     # Ropažu novads
-    "Vangaži": "0044000", "Garkalne": "0044000", "Stopiņi": "0044000",
+    "Vangaži": "0044000",
+    "Garkalne": "0044000",
+    "Stopiņi": "0044000",
     "Ulbroka": "0044000",
     # Mārupes novads
-    "Babīte": "0039000", "Pinki": "0039000",
+    "Babīte": "0039000",
+    "Pinki": "0039000",
     # Saulkrastu novads
     "Sēja": "0047000",
     # Siguldas novads
-    "Inčukalns": "0048000", "Krimulda": "0048000", "Mālpils": "0048000",
+    "Inčukalns": "0048000",
+    "Krimulda": "0048000",
+    "Mālpils": "0048000",
     # Cēsu novads
-    "Līgatne": "0026000", "Priekuļi": "0026000", "Vecpiebalga": "0026000",
-    "Jaunpiebalga": "0026000", "Pārgauja": "0026000", "Amata": "0026000",
+    "Līgatne": "0026000",
+    "Priekuļi": "0026000",
+    "Vecpiebalga": "0026000",
+    "Jaunpiebalga": "0026000",
+    "Pārgauja": "0026000",
+    "Amata": "0026000",
     # Dienvidkurzemes novads
-    "Grobiņa": "0027000", "Aizpute": "0027000", "Priekule": "0027000",
-    "Pāvilosta": "0027000", "Nīca": "0027000", "Rucava": "0027000",
-    "Vaiņode": "0027000", "Durbe": "0027000",
+    "Grobiņa": "0027000",
+    "Aizpute": "0027000",
+    "Priekule": "0027000",
+    "Pāvilosta": "0027000",
+    "Nīca": "0027000",
+    "Rucava": "0027000",
+    "Vaiņode": "0027000",
+    "Durbe": "0027000",
     # Valmieras novads
-    "Rūjiena": "0054000", "Mazsalaca": "0054000", "Strenči": "0054000",
-    "Burtnieki": "0054000", "Kocēni": "0054000",
+    "Rūjiena": "0054000",
+    "Mazsalaca": "0054000",
+    "Strenči": "0054000",
+    "Burtnieki": "0054000",
+    "Kocēni": "0054000",
     # Talsu novads
-    "Sabile": "0051000", "Stende": "0051000", "Valdemārpils": "0051000",
-    "Roja": "0051000", "Mērsrags": "0051000", "Dundaga": "0051000",
+    "Sabile": "0051000",
+    "Stende": "0051000",
+    "Valdemārpils": "0051000",
+    "Roja": "0051000",
+    "Mērsrags": "0051000",
+    "Dundaga": "0051000",
     # Tukuma novads
-    "Kandava": "0052000", "Engure": "0052000", "Jaunpils": "0052000",
+    "Kandava": "0052000",
+    "Engure": "0052000",
+    "Jaunpils": "0052000",
     # Jelgavas novads
     "Ozolnieki": "0030000",
     # Dobeles novads
-    "Auce": "0028000", "Tērvete": "0028000",
+    "Auce": "0028000",
+    "Tērvete": "0028000",
     # Bauskas novads
-    "Iecava": "0025000", "Rundāle": "0025000", "Vecumnieki": "0025000",
+    "Iecava": "0025000",
+    "Rundāle": "0025000",
+    "Vecumnieki": "0025000",
     # Aizkraukles novads
-    "Koknese": "0020000", "Skrīveri": "0020000", "Pļaviņas": "0020000",
-    "Jaunjelgava": "0020000", "Nereta": "0020000",
+    "Koknese": "0020000",
+    "Skrīveri": "0020000",
+    "Pļaviņas": "0020000",
+    "Jaunjelgava": "0020000",
+    "Nereta": "0020000",
     # Jēkabpils novads
-    "Viesīte": "0031000", "Aknīste": "0031000", "Krustpils": "0031000",
+    "Viesīte": "0031000",
+    "Aknīste": "0031000",
+    "Krustpils": "0031000",
     # Augšdaugavas novads
-    "Ilūkste": "0022000", "Subate": "0022000",
+    "Ilūkste": "0022000",
+    "Subate": "0022000",
     # Krāslavas novads
     "Dagda": "0032000",
     # Ludzas novads
-    "Kārsava": "0037000", "Zilupe": "0037000",
+    "Kārsava": "0037000",
+    "Zilupe": "0037000",
     # Rēzeknes novads
     "Viļāni": "0043000",
     # Balvu novads
-    "Viļaka": "0024000", "Baltinava": "0024000", "Rugāji": "0024000",
+    "Viļaka": "0024000",
+    "Baltinava": "0024000",
+    "Rugāji": "0024000",
     # Madonas novads (Varakļāni since 1 July 2025)
-    "Varakļāni": "0038001", "Varakļānu novads": "0038001",
-    "Lubāna": "0038001", "Cesvaine": "0038001", "Ērgļi": "0038001",
+    "Varakļāni": "0038001",
+    "Varakļānu novads": "0038001",
+    "Lubāna": "0038001",
+    "Cesvaine": "0038001",
+    "Ērgļi": "0038001",
     # Preiļu novads
-    "Riebiņi": "0042000", "Aglona": "0042000", "Vārkava": "0042000",
+    "Riebiņi": "0042000",
+    "Aglona": "0042000",
+    "Vārkava": "0042000",
     # Kuldīgas novads
-    "Skrunda": "0033000", "Alsunga": "0033000",
+    "Skrunda": "0033000",
+    "Alsunga": "0033000",
     # Saldus novads
     "Brocēni": "0046000",
 }
@@ -387,13 +478,30 @@ _TOWN_ALIASES: dict[str, str] = {
 # asks for a municipality (novads), False if it asks for a city, None if
 # neutral.
 _MUNICIPALITY_NOISE: dict[str, bool | None] = {
-    "novads": True, "novada": True, "novadam": True, "novadu": True,
-    "novadi": True, "novados": True, "nov": True, "municipality": True,
-    "municipal": True, "county": True,
-    "pilseta": False, "pilsetas": False, "pilsetai": False, "pilsetu": False,
-    "valstspilseta": False, "valstspilsetas": False, "city": False,
-    "lv": None, "latvija": None, "latvijas": None, "latvia": None,
-    "the": None, "of": None, "in": None,
+    "novads": True,
+    "novada": True,
+    "novadam": True,
+    "novadu": True,
+    "novadi": True,
+    "novados": True,
+    "nov": True,
+    "municipality": True,
+    "municipal": True,
+    "county": True,
+    "pilseta": False,
+    "pilsetas": False,
+    "pilsetai": False,
+    "pilsetu": False,
+    "valstspilseta": False,
+    "valstspilsetas": False,
+    "city": False,
+    "lv": None,
+    "latvija": None,
+    "latvijas": None,
+    "latvia": None,
+    "the": None,
+    "of": None,
+    "in": None,
 }
 
 _CODE_RE = re.compile(r"(?:lv)?[\s-]?(\d{4,7})", re.IGNORECASE)
@@ -402,11 +510,7 @@ _ISO_RE = re.compile(r"lv[\s-]?([a-z]{3}|\d{3})", re.IGNORECASE)
 
 @cache
 def _municipality_table() -> tuple[Municipality, ...]:
-    text = (
-        resources.files("bot")
-        .joinpath("data", "latvia_municipalities.csv")
-        .read_text(encoding="utf-8")
-    )
+    text = resources.files("bot").joinpath("data", "latvia_municipalities.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(io.StringIO(text))
     items = [
         Municipality(
@@ -542,9 +646,7 @@ def _confident(score: float, query: _Query) -> bool:
     return score <= _allowed_typos(max(len(query.stem), len(query.full)))
 
 
-def _decide(
-    hits: list[Municipality], wants: bool | None
-) -> MatchResult[Municipality] | None:
+def _decide(hits: list[Municipality], wants: bool | None) -> MatchResult[Municipality] | None:
     """Confident result for exact hits, or None when ambiguous."""
     if len(hits) == 1:
         hit = hits[0]
@@ -659,9 +761,7 @@ def _reference_points() -> dict[str, tuple[tuple[float, float], ...]]:
     return points
 
 
-def nearest_municipalities(
-    lat: float, lon: float, n: int = 3
-) -> list[tuple[Municipality, float]]:
+def nearest_municipalities(lat: float, lon: float, n: int = 3) -> list[tuple[Municipality, float]]:
     """The ``n`` territories most likely to contain a point, with the
     distance in km to the nearest reference point of each.
 
@@ -693,21 +793,54 @@ def nearest_municipality(lat: float, lon: float) -> Municipality:
 
 # Two-letter CLDR territory codes that are not ISO 3166-1 alpha-2 countries:
 # exceptionally reserved codes, groupings, pseudo-locales, user-assigned.
-_NOT_COUNTRIES = frozenset({
-    "AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
-    "XA", "XB", "XK", "ZZ",
-})
+_NOT_COUNTRIES = frozenset(
+    {
+        "AC",
+        "CP",
+        "CQ",
+        "DG",
+        "EA",
+        "EU",
+        "EZ",
+        "IC",
+        "QO",
+        "TA",
+        "UN",
+        "XA",
+        "XB",
+        "XK",
+        "ZZ",
+    }
+)
 
 _COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "GB": (
-        "UK", "U.K.", "Great Britain", "Britain", "England", "Scotland",
-        "Wales", "Northern Ireland", "Lielbritānija", "Anglija", "Skotija",
-        "Velsa", "Ziemeļīrija", "Apvienotā Karaliste",
+        "UK",
+        "U.K.",
+        "Great Britain",
+        "Britain",
+        "England",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+        "Lielbritānija",
+        "Anglija",
+        "Skotija",
+        "Velsa",
+        "Ziemeļīrija",
+        "Apvienotā Karaliste",
     ),
     "US": (
-        "USA", "U.S.A.", "U.S.", "ASV", "United States",
-        "United States of America", "America", "Amerika",
-        "Amerikas Savienotās Valstis", "Savienotās Valstis",
+        "USA",
+        "U.S.A.",
+        "U.S.",
+        "ASV",
+        "United States",
+        "United States of America",
+        "America",
+        "Amerika",
+        "Amerikas Savienotās Valstis",
+        "Savienotās Valstis",
     ),
     "NL": ("Holland", "Holande", "The Netherlands"),
     "IE": ("Republic of Ireland", "Eire"),
@@ -735,10 +868,7 @@ def _locale(lang: str) -> babel.Locale:
 @cache
 def _country_codes() -> frozenset[str]:
     names = babel.Locale("en").territories
-    return frozenset(
-        code for code in names
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-    )
+    return frozenset(code for code in names if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
 
 
 @cache
@@ -904,9 +1034,7 @@ _PRIMARY_ZONES: dict[str, str] = {
 # Fixed instants (1st and 15th of each month of 2025, noon UTC) used to
 # compare zones, so results do not depend on today's date.
 _SAMPLE_INSTANTS: tuple[datetime, ...] = tuple(
-    datetime(2025, month, day, 12, tzinfo=timezone.utc)
-    for month in range(1, 13)
-    for day in (1, 15)
+    datetime(2025, month, day, 12, tzinfo=UTC) for month in range(1, 13) for day in (1, 15)
 )
 
 
@@ -921,9 +1049,7 @@ def _offsets(zone: str) -> tuple[timedelta, ...] | None:
     tz = _zoneinfo(zone)
     if tz is None:
         return None
-    return tuple(
-        instant.astimezone(tz).utcoffset() or timedelta(0) for instant in _SAMPLE_INSTANTS
-    )
+    return tuple(instant.astimezone(tz).utcoffset() or timedelta(0) for instant in _SAMPLE_INSTANTS)
 
 
 @cache

@@ -84,8 +84,15 @@ __all__ = [
 ]
 
 HEADER: tuple[str, ...] = (
-    "telegram_id", "name", "language", "skills", "municipality",
-    "country", "city", "phone", "organisation",
+    "telegram_id",
+    "name",
+    "language",
+    "skills",
+    "municipality",
+    "country",
+    "city",
+    "phone",
+    "organisation",
 )
 LANGUAGES: tuple[str, ...] = ("lv", "en")
 MAX_NAME_LENGTH = 64
@@ -151,9 +158,7 @@ def normalise_phone(raw: str, country: str = LATVIA) -> str:
     """
     text = _unescape_cell(raw.strip())
     if not _PHONE_CHARS.fullmatch(text):
-        raise ValueError(
-            f"phone {raw.strip()!r} may contain only digits, spaces, +, -, ( and )"
-        )
+        raise ValueError(f"phone {raw.strip()!r} may contain only digits, spaces, +, -, ( and )")
     has_plus = text.startswith("+")
     if has_plus:
         text = re.sub(r"^(\+\d+)\s*\(0\)", r"\1", text)  # +44 (0)20 ...
@@ -164,9 +169,7 @@ def normalise_phone(raw: str, country: str = LATVIA) -> str:
         elif country == LATVIA and len(digits) == 8:
             digits = "371" + digits
         elif not (country == LATVIA and len(digits) == 11 and digits.startswith("371")):
-            raise ValueError(
-                f"phone {raw.strip()!r} must start with + and the country code"
-            )
+            raise ValueError(f"phone {raw.strip()!r} must start with + and the country code")
     if not 7 <= len(digits) <= 15:
         raise ValueError(f"phone {raw.strip()!r} must have 7 to 15 digits, found {len(digits)}")
     return "+" + digits
@@ -205,9 +208,7 @@ def _check_header(cells: list[str]) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _parse_row(
-    values: dict[str, str], line: int, seen_ids: dict[int, int]
-) -> tuple[VolunteerRecord | None, list[str]]:
+def _parse_row(values: dict[str, str], line: int, seen_ids: dict[int, int]) -> tuple[VolunteerRecord | None, list[str]]:
     problems: list[str] = []
 
     # telegram_id
@@ -220,9 +221,7 @@ def _parse_row(
     else:
         telegram_id = int(raw_id)
         if telegram_id in seen_ids:
-            problems.append(
-                f"duplicate telegram_id {telegram_id} (also on line {seen_ids[telegram_id]})"
-            )
+            problems.append(f"duplicate telegram_id {telegram_id} (also on line {seen_ids[telegram_id]})")
         else:
             seen_ids[telegram_id] = line
 
@@ -267,8 +266,7 @@ def _parse_row(
             atvk = _resolve_municipality(raw_municipality, problems)
     elif raw_municipality and country_ok:
         problems.append(
-            f"municipality must be empty for rows outside Latvia "
-            f"(country {country}, municipality {raw_municipality!r})"
+            f"municipality must be empty for rows outside Latvia (country {country}, municipality {raw_municipality!r})"
         )
 
     # city
@@ -289,10 +287,7 @@ def _parse_row(
     # organisation
     organisation = _clean_text(values["organisation"]) or None
     if organisation is not None and len(organisation) > MAX_ORGANISATION_LENGTH:
-        problems.append(
-            f"organisation is longer than {MAX_ORGANISATION_LENGTH} characters "
-            f"({len(organisation)})"
-        )
+        problems.append(f"organisation is longer than {MAX_ORGANISATION_LENGTH} characters ({len(organisation)})")
 
     if problems or telegram_id is None:
         return None, problems
@@ -341,8 +336,7 @@ def _decode(data: bytes | str) -> tuple[str | None, RowError | None]:
         byte = data[exc.start]
         return None, RowError(
             line,
-            f"the file is not UTF-8 (byte 0x{byte:02x}); "
-            "in Excel use Save As > 'CSV UTF-8 (Comma delimited)'",
+            f"the file is not UTF-8 (byte 0x{byte:02x}); in Excel use Save As > 'CSV UTF-8 (Comma delimited)'",
         )
 
 
@@ -364,7 +358,7 @@ def parse_volunteer_csv(data: bytes | str) -> tuple[list[VolunteerRecord], list[
     sep_directive = re.fullmatch(r"\s*sep=(.)\s*", first)
     if sep_directive:
         delimiter = sep_directive.group(1)
-        text = re.sub(r"^(?:\r\n|\r|\n)", "", text[len(first):])
+        text = re.sub(r"^(?:\r\n|\r|\n)", "", text[len(first) :])
         line_offset = 1
     else:
         delimiter = _detect_delimiter(first)
@@ -395,7 +389,7 @@ def parse_volunteer_csv(data: bytes | str) -> tuple[list[VolunteerRecord], list[
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            if len(cells) > len(columns) and not any(c.strip() for c in cells[len(columns):]):
+            if len(cells) > len(columns) and not any(c.strip() for c in cells[len(columns) :]):
                 cells = cells[: len(columns)]
             if len(cells) != len(columns):
                 unclosed = spans_lines and len(cells) < len(columns)
@@ -403,8 +397,7 @@ def parse_volunteer_csv(data: bytes | str) -> tuple[list[VolunteerRecord], list[
                 errors.append(
                     RowError(
                         start,
-                        f"expected {len(columns)} fields separated by {delimiter!r}, "
-                        f"found {len(cells)}{hint}",
+                        f"expected {len(columns)} fields separated by {delimiter!r}, found {len(cells)}{hint}",
                     )
                 )
                 continue
@@ -428,14 +421,16 @@ def write_volunteer_csv(records: Iterable[VolunteerRecord], out: TextIO) -> None
     writer = csv.writer(out, delimiter=",", lineterminator="\n")
     writer.writerow(HEADER)
     for record in records:
-        writer.writerow([
-            str(record.telegram_id),
-            _escape_cell(record.name),
-            record.language,
-            ";".join(record.skills),
-            record.municipality or "",
-            record.country,
-            _escape_cell(record.city or ""),
-            record.phone or "",
-            _escape_cell(record.organisation or ""),
-        ])
+        writer.writerow(
+            [
+                str(record.telegram_id),
+                _escape_cell(record.name),
+                record.language,
+                ";".join(record.skills),
+                record.municipality or "",
+                record.country,
+                _escape_cell(record.city or ""),
+                record.phone or "",
+                _escape_cell(record.organisation or ""),
+            ]
+        )

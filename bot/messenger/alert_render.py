@@ -60,8 +60,14 @@ def alert_body(
 
 
 def recipient_text(
-    alert: Alert, t: Translator, tz: str, *, response: str | None = None, eta: str | None = None,
-    closed: bool = False, reminder: bool = False,
+    alert: Alert,
+    t: Translator,
+    tz: str,
+    *,
+    response: str | None = None,
+    eta: str | None = None,
+    closed: bool = False,
+    reminder: bool = False,
 ) -> str:
     text = alert_body(alert.draft, alert.author_name, alert.organisation, t, tz, alert.id)
     if reminder:
@@ -120,7 +126,13 @@ def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
     if left:
         lines.append(t._("Left out: {list}", list=", ".join(left)))
     seconds = delivery_seconds(n, rate)
-    lines.append(t._("⏱ Delivery takes about {duration} at {rate} messages a second.", duration=duration(seconds, t), rate=f"{rate:g}"))
+    lines.append(
+        t._(
+            "⏱ Delivery takes about {duration} at {rate} messages a second.",
+            duration=duration(seconds, t),
+            rate=f"{rate:g}",
+        )
+    )
     return "\n".join(lines)
 
 
@@ -140,10 +152,14 @@ def preview_texts(
     and the summary last."""
     present = {p.language for p in audience.recipients}
     langs = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
-    bodies = [alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs]
+    bodies = [
+        alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs
+    ]
     summary = [t.n_("Needed: {n} person", "Needed: {n} people", draft.need)] if draft.need else []
     summary.append(audience_lines(audience, t, rate))
-    single = "\n".join([t._("<b>Preview</b>: this is what recipients will see."), *(f"{RULE}\n{b}" for b in bodies), RULE, *summary])
+    single = "\n".join(
+        [t._("<b>Preview</b>: this is what recipients will see."), *(f"{RULE}\n{b}" for b in bodies), RULE, *summary]
+    )
     if len(single.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT:
         return [single]
     return [*bodies, "\n".join([t._("<b>Preview</b>: the messages above are what recipients will see."), *summary])]
@@ -154,7 +170,9 @@ MESSAGE_LIMIT = 4096  # Telegram's, in UTF-16 code units (tags counted too, so o
 
 
 def buttons_line(lang: str) -> str:
-    return " ".join(f"[{label}]" for row in _answer_keyboard(0, lang).inline_keyboard for label in (b.text for b in row))
+    return " ".join(
+        f"[{label}]" for row in _answer_keyboard(0, lang).inline_keyboard for label in (b.text for b in row)
+    )
 
 
 def preview_keyboard(n: int, t: Translator) -> InlineKeyboardMarkup:
@@ -181,21 +199,40 @@ def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datet
     done = tally.sent + tally.failed + tally.blocked
     lines.append(t._("📤 Delivery {bar} {done}/{total}", bar=bar(done, tally.total), done=done, total=tally.total))
     lines.append(
-        t._("sent {sent} · queued {queued} · failed {failed} · blocked {blocked}",
-            sent=tally.sent, queued=tally.queued, failed=tally.failed, blocked=tally.blocked)
+        t._(
+            "sent {sent} · queued {queued} · failed {failed} · blocked {blocked}",
+            sent=tally.sent,
+            queued=tally.queued,
+            failed=tally.failed,
+            blocked=tally.blocked,
+        )
     )
     if d.need:
-        lines.append(t._("🙋 Accepted {bar} {accepted}/{need}", bar=bar(tally.accepted, d.need), accepted=tally.accepted, need=d.need))
+        lines.append(
+            t._(
+                "🙋 Accepted {bar} {accepted}/{need}",
+                bar=bar(tally.accepted, d.need),
+                accepted=tally.accepted,
+                need=d.need,
+            )
+        )
         missing = still_needed(d.need, tally.accepted)
         if missing == 0:
             lines.append(t._("✅ Everyone needed has been found."))
         else:
             lines.append(t.n_("Still needed: {n}", "Still needed: {n}", missing or 0))
     else:
-        lines.append(t._("🙋 Accepted {bar} {accepted}", bar=bar(tally.accepted, max(tally.sent, 1)), accepted=tally.accepted))
+        lines.append(
+            t._("🙋 Accepted {bar} {accepted}", bar=bar(tally.accepted, max(tally.sent, 1)), accepted=tally.accepted)
+        )
     lines.append(
-        t._("accepted {accepted} · declined {declined} · standby {standby} · no answer {none}",
-            accepted=tally.accepted, declined=tally.declined, standby=tally.standby, none=tally.none)
+        t._(
+            "accepted {accepted} · declined {declined} · standby {standby} · no answer {none}",
+            accepted=tally.accepted,
+            declined=tally.declined,
+            standby=tally.standby,
+            none=tally.none,
+        )
     )
     if d.respond_by is not None:
         lines.append(t._("⏰ Answers by {time}", time=t.datetime(d.respond_by, tz)))
@@ -209,7 +246,10 @@ def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | Non
         return inline([[(t._("📄 Export"), f"trk:export:{alert.id}")]])
     return inline(
         [
-            [(t._("🔔 Remind the silent"), f"trk:remind:{alert.id}"), (t._("📨 Follow-up"), f"trk:followup:{alert.id}")],
+            [
+                (t._("🔔 Remind the silent"), f"trk:remind:{alert.id}"),
+                (t._("📨 Follow-up"), f"trk:followup:{alert.id}"),
+            ],
             [(t._("🔒 Close"), f"trk:close:{alert.id}"), (t._("📄 Export"), f"trk:export:{alert.id}")],
         ]
     )

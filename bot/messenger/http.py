@@ -106,8 +106,11 @@ class FastRequest(BaseRequest):
         self._max_idle = max_idle_seconds
         self._ssl = ssl_context
         self._uploads = uploads or HTTPXRequest(
-            connection_pool_size=2, read_timeout=read_timeout, write_timeout=write_timeout,
-            connect_timeout=connect_timeout, pool_timeout=pool_timeout,
+            connection_pool_size=2,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
         )
         self._pools: dict[tuple[str, str, int], _Pool] = {}
         self._closed = True
@@ -184,9 +187,7 @@ class FastRequest(BaseRequest):
             async with asyncio.timeout(timeout):
                 await pool.slots.acquire()
         except TimeoutError as exc:
-            raise TimedOut(
-                "Pool timeout: all connections are busy. The request was *not* sent to Telegram."
-            ) from exc
+            raise TimedOut("Pool timeout: all connections are busy. The request was *not* sent to Telegram.") from exc
 
     async def _exchange(self, pool: _Pool, request: bytes, timeouts: tuple[float | None, ...]) -> Response:
         connect_timeout, read_timeout, write_timeout = timeouts
@@ -237,7 +238,10 @@ class FastRequest(BaseRequest):
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
-                    pool.host, pool.port, ssl=context, server_hostname=pool.host if context else None,
+                    pool.host,
+                    pool.port,
+                    ssl=context,
+                    server_hostname=pool.host if context else None,
                     limit=_READ_LIMIT,
                 )
         except TimeoutError as exc:

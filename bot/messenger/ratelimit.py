@@ -46,7 +46,11 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as exc:
                 if attempt == self.max_retries:
                     raise
-                delay = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else float(exc.retry_after)
+                delay = (
+                    exc.retry_after.total_seconds()
+                    if hasattr(exc.retry_after, "total_seconds")
+                    else float(exc.retry_after)
+                )
                 log.warning("event=interactive_retry_after endpoint=%s seconds=%.1f", endpoint, delay)
                 await asyncio.sleep(delay)
             except (BadRequest, Forbidden, InvalidToken, ChatMigrated, Conflict):

@@ -9,8 +9,22 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.domain.alerts import Alert
 from bot.domain.outbox import (
-    ALERT, CLOSED, EDIT_ANSWER, EDIT_CLOSED, FOLLOWUP, NOTICE, PROMOTED, REMINDER, STANDBY_RELEASED,
-    Blocked, Failed, Job, Result, RetryLater, Sent, Transient,
+    ALERT,
+    CLOSED,
+    EDIT_ANSWER,
+    EDIT_CLOSED,
+    FOLLOWUP,
+    NOTICE,
+    PROMOTED,
+    REMINDER,
+    STANDBY_RELEASED,
+    Blocked,
+    Failed,
+    Job,
+    Result,
+    RetryLater,
+    Sent,
+    Transient,
 )
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
@@ -22,7 +36,11 @@ from db.alerts import AlertRepo
 
 def broadcast_bot(settings: Settings) -> Bot:
     request = FastRequest(
-        settings.broadcast.max_in_flight + 2, read_timeout=15.0, write_timeout=15.0, connect_timeout=5.0, pool_timeout=30.0
+        settings.broadcast.max_in_flight + 2,
+        read_timeout=15.0,
+        write_timeout=15.0,
+        connect_timeout=5.0,
+        pool_timeout=30.0,
     )
     return Bot(
         settings.require_token(),
@@ -83,11 +101,17 @@ class TelegramTransport:
             closed = job.kind == EDIT_CLOSED
             if not closed and not alert.open:
                 return Sent(job.message_id)  # closing edits it
-            text = recipient_text(alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"), closed=closed)
-            await edit_text(self.bot, chat_id, job.message_id, text, None if closed else answer_keyboard_json(alert.id, t))
+            text = recipient_text(
+                alert, t, job.timezone, response=job.params.get("response"), eta=job.params.get("eta"), closed=closed
+            )
+            await edit_text(
+                self.bot, chat_id, job.message_id, text, None if closed else answer_keyboard_json(alert.id, t)
+            )
             return Sent(job.message_id)
         if job.kind == FOLLOWUP and "latitude" in job.params:
-            msg = await self.bot.send_location(chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra)
+            msg = await self.bot.send_location(
+                chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra
+            )
             return Sent(msg.message_id)
         text = self.notice_text(job, alert)
         msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", **extra)
@@ -98,13 +122,22 @@ class TelegramTransport:
         ref = f"#{alert.id}" if alert else ""
         drill = (t._("🧪 EXERCISE, not a real emergency") + "\n") if alert and alert.draft.drill else ""
         if job.kind == FOLLOWUP and alert is not None:
-            return drill + t._("📨 Update on call {ref}", ref=ref) + "\n" + sender_line(alert.author_name, alert.organisation, t) + "\n\n" + esc(str(job.params.get("text", "")))
+            return (
+                drill
+                + t._("📨 Update on call {ref}", ref=ref)
+                + "\n"
+                + sender_line(alert.author_name, alert.organisation, t)
+                + "\n\n"
+                + esc(str(job.params.get("text", "")))
+            )
         if job.kind == CLOSED:
             return drill + t._("🏁 Call {ref} is over. Thank you for your help!", ref=ref)
         if job.kind == STANDBY_RELEASED:
             return drill + t._("🏁 Call {ref} is over: enough people came. Thank you for being ready!", ref=ref)
         if job.kind == PROMOTED:
-            return drill + t._("✅ A place opened up in call {ref}: you are now confirmed. Details will follow here.", ref=ref)
+            return drill + t._(
+                "✅ A place opened up in call {ref}: you are now confirmed. Details will follow here.", ref=ref
+            )
         if job.kind == NOTICE:
             return esc(str(job.params.get("text", "")))
         return esc(str(job.params))

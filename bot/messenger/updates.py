@@ -44,9 +44,8 @@ class PerChatOrderedProcessor(BaseUpdateProcessor):
             lock = asyncio.Lock()
         self._locks[key] = (lock, waiting + 1)
         try:
-            async with lock:
-                async with self._slots:
-                    await coroutine
+            async with lock, self._slots:
+                await coroutine
         finally:
             lock, waiting = self._locks[key]
             if waiting <= 1:

@@ -26,6 +26,7 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,23 +53,127 @@ FOLLOWUP_TEXT = (
 
 # ----- the population ----------------------------------------------------------------------
 
-LV_MEN = ("Jānis", "Andris", "Mārtiņš", "Edgars", "Raivis", "Artūrs", "Roberts", "Dāvis", "Oskars", "Gatis", "Ivars", "Kristaps", "Uldis", "Normunds", "Aigars")
-LV_MEN_SURNAMES = ("Bērziņš", "Kalniņš", "Ozoliņš", "Jansons", "Liepiņš", "Krūmiņš", "Balodis", "Zariņš", "Pētersons", "Vītols", "Kļaviņš", "Eglītis", "Siliņš", "Lācis", "Ābols")
-LV_WOMEN = ("Anna", "Līga", "Ilze", "Kristīne", "Laura", "Dace", "Inese", "Elīna", "Marta", "Agnese", "Zane", "Sanita", "Evija", "Baiba", "Rūta")
-LV_WOMEN_SURNAMES = ("Bērziņa", "Kalniņa", "Ozoliņa", "Jansone", "Liepiņa", "Krūmiņa", "Balode", "Zariņa", "Pētersone", "Vītola", "Kļaviņa", "Eglīte", "Siliņa", "Lāce", "Ābola")
-OTHER_FIRST = ("Tom", "Sarah", "Olena", "Mark", "Emily", "Andriy", "James", "Sophie", "Daniel", "Kateryna", "Liam", "Grace")
-OTHER_LAST = ("Walker", "O'Brien", "Kovalenko", "Smith", "Murphy", "Shevchenko", "Taylor", "Novak", "Fischer", "Hansen", "Byrne", "Evans")
+LV_MEN = (
+    "Jānis",
+    "Andris",
+    "Mārtiņš",
+    "Edgars",
+    "Raivis",
+    "Artūrs",
+    "Roberts",
+    "Dāvis",
+    "Oskars",
+    "Gatis",
+    "Ivars",
+    "Kristaps",
+    "Uldis",
+    "Normunds",
+    "Aigars",
+)
+LV_MEN_SURNAMES = (
+    "Bērziņš",
+    "Kalniņš",
+    "Ozoliņš",
+    "Jansons",
+    "Liepiņš",
+    "Krūmiņš",
+    "Balodis",
+    "Zariņš",
+    "Pētersons",
+    "Vītols",
+    "Kļaviņš",
+    "Eglītis",
+    "Siliņš",
+    "Lācis",
+    "Ābols",
+)
+LV_WOMEN = (
+    "Anna",
+    "Līga",
+    "Ilze",
+    "Kristīne",
+    "Laura",
+    "Dace",
+    "Inese",
+    "Elīna",
+    "Marta",
+    "Agnese",
+    "Zane",
+    "Sanita",
+    "Evija",
+    "Baiba",
+    "Rūta",
+)
+LV_WOMEN_SURNAMES = (
+    "Bērziņa",
+    "Kalniņa",
+    "Ozoliņa",
+    "Jansone",
+    "Liepiņa",
+    "Krūmiņa",
+    "Balode",
+    "Zariņa",
+    "Pētersone",
+    "Vītola",
+    "Kļaviņa",
+    "Eglīte",
+    "Siliņa",
+    "Lāce",
+    "Ābola",
+)
+OTHER_FIRST = (
+    "Tom",
+    "Sarah",
+    "Olena",
+    "Mark",
+    "Emily",
+    "Andriy",
+    "James",
+    "Sophie",
+    "Daniel",
+    "Kateryna",
+    "Liam",
+    "Grace",
+)
+OTHER_LAST = (
+    "Walker",
+    "O'Brien",
+    "Kovalenko",
+    "Smith",
+    "Murphy",
+    "Shevchenko",
+    "Taylor",
+    "Novak",
+    "Fischer",
+    "Hansen",
+    "Byrne",
+    "Evans",
+)
 
 # (weight, how people type it); all resolve to one municipality (some via the "did you mean" list)
 PLACES: tuple[tuple[int, tuple[str, ...]], ...] = (
     (28, ("Rīga", "riga", "Rīgā", "RIGA", "Riga")),
     (14, ("Ogre", "ogre", "Ogres novads", "Ogrē", "Ikšķile", "Lielvārde", "ogres nov.")),
     (8, ("Jūrmala", "jurmala", "Jūrmalā", "Jurmalas pilseta")),
-    (4, ("Cēsis", "cesis")), (4, ("Valmiera",)), (4, ("Liepāja", "liepaja")), (3, ("Daugavpils",)),
-    (3, ("Jelgava",)), (3, ("Salaspils",)), (3, ("Sigulda",)), (3, ("Ķekava", "kekava")),
-    (3, ("Mārupe", "marupe")), (2, ("Ropaži",)), (2, ("Ādaži", "adazi")), (2, ("Tukums",)),
-    (2, ("Bauska",)), (2, ("Ventspils",)), (2, ("Rēzekne",)), (2, ("Kuldīga",)), (2, ("Talsi",)),
-    (2, ("Madona",)), (2, ("Saulkrasti",)),
+    (4, ("Cēsis", "cesis")),
+    (4, ("Valmiera",)),
+    (4, ("Liepāja", "liepaja")),
+    (3, ("Daugavpils",)),
+    (3, ("Jelgava",)),
+    (3, ("Salaspils",)),
+    (3, ("Sigulda",)),
+    (3, ("Ķekava", "kekava")),
+    (3, ("Mārupe", "marupe")),
+    (2, ("Ropaži",)),
+    (2, ("Ādaži", "adazi")),
+    (2, ("Tukums",)),
+    (2, ("Bauska",)),
+    (2, ("Ventspils",)),
+    (2, ("Rēzekne",)),
+    (2, ("Kuldīga",)),
+    (2, ("Talsi",)),
+    (2, ("Madona",)),
+    (2, ("Saulkrasti",)),
 )
 # country code, how the name is typed (None: press its button), cities
 ABROAD: tuple[tuple[str, tuple[str | None, ...], tuple[str, ...]], ...] = (
@@ -78,11 +183,33 @@ ABROAD: tuple[tuple[str, tuple[str | None, ...], tuple[str, ...]], ...] = (
     ("NO", (None, "Norway", "Norvēģija"), ("Oslo", "Bergen", "Stavanger")),
 )
 SKILL_WEIGHTS = {
-    "first_aid": 30, "driver": 26, "medical": 6, "psych_support": 6, "care": 8, "evacuation": 8,
-    "shelter": 6, "food": 10, "logistics": 10, "aid_sorting": 9, "search_rescue": 5, "cleanup": 9,
-    "construction": 6, "equipment": 5, "animal_care": 5, "translation": 6, "it_comms": 6,
+    "first_aid": 30,
+    "driver": 26,
+    "medical": 6,
+    "psych_support": 6,
+    "care": 8,
+    "evacuation": 8,
+    "shelter": 6,
+    "food": 10,
+    "logistics": 10,
+    "aid_sorting": 9,
+    "search_rescue": 5,
+    "cleanup": 9,
+    "construction": 6,
+    "equipment": 5,
+    "animal_care": 5,
+    "translation": 6,
+    "it_comms": 6,
 }
-ABROAD_SKILLS = {"translation": 20, "it_comms": 14, "advocacy_media": 14, "fundraising": 16, "psych_support": 8, "coordination": 8, "legal": 5}
+ABROAD_SKILLS = {
+    "translation": 20,
+    "it_comms": 14,
+    "advocacy_media": 14,
+    "fundraising": 16,
+    "psych_support": 8,
+    "coordination": 8,
+    "legal": 5,
+}
 
 
 @dataclass
@@ -143,14 +270,23 @@ def population(n: int, seed: int = 7) -> list[Volunteer]:
             v.country, v.country_typed, v.city = country, rng.choice(typed), rng.choice(cities)
             v.skills = _pick(rng, ABROAD_SKILLS, rng.choice((1, 1, 2, 2, 3)))
         else:
-            variants = (PLACES[1][1] if i == 0 else PLACES[0][1] if i == 1 else
-                        rng.choices([p for _, p in PLACES], [w for w, _ in PLACES])[0])
+            variants = (
+                PLACES[1][1]
+                if i == 0
+                else PLACES[0][1]
+                if i == 1
+                else rng.choices([p for _, p in PLACES], [w for w, _ in PLACES])[0]
+            )
             v.place = variants[0] if i < 2 else rng.choice(variants)
             v.skills = ("first_aid", "driver") if i == 0 else _pick(rng, SKILL_WEIGHTS, rng.choice((1, 1, 2, 2, 3)))
         v.availability = rng.choices(("any", "weekdays", "evenings_weekends", "weekends"), (5, 2, 3, 1))[0]
         v.quiet = rng.choices((None, "22:00-07:00", "23:00-08:00"), (85, 10, 5))[0] if i > 2 else None
         if rng.random() < 0.4 or i == 0:
-            v.phone = f"+3712{rng.randrange(1000000, 9999999)}" if not abroad else f"+44 7{rng.randrange(100000000, 999999999)}"
+            v.phone = (
+                f"+3712{rng.randrange(1000000, 9999999)}"
+                if not abroad
+                else f"+44 7{rng.randrange(100000000, 999999999)}"
+            )
         people.append(v)
     return people
 
@@ -179,7 +315,9 @@ class DemoSandbox(BotApiSandbox):
     every edit) in a watched chat, every message with answer buttons, and every message's
     creation time."""
 
-    def __init__(self, *args: Any, latency_range: tuple[float, float] = (0.02, 0.05), seed: int = 1, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, latency_range: tuple[float, float] = (0.02, 0.05), seed: int = 1, **kwargs: Any
+    ) -> None:
         self._latency_range = latency_range
         self._jitter = random.Random(seed)
         super().__init__(*args, **kwargs)
@@ -203,7 +341,16 @@ class DemoSandbox(BotApiSandbox):
             self.answer_messages.append((now, chat.id, msg))
         seen = self.watched.get(chat.id)
         if seen is not None:
-            seen.append(Seen(now, "bot", msg.text if msg.location is None else "📍 (location)", _labels(msg), msg.reply_keyboard, msg.message_id))
+            seen.append(
+                Seen(
+                    now,
+                    "bot",
+                    msg.text if msg.location is None else "📍 (location)",
+                    _labels(msg),
+                    msg.reply_keyboard,
+                    msg.message_id,
+                )
+            )
         return msg
 
     def _mark_edited(self, msg: SimMessage) -> None:
@@ -327,12 +474,18 @@ def transcript(title: str, seen: list[Seen], name: str) -> list[str]:
                 before = {b for row in last_buttons.get(mid, []) for b in row}
                 now = [b for row in s.buttons for b in row]
                 changed = [b for b in now if b not in before]
-                shown = "  ".join(f"[{b}]" for b in changed) if changed else "(buttons removed)" if not now else "(buttons changed)"
+                shown = (
+                    "  ".join(f"[{b}]" for b in changed)
+                    if changed
+                    else "(buttons removed)"
+                    if not now
+                    else "(buttons changed)"
+                )
                 out.append(f"│ 🤖 ✎ {shown}")
             else:
                 head = "│ 🤖 ✎ " if s.who == "edit" else "│ 🤖 "
                 body = _indent(s.text, "│    ")
-                out.append(head + body[0][len("│    "):])
+                out.append(head + body[0][len("│    ") :])
                 out += body[1:]
                 out += ["│    " + b for b in _buttons_line(s.buttons)]
                 if s.keyboard:
@@ -406,7 +559,9 @@ class _Capture(logging.Handler):
 def quiet_logs() -> Any:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite")}
+    levels = {
+        name: logging.getLogger(name).level for name in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite")
+    }
     capture = _Capture()
     root.handlers[:] = [capture]
     root.setLevel(logging.WARNING)
@@ -467,7 +622,12 @@ async def demo(
             await sandbox.start()
             settings = load_settings(
                 None,
-                telegram={"token": TOKEN, "api_base_url": sandbox.base_url, "api_base_file_url": sandbox.base_file_url, "poll_timeout": 1},
+                telegram={
+                    "token": TOKEN,
+                    "api_base_url": sandbox.base_url,
+                    "api_base_file_url": sandbox.base_file_url,
+                    "poll_timeout": 1,
+                },
                 database={"path": str(tmp / "sauciens.sqlite3")},
                 access={"admin_ids": [COORDINATOR_ID], "organisation": "LAPAS"},
                 alerts={"tracking_update_seconds": 1, "remind_after_minutes": 30},
@@ -476,15 +636,19 @@ async def demo(
             _warm_up()
             bot = Sauciens(settings)
             await bot.start()
-            con.line("Sauciens demo: the real bot against a local Telegram sandbox (30 msg/s overall, ~1/s per chat, 20–50 ms round trip).")
+            con.line(
+                "Sauciens demo: the real bot against a local Telegram sandbox (30 msg/s overall, ~1/s per chat, 20–50 ms round trip)."
+            )
             con.line(f"Data in {tmp} (removed at the end).")
             con.line()
             people = population(volunteers, seed)
             await _register_everyone(sandbox, people, report, con, concurrency, pace, transcripts, rng)
             await _summarise_registrations(bot, report, con)
             await _mobilise(sandbox, bot, people, report, con, need, speed, rng, tasks)
-        except Exception as exc:  # noqa: BLE001 - a readable line instead of a traceback
-            report.problems.append(f"the demo stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        except Exception as exc:
+            report.problems.append(
+                f"the demo stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            )
         finally:
             con.end_status()
             for t in tasks:
@@ -505,7 +669,9 @@ async def demo(
                     print(formatter.format(record), file=sys.stderr)
             if errors:
                 first = errors[0]
-                report.problems.append(f"the bot logged {len(errors)} error(s), first: {first.name}: {first.getMessage()[:160]}")
+                report.problems.append(
+                    f"the bot logged {len(errors)} error(s), first: {first.name}: {first.getMessage()[:160]}"
+                )
     report.total_seconds = time.monotonic() - started
     _print_report(report, con)
     return report
@@ -527,10 +693,18 @@ async def run_demo(volunteers: int | None = None, **options: Any) -> int:
 
 
 async def _register_everyone(
-    sandbox: DemoSandbox, people: list[Volunteer], report: DemoReport, con: Console,
-    concurrency: int, pace: float, transcripts: int, rng: random.Random,
+    sandbox: DemoSandbox,
+    people: list[Volunteer],
+    report: DemoReport,
+    con: Console,
+    concurrency: int,
+    pace: float,
+    transcripts: int,
+    rng: random.Random,
 ) -> None:
-    con.line(f"━━ 1. Registration: {len(people)} people open the bot and register through the chat, {concurrency} at a time")
+    con.line(
+        f"━━ 1. Registration: {len(people)} people open the bot and register through the chat, {concurrency} at a time"
+    )
     shown = people[: min(transcripts, len(people))]
     for v in shown:
         sandbox.watched[v.id] = []
@@ -558,9 +732,18 @@ async def _register_everyone(
             u = sandbox.user(v.id, v.first, v.last, language_code=v.language_code)
             try:
                 await register_volunteer(
-                    u, lang=v.lang, place=v.place, country=v.country, country_typed=v.country_typed, city=v.city,
-                    skills=v.skills, availability=v.availability, quiet=v.quiet, phone=v.phone,
-                    think=think, timeout=20.0,
+                    u,
+                    lang=v.lang,
+                    place=v.place,
+                    country=v.country,
+                    country_typed=v.country_typed,
+                    city=v.city,
+                    skills=v.skills,
+                    availability=v.availability,
+                    quiet=v.quiet,
+                    phone=v.phone,
+                    think=think,
+                    timeout=20.0,
                 )
             except AssertionError as exc:
                 failures.append(f"{v.name}: {str(exc).splitlines()[0][:200]}")
@@ -571,10 +754,16 @@ async def _register_everyone(
         showcase = tasks[: len(shown)]
         if showcase:
             await asyncio.gather(*showcase)
-            titles = {0: "a volunteer in Latvia, in Latvian", 1: "a volunteer in Latvia, in English", 2: "a Latvian abroad"}
+            titles = {
+                0: "a volunteer in Latvia, in Latvian",
+                1: "a volunteer in Latvia, in English",
+                2: "a Latvian abroad",
+            }
             for i, v in enumerate(shown):
                 con.line()
-                for line in transcript(f"{v.name} ({titles.get(i, v.lang)}; types {v.where})", sandbox.watched[v.id], v.first):
+                for line in transcript(
+                    f"{v.name} ({titles.get(i, v.lang)}; types {v.where})", sandbox.watched[v.id], v.first
+                ):
                     con.line(line)
             con.line()
         while not all(t.done() for t in tasks):
@@ -623,7 +812,9 @@ async def _summarise_registrations(bot: Any, report: DemoReport, con: Console) -
         f"  Registered {report.registered} people (lv {report.by_language.get('lv', 0)}, en {report.by_language.get('en', 0)}; "
         f"in Latvia {report.in_latvia} in {report.municipalities} municipalities, abroad {report.abroad} in {report.countries} countries)"
     )
-    top = ", ".join(f"{skill_catalog.skill(c).label('en') if skill_catalog.skill(c) else c} {n}" for c, n in report.top_skills)
+    top = ", ".join(
+        f"{skill_catalog.skill(c).label('en') if skill_catalog.skill(c) else c} {n}" for c, n in report.top_skills
+    )
     con.line(f"  Top skills: {top}")
     con.line()
 
@@ -659,8 +850,15 @@ async def _outbox_counts(bot: Any) -> dict[tuple[str, str], int]:
 
 
 async def _mobilise(
-    sandbox: DemoSandbox, bot: Any, people: list[Volunteer], report: DemoReport, con: Console,
-    need: int, speed: float, rng: random.Random, tasks: list[asyncio.Task[Any]],
+    sandbox: DemoSandbox,
+    bot: Any,
+    people: list[Volunteer],
+    report: DemoReport,
+    con: Console,
+    need: int,
+    speed: float,
+    rng: random.Random,
+    tasks: list[asyncio.Task[Any]],
 ) -> None:
     by_id = {v.id: v for v in people}
     coord = sandbox.user(COORDINATOR_ID, *COORDINATOR, language_code="lv")
@@ -691,7 +889,9 @@ async def _mobilise(
     rows = await bot.services.db.fetchall("SELECT external_id FROM recipients WHERE alert_id = ?", (alert_id,))
     recipients = [int(r["external_id"]) for r in rows]
     report.recipients = len(recipients)
-    con.line(f"  🤖 alert #{alert_id} is on its way to {len(recipients)} people; the coordinator's tracking message updates live:")
+    con.line(
+        f"  🤖 alert #{alert_id} is on its way to {len(recipients)} people; the coordinator's tracking message updates live:"
+    )
 
     # --- the people: each answers (or not) in their own time ---------------------------------
     plans = {uid: _plan(rng, speed) for uid in recipients}
@@ -771,7 +971,10 @@ async def _mobilise(
         promoted = int(standby_first["external_id"])
         report.withdrew, report.promoted = by_id[quitter].name, by_id[promoted].name
         q = sandbox.user(quitter)
-        label = next((lbl for m in reversed(q.messages) for row_ in m.buttons for lbl, d in row_ if d == f"ans:{alert_id}:no"), "❌")
+        label = next(
+            (lbl for m in reversed(q.messages) for row_ in m.buttons for lbl, d in row_ if d == f"ans:{alert_id}:no"),
+            "❌",
+        )
         con.line(f"  👤 {by_id[quitter].name} (accepted) taps [{label}]: something came up ({con.since(sent_at)})")
         await answer(quitter, "no")
         p = sandbox.user(promoted)
@@ -802,12 +1005,17 @@ async def _mobilise(
 
     # someone silent taps just as the call closes, before their message shows it
     def still_open(uid: int) -> bool:
-        return any(d == f"ans:{alert_id}:yes" for m in sandbox.user(uid).messages for row_ in m.buttons for _, d in row_)
+        return any(
+            d == f"ans:{alert_id}:yes" for m in sandbox.user(uid).messages for row_ in m.buttons for _, d in row_
+        )
 
     silent = next((uid for uid in recipients if plans[uid].kind == "silent" and still_open(uid)), None)
     if silent is not None:
         u = sandbox.user(silent)
-        label = next((lbl for m in reversed(u.messages) for row_ in m.buttons for lbl, d in row_ if d == f"ans:{alert_id}:yes"), "✅")
+        label = next(
+            (lbl for m in reversed(u.messages) for row_ in m.buttons for lbl, d in row_ if d == f"ans:{alert_id}:yes"),
+            "✅",
+        )
         qid = await u.press(f"ans:{alert_id}:yes")
         ans = await u.wait_answered(qid, 20)
         report.late_tap_answer = ans["text"]
@@ -834,20 +1042,28 @@ async def _mobilise(
         "SELECT external_id, count(*) AS n FROM outbox WHERE kind = 'reminder' AND state = 'sent' GROUP BY external_id"
     )
     reminders_by_chat = {int(r["external_id"]): r["n"] for r in reminder_rows}
-    report.alert_messages_per_recipient = {uid: per_chat.get(uid, 0) - reminders_by_chat.get(uid, 0) for uid in recipients}
+    report.alert_messages_per_recipient = {
+        uid: per_chat.get(uid, 0) - reminders_by_chat.get(uid, 0) for uid in recipients
+    }
     times = sorted(first_per_chat[uid] for uid in recipients if uid in first_per_chat)
     if times:
         report.first_after_send = times[0] - sent_at
         report.delivery_seconds = times[-1] - times[0]
-        report.delivery_rate = (len(times) - 1) / report.delivery_seconds if report.delivery_seconds > 0 else float("inf")
+        report.delivery_rate = (
+            (len(times) - 1) / report.delivery_seconds if report.delivery_seconds > 0 else float("inf")
+        )
         report.delivery_429 = sum(
-            1 for c in sandbox.calls if c.status == 429 and c.method == "sendMessage" and times[0] <= c.time <= times[-1]
+            1
+            for c in sandbox.calls
+            if c.status == 429 and c.method == "sendMessage" and times[0] <= c.time <= times[-1]
         )
     report.quota_filled_after = state["quota_at"]
     final_tally = await _db_tally(bot, alert_id)
     report.answers = {
-        "accepted": final_tally.accepted, "standby": final_tally.standby,
-        "declined": final_tally.declined, "none": final_tally.none,
+        "accepted": final_tally.accepted,
+        "standby": final_tally.standby,
+        "declined": final_tally.declined,
+        "none": final_tally.none,
     }
     report.reminders_sent = counts.get(("reminder", "sent"), 0)
     report.followups_sent = counts.get(("followup", "sent"), 0)
@@ -868,11 +1084,11 @@ def _warm_up() -> None:
 
 
 def _draft_of(command: str) -> Any:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.domain.alerts import parse_one_line
 
-    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(timezone.utc))
+    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC))
     return draft
 
 
@@ -903,7 +1119,9 @@ def _check(report: DemoReport, counts: dict[tuple[str, str], int], tally: Any, n
     if report.followup_announced is not None and report.followups_sent != report.followup_announced:
         p.append(f"follow-up sent to {report.followups_sent}, announced for {report.followup_announced}")
     if report.thanked != tally.accepted or report.released != tally.standby:
-        p.append(f"closing notices: thanked {report.thanked} (accepted {tally.accepted}), released {report.released} (standby {tally.standby})")
+        p.append(
+            f"closing notices: thanked {report.thanked} (accepted {tally.accepted}), released {report.released} (standby {tally.standby})"
+        )
     with_buttons = counts.get(("alert", "sent"), 0) + counts.get(("reminder", "sent"), 0)
     if report.closing_edits != with_buttons:
         p.append(f"{report.closing_edits} alert messages and reminders marked closed of {with_buttons}")
@@ -937,7 +1155,9 @@ def _print_report(r: DemoReport, con: Console) -> None:
         else:
             con.line(f"  The quota of {r.need} was not filled")
         a = r.answers
-        con.line(f"  Answers: accepted {a.get('accepted', 0)}, standby {a.get('standby', 0)}, declined {a.get('declined', 0)}, no answer {a.get('none', 0)}")
+        con.line(
+            f"  Answers: accepted {a.get('accepted', 0)}, standby {a.get('standby', 0)}, declined {a.get('declined', 0)}, no answer {a.get('none', 0)}"
+        )
         if r.withdrew:
             con.line(f"  {r.withdrew} withdrew; {r.promoted} moved up from standby and was told so")
         con.line(

@@ -135,7 +135,7 @@ def parse_html(source: str) -> ParsedText:
             if dec is None:
                 raise HtmlParseError(
                     f"Unsupported HTML entity at byte offset {_byte_offset(source, i)}: "
-                    "the character \"&\" must be escaped as \"&amp;\""
+                    'the character "&" must be escaped as "&amp;"'
                 )
             ch, i = dec
             out.append(ch)
@@ -223,7 +223,7 @@ def parse_html(source: str) -> ParsedText:
                 raise HtmlParseError(f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
             if source[i] not in "'\"":
                 t = i
-                while i < n and (source[i].isalnum() and source[i].isascii() or source[i] in ".-"):
+                while i < n and ((source[i].isalnum() and source[i].isascii()) or source[i] in ".-"):
                     i += 1
                 value = source[t:i].lower()
                 if i >= n or (source[i] not in _SPACE and source[i] != ">"):
@@ -250,7 +250,7 @@ def parse_html(source: str) -> ParsedText:
             if tag == "a" and attr == "href":
                 opened.argument = value
             elif tag == "code" and attr == "class" and value.startswith("language-"):
-                opened.argument = value[len("language-"):]
+                opened.argument = value[len("language-") :]
             elif tag == "span" and attr == "class" and value.startswith("tg-"):
                 opened.argument = value[3:]
             elif tag == "tg-emoji" and attr == "emoji-id":
@@ -325,6 +325,10 @@ def plain_text(source: str) -> str:
     try:
         return parse_html(source).text
     except HtmlParseError:
-        return re.sub(r"<[^>]*>", "", source).replace("&lt;", "<").replace("&gt;", ">").replace(
-            "&quot;", '"'
-        ).replace("&amp;", "&")
+        return (
+            re.sub(r"<[^>]*>", "", source)
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", '"')
+            .replace("&amp;", "&")
+        )

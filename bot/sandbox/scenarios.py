@@ -19,8 +19,13 @@ async def begin_registration(u: SimUser, *, lang: str = "lv") -> SimMessage:
 
 
 async def register_in_latvia(
-    u: SimUser, *, lang: str = "lv", place: str = "Cēsis", skills: tuple[str, ...] | None = None,
-    name: str | None = None, phone: str | None = None,
+    u: SimUser,
+    *,
+    lang: str = "lv",
+    place: str = "Cēsis",
+    skills: tuple[str, ...] | None = None,
+    name: str | None = None,
+    phone: str | None = None,
 ) -> None:
     """The whole registration in Latvia; ``phone`` is shared as the person's own contact."""
     en = lang == "en"
@@ -150,7 +155,9 @@ async def register_volunteer(
         await _pause(think)
         await u.press(f"reg:skill:{code}")
         await u.wait_for(
-            lambda m, c=code: any(d == f"reg:skill:{c}" and label.startswith("✅") for row in m.buttons for label, d in row),
+            lambda m, c=code: any(
+                d == f"reg:skill:{c}" and label.startswith("✅") for row in m.buttons for label, d in row
+            ),
             timeout,
         )
     await _pause(think)
@@ -174,8 +181,13 @@ async def register_volunteer(
 
 
 async def register_abroad(
-    u: SimUser, *, lang: str = "en", country: str = "GB", city: str = "London",
-    skills: tuple[str, ...] = ("translation",), **options: object,
+    u: SimUser,
+    *,
+    lang: str = "en",
+    country: str = "GB",
+    city: str = "London",
+    skills: tuple[str, ...] = ("translation",),
+    **options: object,
 ) -> SimMessage:
     """Register ``u`` as living abroad (see ``register_volunteer`` for the options)."""
     return await register_volunteer(u, lang=lang, country=country, city=city, skills=skills, **options)  # type: ignore[arg-type]

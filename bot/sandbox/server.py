@@ -94,7 +94,7 @@ def _bad(description: str) -> ApiError:
 
 
 class _Bucket:
-    __slots__ = ("rate", "burst", "tokens", "last")
+    __slots__ = ("burst", "last", "rate", "tokens")
 
     def __init__(self, rate: float, burst: int):
         self.rate = rate
@@ -437,9 +437,7 @@ class BotApiSandbox:
         self._stopping = False
         self._stop_event = asyncio.Event()
         self._update_event = asyncio.Event()
-        self._server = await asyncio.start_server(
-            self._on_connection, host, port, limit=1 << 20, backlog=2048
-        )
+        self._server = await asyncio.start_server(self._on_connection, host, port, limit=1 << 20, backlog=2048)
         sock = self._server.sockets[0]
         self.host = host
         self.port = sock.getsockname()[1]
@@ -466,7 +464,7 @@ class BotApiSandbox:
             await asyncio.gather(*tasks, return_exceptions=True)
         try:
             await asyncio.wait_for(self._server.wait_closed(), 2)
-        except (TimeoutError, asyncio.TimeoutError):  # pragma: no cover
+        except TimeoutError:  # pragma: no cover
             pass
         self._server = None
 
@@ -572,11 +570,7 @@ class BotApiSandbox:
         deadline = loop.time() + timeout
         while True:
             now = time.monotonic()
-            if (
-                self.pending_updates == 0
-                and self._inflight == 0
-                and now - self._last_activity >= quiet
-            ):
+            if self.pending_updates == 0 and self._inflight == 0 and now - self._last_activity >= quiet:
                 return
             if loop.time() >= deadline:
                 raise AssertionError(
@@ -614,7 +608,7 @@ class BotApiSandbox:
             ev = signal.event()
             try:
                 await asyncio.wait_for(ev.wait(), remaining)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 pass
 
     def _ensure_private_chat(self, user: SimUser) -> _Chat:
@@ -826,7 +820,7 @@ class BotApiSandbox:
     ) -> tuple[int, Any, str]:
         path, _, query = target.partition("?")
         if path.startswith("/file/bot"):
-            return self._serve_file(path[len("/file/bot"):])
+            return self._serve_file(path[len("/file/bot") :])
         if not path.startswith("/bot"):
             return 404, self._error_payload(404, "Not Found"), "application/json"
         token, _, method = path[4:].partition("/")
@@ -871,9 +865,7 @@ class BotApiSandbox:
                     self._record(arrived, canonical, chat_id, 429)
                     return (
                         429,
-                        self._error_payload(
-                            429, f"Too Many Requests: retry after {retry_after}", retry_after
-                        ),
+                        self._error_payload(429, f"Too Many Requests: retry after {retry_after}", retry_after),
                         "application/json",
                     )
                 if kind == "drop":
@@ -886,10 +878,8 @@ class BotApiSandbox:
                     counts_for_idle = False
                 assert self._stop_event is not None
                 try:
-                    await self._unless_client_gone(
-                        asyncio.wait_for(self._stop_event.wait(), 60), reader
-                    )
-                except (TimeoutError, asyncio.TimeoutError, _ClientGone):
+                    await self._unless_client_gone(asyncio.wait_for(self._stop_event.wait(), 60), reader)
+                except (TimeoutError, _ClientGone):
                     pass
                 return 0, _DROP, ""
 
@@ -1019,7 +1009,7 @@ class BotApiSandbox:
                 for b in row:
                     total += 1
                     if not isinstance(b, dict) or not isinstance(b.get("text"), str):
-                        raise _bad("can't parse inline keyboard button: Field \"text\" must be of type String")
+                        raise _bad('can\'t parse inline keyboard button: Field "text" must be of type String')
                     actions = [k for k in _INLINE_ACTIONS if b.get(k) is not None]
                     if not actions:
                         raise _bad(
@@ -1047,7 +1037,7 @@ class BotApiSandbox:
                     if isinstance(b, str):
                         continue
                     if not isinstance(b, dict) or not isinstance(b.get("text"), str):
-                        raise _bad("can't parse keyboard button: Field \"text\" must be of type String")
+                        raise _bad('can\'t parse keyboard button: Field "text" must be of type String')
             return markup
         if markup.get("remove_keyboard") or markup.get("force_reply"):
             return markup
@@ -1094,7 +1084,12 @@ class BotApiSandbox:
                 v = p.data[k]
                 if k == "link_preview_options":
                     v = p.json(k)
-                elif k in ("disable_notification", "protect_content", "allow_paid_broadcast", "disable_web_page_preview"):
+                elif k in (
+                    "disable_notification",
+                    "protect_content",
+                    "allow_paid_broadcast",
+                    "disable_web_page_preview",
+                ):
                     v = p.bool(k)
                 out[k] = v
         return out
@@ -1210,8 +1205,7 @@ class BotApiSandbox:
             if self._poll_generation != generation:
                 raise ApiError(
                     409,
-                    "Conflict: terminated by other getUpdates request; make sure that only one bot "
-                    "instance is running",
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
             result = list(self._take(limit))
             if result:
@@ -1223,7 +1217,7 @@ class BotApiSandbox:
             ev = self._update_event
             try:
                 await asyncio.wait_for(ev.wait(), remaining)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 pass
         if result:
             self._delivered_upto = max(self._delivered_upto, result[-1]["update_id"])
@@ -1298,7 +1292,7 @@ class BotApiSandbox:
             raise _bad("message text is empty")
         markup = self._validate_markup(p, inline_only=True)
         if parsed.text == msg.text and parsed.entities == msg.entities and markup == msg.inline_markup:
-            raise _bad(NOT_MODIFIED[len("Bad Request: "):])
+            raise _bad(NOT_MODIFIED[len("Bad Request: ") :])
         msg.html = text
         msg.text = parsed.text
         msg.entities = parsed.entities
@@ -1313,7 +1307,7 @@ class BotApiSandbox:
         msg = self._find_message_to_edit(p)
         markup = self._validate_markup(p, inline_only=True)
         if markup == msg.inline_markup:
-            raise _bad(NOT_MODIFIED[len("Bad Request: "):])
+            raise _bad(NOT_MODIFIED[len("Bad Request: ") :])
         msg.inline_markup = markup
         if msg.reply_markup_sent is None or "inline_keyboard" in msg.reply_markup_sent or markup:
             msg.reply_markup_sent = markup
@@ -1324,7 +1318,7 @@ class BotApiSandbox:
         qid = p.str("callback_query_id")
         rec = self._callbacks.get(qid or "")
         if rec is None or rec["answered"]:
-            raise _bad(QUERY_TOO_OLD[len("Bad Request: "):])
+            raise _bad(QUERY_TOO_OLD[len("Bad Request: ") :])
         text = p.str("text")
         if text is not None and len(text) > 200:
             raise _bad("MESSAGE_TOO_LONG")

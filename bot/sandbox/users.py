@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .server import BotApiSandbox, _Chat
 
-__all__ = ["SimMessage", "SimUser", "SimGroup", "Match"]
+__all__ = ["Match", "SimGroup", "SimMessage", "SimUser"]
 
 Match = str | Callable[["SimMessage"], Any] | None
 
@@ -200,9 +200,7 @@ class _Waitable:
                 f"within {timeout}s. Last bot messages:\n  {shown}"
             )
 
-        return await self._sandbox._wait_until(
-            find, timeout, failure, chat.signal if chat is not None else None
-        )
+        return await self._sandbox._wait_until(find, timeout, failure, chat.signal if chat is not None else None)
 
 
 class SimUser(_Waitable):
@@ -267,9 +265,7 @@ class SimUser(_Waitable):
     # ---------------------------------------------------------------- actions
     def _private_chat_for_action(self) -> _Chat:
         if self.blocked:
-            raise AssertionError(
-                f"{self!r} has blocked the bot and cannot write to it; call unblock() first"
-            )
+            raise AssertionError(f"{self!r} has blocked the bot and cannot write to it; call unblock() first")
         return self._sandbox._ensure_private_chat(self)
 
     def _mark_action(self) -> None:
@@ -339,16 +335,13 @@ class SimUser(_Waitable):
         labels = [t for row in rows or [] for t in row]
         if label not in labels:
             raise AssertionError(
-                f"{self!r}: no reply-keyboard button {label!r}; visible reply keyboard: "
-                f"{rows if rows else 'none'}"
+                f"{self!r}: no reply-keyboard button {label!r}; visible reply keyboard: {rows if rows else 'none'}"
             )
         if markup and markup.get("one_time_keyboard"):
             chat.reply_keyboard = None
         return await self.send(label)
 
-    async def press(
-        self, label_or_data: str, message: SimMessage | int | None = None, *, chat: Any = None
-    ) -> str:
+    async def press(self, label_or_data: str, message: SimMessage | int | None = None, *, chat: Any = None) -> str:
         """Tap an inline button; returns the callback query id.
 
         Searches the given message, or the bot's messages in the private chat (or in
@@ -392,9 +385,7 @@ class SimUser(_Waitable):
                 if hit:
                     break
         if hit is None:
-            visible = [
-                f"#{m.message_id}: {m.buttons}" for m in candidates[:5] if m.inline_markup
-            ]
+            visible = [f"#{m.message_id}: {m.buttons}" for m in candidates[:5] if m.inline_markup]
             raise AssertionError(
                 f"{self!r}: no inline button matching {label_or_data!r} in chat {target_chat.id}. "
                 f"Visible buttons (newest first): {visible or 'none'}. "
@@ -402,9 +393,7 @@ class SimUser(_Waitable):
             )
         msg, button = hit
         if "callback_data" not in button:
-            raise AssertionError(
-                f"{self!r}: button {button.get('text')!r} is not a callback button ({button})"
-            )
+            raise AssertionError(f"{self!r}: button {button.get('text')!r} is not a callback button ({button})")
         self._mark_action()
         if target_chat.type != "private":
             self._group_action[target_chat.id] = self._action_seq
@@ -435,9 +424,7 @@ class SimUser(_Waitable):
             lambda: f"callback query {query_id} was not answered within {timeout}s",
         )
 
-    async def wait_for(
-        self, match: Match = None, timeout: float = 5.0, *, chat: Any = None
-    ) -> SimMessage:
+    async def wait_for(self, match: Match = None, timeout: float = 5.0, *, chat: Any = None) -> SimMessage:
         """Wait for a bot message (new or edited) after the last user action.
 
         ``match`` is a substring of the plain text or a predicate on SimMessage.
@@ -469,9 +456,7 @@ class SimUser(_Waitable):
                 f"now: {msg.describe() if msg else 'missing'}"
             )
 
-        return await self._sandbox._wait_until(
-            find, timeout, failure, chat.signal if chat is not None else None
-        )
+        return await self._sandbox._wait_until(find, timeout, failure, chat.signal if chat is not None else None)
 
     async def wait_no_message(self, timeout: float = 0.5) -> None:
         """Assert that the bot sends/edits nothing in the private chat for ``timeout`` s."""

@@ -26,10 +26,18 @@ class Spec:
 async def seed(bot: Sauciens, sandbox: BotApiSandbox, specs: list[Spec], *, started: bool = True) -> list[SimUser]:
     people = [
         Person(
-            id=0, address=Address.telegram(s.id), status="active", language=s.language, name=s.name,
+            id=0,
+            address=Address.telegram(s.id),
+            status="active",
+            language=s.language,
+            name=s.name,
             location_kind="lv" if s.country == "LV" else "abroad",
-            municipality=s.municipality if s.country == "LV" else None, country=s.country, city=s.city,
-            timezone="Europe/Riga" if s.country == "LV" else "Europe/London", skills=s.skills, source="import",
+            municipality=s.municipality if s.country == "LV" else None,
+            country=s.country,
+            city=s.city,
+            timezone="Europe/Riga" if s.country == "LV" else "Europe/London",
+            skills=s.skills,
+            source="import",
         )
         for s in specs
     ]

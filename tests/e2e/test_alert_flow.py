@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import COORDINATOR_ID
 from bot.sandbox.scenarios import register_in_latvia
+from tests.conftest import COORDINATOR_ID
 
 
 async def test_one_line_alert_quota_and_close(sandbox, bot):
@@ -26,7 +26,12 @@ async def test_one_line_alert_quota_and_close(sandbox, bot):
     for u in people:
         msg = await u.wait_for("We need first aid")
         assert "URGENT" in msg.text and "From: Kārlis Koordinators, LAPAS" in msg.text
-        assert [b for row in msg.buttons for b, _ in row] == ["✅ I can help", "🕐 In 30 min", "🕑 In 2 hours", "❌ I can't"]
+        assert [b for row in msg.buttons for b, _ in row] == [
+            "✅ I can help",
+            "🕐 In 30 min",
+            "🕑 In 2 hours",
+            "❌ I can't",
+        ]
     assert outsider.messages[-1].text.startswith("🎉") or "first aid" not in outsider.last.text
 
     await people[0].press("I can help")

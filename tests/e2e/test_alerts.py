@@ -32,6 +32,7 @@ async def wait_delivered(bot, alert_id: int, total: int, timeout: float = 20.0):
             if t.queued == 0 and t.total == total:
                 return t
             await asyncio.sleep(0.05)
+
     return await asyncio.wait_for(done(), timeout)
 
 
@@ -87,7 +88,9 @@ async def test_filters_combine_and_preview_counts_left_out(sandbox, bot):
 async def test_one_line_errors_name_the_problem_and_send_nothing(sandbox, bot):
     await seed(bot, sandbox, [Spec(1)])
     coord = await coordinator(sandbox)
-    await coord.send("/alert colour=red skills=firstaid areas=Springfield countries=XX langs=de severity=huge need=-2 drill=maybe by=soon Hello")
+    await coord.send(
+        "/alert colour=red skills=firstaid areas=Springfield countries=XX langs=de severity=huge need=-2 drill=maybe by=soon Hello"
+    )
     msg = await coord.wait_for("Nothing was sent")
     for expected in ("colour", "firstaid", "Springfield", "XX", "de", "huge", "-2", "maybe", "soon"):
         assert expected in msg.text, expected
@@ -223,7 +226,7 @@ async def test_restart_halfway_through_a_broadcast(sandbox, start_bot):
     while (await bot.services.alerts.tally(1)).sent < 20:
         await asyncio.sleep(0.02)
     await bot.stop()  # mid-broadcast
-    sent_before = (await_sync_tally(bot.settings.database.path))
+    sent_before = await_sync_tally(bot.settings.database.path)
     assert 0 < sent_before < 60
     bot2 = await start_bot(broadcast={"messages_per_second": 20})
     tally = await wait_delivered(bot2, 1, 60, timeout=30)
@@ -251,7 +254,9 @@ async def test_reminders_survive_a_restart_and_on_demand(sandbox, start_bot):
     # the automatic reminder and the respond-by time are due now: a new process must still
     # act on them, once (PTB's JobQueue keeps nothing across a restart)
     with sqlite3.connect(bot.settings.database.path) as conn:
-        conn.execute("UPDATE alerts SET remind_at = '2000-01-01T00:00:00+00:00', respond_by = '2000-01-01T00:00:00+00:00'")
+        conn.execute(
+            "UPDATE alerts SET remind_at = '2000-01-01T00:00:00+00:00', respond_by = '2000-01-01T00:00:00+00:00'"
+        )
     bot = await start_bot(alerts={"remind_after_minutes": 1})
     reminder = await users[2].wait_for("Reminder", timeout=10)
     notice = await coord.wait_for("answer time of alert #1 is over")
@@ -270,7 +275,9 @@ async def test_reminders_survive_a_restart_and_on_demand(sandbox, start_bot):
 
 
 async def test_followup_location_export_and_status(sandbox, bot):
-    users = await seed(bot, sandbox, [Spec(1, "A", "en", OGRE, extra={"phone": "+37120000001"}), Spec(2, "B", "en", OGRE)])
+    users = await seed(
+        bot, sandbox, [Spec(1, "A", "en", OGRE, extra={"phone": "+37120000001"}), Spec(2, "B", "en", OGRE)]
+    )
     coord = await coordinator(sandbox)
     _, tracking = await send_one_line(coord, "areas=Ogre Fire near Ogre")
     await wait_delivered(bot, 1, 2)
@@ -294,7 +301,9 @@ async def test_followup_location_export_and_status(sandbox, bot):
     rows = list(csv.DictReader(io.StringIO(doc.document[1].decode())))
     assert list(rows[0])[:3] == ["telegram_id", "delivery", "response"]
     assert {(r["telegram_id"], r["delivery"], r["response"], r["eta"]) for r in rows} == {
-        ("1", "sent", "accepted", "30m"), ("2", "sent", "none", "")}
+        ("1", "sent", "accepted", "30m"),
+        ("2", "sent", "none", ""),
+    }
     await coord.send("/status 99")
     await coord.wait_for("no alert #99")
 
@@ -342,7 +351,9 @@ async def test_alerts_command_line_list_and_export(sandbox, bot, tmp_path):
     listed = run_cli(tmp_path, db, "alerts", "list")
     assert listed.returncode == 0, listed.stderr
     rows = list(csv.DictReader(io.StringIO(listed.stdout)))
-    assert rows[0]["id"] == "1" and rows[0]["drill"] == "yes" and rows[0]["accepted"] == "1" and rows[0]["standby"] == "1"
+    assert (
+        rows[0]["id"] == "1" and rows[0]["drill"] == "yes" and rows[0]["accepted"] == "1" and rows[0]["standby"] == "1"
+    )
 
     for ref in ("latest", "1"):
         exported = run_cli(tmp_path, db, "alerts", "export", ref)
@@ -360,6 +371,7 @@ async def wait_outbox_empty(bot, timeout: float = 20.0) -> None:
     async def empty():
         while (await bot.services.outbox.counts()).get("queued", 0):
             await asyncio.sleep(0.05)
+
     await asyncio.wait_for(empty(), timeout)
 
 
@@ -454,14 +466,22 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
     config.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{sandbox.base_url}"\napi_base_file_url = "{sandbox.base_file_url}"\n'
         f'poll_timeout = 1\n[database]\npath = "{db_path}"\n[access]\nadmin_ids = [{COORDINATOR_ID}]\n'
-        '[broadcast]\nmessages_per_second = 20\n[alerts]\nremind_after_minutes = 0\n'
+        "[broadcast]\nmessages_per_second = 20\n[alerts]\nremind_after_minutes = 0\n"
     )
     root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAUCIENS_")}
     env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         coord = await coordinator(sandbox)
@@ -473,7 +493,9 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
     with sqlite3.connect(db_path) as conn:
-        confirmed = {r[0] for r in conn.execute("SELECT external_id FROM outbox WHERE kind = 'alert' AND state = 'sent'")}
+        confirmed = {
+            r[0] for r in conn.execute("SELECT external_id FROM outbox WHERE kind = 'alert' AND state = 'sent'")
+        }
     assert 20 <= len(confirmed) < 60
     bot = await start_bot(broadcast={"messages_per_second": 20})
     tally = await wait_delivered(bot, 1, 60, timeout=30)
@@ -499,13 +521,17 @@ async def test_paid_broadcast_goes_past_the_free_limit(sandbox, start_bot):
 async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bot):
     from bot.i18n import translator
 
-    users = await seed(bot, sandbox, [
-        Spec(1600, "Ogre medic", "lv", OGRE, skills=("first_aid",)),
-        Spec(1601, "Riga driver", "en", RIGA, skills=("driver", "translation")),
-        Spec(1602, "London translator", "en", None, "GB", "London", skills=("translation",)),
-        Spec(1603, "Dublin translator", "lv", None, "IE", "Dublin", skills=("translation",)),
-        Spec(1604, "Berlin translator", "en", None, "DE", "Berlin", skills=("translation",)),
-    ])
+    users = await seed(
+        bot,
+        sandbox,
+        [
+            Spec(1600, "Ogre medic", "lv", OGRE, skills=("first_aid",)),
+            Spec(1601, "Riga driver", "en", RIGA, skills=("driver", "translation")),
+            Spec(1602, "London translator", "en", None, "GB", "London", skills=("translation",)),
+            Spec(1603, "Dublin translator", "lv", None, "IE", "Dublin", skills=("translation",)),
+            Spec(1604, "Berlin translator", "en", None, "DE", "Berlin", skills=("translation",)),
+        ],
+    )
     coord = await coordinator(sandbox)
     await coord.send("/alert")
     menu = await coord.wait_for("New alert")
@@ -516,7 +542,9 @@ async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bo
         await coord.wait_for_edit(menu, lambda m: "cmp:menu" in [d for row in m.buttons for _, d in row])
         for d in data:
             await coord.press(d)
-            await coord.wait_for_edit(menu, lambda m, d=d: any(lbl.startswith("✅") for row in m.buttons for lbl, dd in row if dd == d))
+            await coord.wait_for_edit(
+                menu, lambda m, d=d: any(lbl.startswith("✅") for row in m.buttons for lbl, dd in row if dd == d)
+            )
         await coord.press("cmp:menu")
         await coord.wait_for_edit(menu, expect)
 

@@ -37,7 +37,11 @@ def cli_env(db_path: Path, **extra: str) -> dict[str, str]:
 def run_cli(tmp_path: Path, db_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path, env=cli_env(db_path, **env), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=cli_env(db_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -82,18 +86,45 @@ def test_import_then_export_round_trips(tmp_path, db_path):
     assert "imported 3 volunteer(s): 3 new, 0 updated" in result.stdout
 
     anna = person(db_path, 1001)
-    assert (anna["name"], anna["language"], anna["municipality"], anna["country"], anna["phone"], anna["organisation"]) == (
-        "Anna Bērziņa", "lv", "0026000", "LV", "+37120000001", "LAPAS",
+    assert (
+        anna["name"],
+        anna["language"],
+        anna["municipality"],
+        anna["country"],
+        anna["phone"],
+        anna["organisation"],
+    ) == (
+        "Anna Bērziņa",
+        "lv",
+        "0026000",
+        "LV",
+        "+37120000001",
+        "LAPAS",
     )
     assert (anna["status"], anna["source"], anna["consent_at"]) == ("active", "import", None)
     assert skills_of(db_path, 1001) == {"first_aid", "driver"}
     john = person(db_path, 1002)
-    assert (john["location_kind"], john["country"], john["city"], john["timezone"], john["municipality"], john["phone"]) == (
-        "abroad", "IE", "Dublin", "Europe/Dublin", None, "+35312345678",
+    assert (
+        john["location_kind"],
+        john["country"],
+        john["city"],
+        john["timezone"],
+        john["municipality"],
+        john["phone"],
+    ) == (
+        "abroad",
+        "IE",
+        "Dublin",
+        "Europe/Dublin",
+        None,
+        "+35312345678",
     )
     janis = person(db_path, 1003)
     assert (janis["name"], janis["language"], janis["municipality"], janis["organisation"]) == (
-        "Ozols, Jānis", "lv", "0054000", "Sarkanais Krusts, Valmiera",
+        "Ozols, Jānis",
+        "lv",
+        "0054000",
+        "Sarkanais Krusts, Valmiera",
     )
 
     exported = run_cli(tmp_path, db_path, "volunteers", "export")
@@ -102,8 +133,15 @@ def test_import_then_export_round_trips(tmp_path, db_path):
     table = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [r["telegram_id"] for r in table] == ["1001", "1002", "1003"]
     assert table[0] == {
-        "telegram_id": "1001", "name": "Anna Bērziņa", "language": "lv", "skills": "driver;first_aid",
-        "municipality": "0026000", "country": "LV", "city": "", "phone": "+37120000001", "organisation": "LAPAS",
+        "telegram_id": "1001",
+        "name": "Anna Bērziņa",
+        "language": "lv",
+        "skills": "driver;first_aid",
+        "municipality": "0026000",
+        "country": "LV",
+        "city": "",
+        "phone": "+37120000001",
+        "organisation": "LAPAS",
     }
 
     # the export imports into an empty database and exports the same again
@@ -125,12 +163,18 @@ def test_import_excel_semicolons_with_bom_and_crlf(tmp_path, db_path):
     assert "2 new" in result.stdout
     liga = person(db_path, 2001)
     assert (liga["name"], liga["municipality"], liga["phone"], liga["organisation"]) == (
-        "Līga Kļaviņa", "0001000", "+37126123456", "Rīgas Stradiņš",
+        "Līga Kļaviņa",
+        "0001000",
+        "+37126123456",
+        "Rīgas Stradiņš",
     )
     assert skills_of(db_path, 2001) == {"first_aid", "care"}
     karlis = person(db_path, 2002)
     assert (karlis["name"], karlis["country"], karlis["city"], karlis["timezone"]) == (
-        "Kārlis Ēķis", "DE", "München", "Europe/Berlin",
+        "Kārlis Ēķis",
+        "DE",
+        "München",
+        "Europe/Berlin",
     )
 
 
@@ -239,8 +283,14 @@ async def run_bot(tmp_path: Path, db_path: Path, token: str, api: str, file_api:
         SAUCIENS_LOGGING__LEVEL="DEBUG",
     )
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -323,7 +373,15 @@ async def test_imported_volunteer_gets_language_and_consent_then_their_profile(s
 
 async def test_export_and_reimport_keep_what_the_list_has_no_column_for(sandbox, bot, tmp_path, db_path):
     u = sandbox.user(5005, "Krišjānis", language_code="en")
-    await register_volunteer(u, lang="en", country="US", city="Chicago", skills=("translation",), availability="weekends", quiet="22:00-07:00")
+    await register_volunteer(
+        u,
+        lang="en",
+        country="US",
+        city="Chicago",
+        skills=("translation",),
+        availability="weekends",
+        quiet="22:00-07:00",
+    )
     before = person(db_path, 5005)
     assert before["timezone"] == "America/Adak"  # the first zone of the list the person chose from
     exported = run_cli(tmp_path, db_path, "volunteers", "export")

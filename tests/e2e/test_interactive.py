@@ -22,7 +22,14 @@ async def test_rapid_taps_of_one_person_are_applied_in_order(sandbox, bot, db_pa
     await u.wait_for("municipality")
     await u.send("Ogre")
     skills_msg = await u.wait_for("Tap everything")
-    codes = ["reg:skill:first_aid", "reg:skill:driver", "reg:skill:food", "reg:skill:logistics", "reg:skill:legal", "reg:skill:driver"]
+    codes = [
+        "reg:skill:first_aid",
+        "reg:skill:driver",
+        "reg:skill:food",
+        "reg:skill:logistics",
+        "reg:skill:legal",
+        "reg:skill:driver",
+    ]
     for code in codes:  # no waiting between taps: toggles must not overwrite each other
         await u.press(code, message=skills_msg)
     await u.wait_for(lambda m: "✅ Legal aid" in m.button_labels and "Done (4 chosen)" in m.button_labels)
@@ -33,7 +40,9 @@ async def test_rapid_taps_of_one_person_are_applied_in_order(sandbox, bot, db_pa
 
 async def test_many_people_are_served_at_once(sandbox, bot):
     people = [sandbox.user(1000 + i, f"P{i}", language_code="en" if i % 2 else "lv") for i in range(12)]
-    await asyncio.gather(*(register_in_latvia(u, lang="en" if i % 2 else "lv", place="Valmiera") for i, u in enumerate(people)))
+    await asyncio.gather(
+        *(register_in_latvia(u, lang="en" if i % 2 else "lv", place="Valmiera") for i, u in enumerate(people))
+    )
     assert await bot.services.people.count_active() == 12
 
 

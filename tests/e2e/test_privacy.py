@@ -67,7 +67,13 @@ async def test_mydata_sends_everything_as_json(sandbox, bot, db_path):
     data = json.loads(content)
     p = data["person"]
     assert (p["external_id"], p["name"], p["phone"], p["municipality"], p["country"], p["language"], p["status"]) == (
-        str(USER_ID), NAME, PHONE, "0026000", "LV", "en", "active",
+        str(USER_ID),
+        NAME,
+        PHONE,
+        "0026000",
+        "LV",
+        "en",
+        "active",
     )
     assert p["skills"] == ["first_aid"] and p["availability"] == "any" and p["consent_at"]
     assert len(data["alerts"]) == 1 and data["alerts"][0]["response"] == "accepted"

@@ -53,7 +53,12 @@ async def test_profile_changes_name_skills_availability_and_quiet_hours(sandbox,
     assert "Quiet hours: 23:00–06:00" in profile.text
     p = person(db_path, 301)
     assert (p["name"], p["availability"], p["quiet_start"], p["quiet_end"], p["status"], p["municipality"]) == (
-        "Anna Kalniņa", "weekends", "23:00", "06:00", "active", "0026000",
+        "Anna Kalniņa",
+        "weekends",
+        "23:00",
+        "06:00",
+        "active",
+        "0026000",
     )
     assert skills_of(db_path, 301) == {"animal_care"}
     await u.press("✔️ Done", profile)
@@ -91,7 +96,12 @@ async def test_profile_changes_phone_and_place_from_latvia_to_abroad_and_back(sa
 
     p = person(db_path, 306)
     assert (p["name"], p["location_kind"], p["municipality"], p["country"], p["city"], p["timezone"]) == (
-        "Ģirts", "abroad", None, "NO", "Oslo", "Europe/Oslo",
+        "Ģirts",
+        "abroad",
+        None,
+        "NO",
+        "Oslo",
+        "Europe/Oslo",
     )
     assert (p["phone"], p["status"]) == (None, "active")
 
@@ -105,7 +115,11 @@ async def test_profile_changes_phone_and_place_from_latvia_to_abroad_and_back(sa
     assert "Where: Riga, Latvia" in profile.text
     p = person(db_path, 306)
     assert (p["location_kind"], p["municipality"], p["country"], p["city"], p["timezone"]) == (
-        "lv", "0001000", "LV", None, "Europe/Riga",
+        "lv",
+        "0001000",
+        "LV",
+        None,
+        "Europe/Riga",
     )
     assert session_of(db_path, 306) is None
 
@@ -170,7 +184,12 @@ async def test_changing_the_place_from_the_summary_before_confirming(sandbox, bo
     await u.wait_for("🎉 You are registered.")
     p = person(db_path, 305)
     assert (p["status"], p["location_kind"], p["country"], p["city"], p["municipality"], p["timezone"]) == (
-        "active", "abroad", "SE", "Göteborg", None, "Europe/Stockholm",
+        "active",
+        "abroad",
+        "SE",
+        "Göteborg",
+        None,
+        "Europe/Stockholm",
     )
 
 

@@ -49,8 +49,10 @@ def session_of(db_path: Path, user_id: int) -> dict | None:
 def nothing_stored(db_path: Path) -> bool:
     if not db_path.exists():
         return True
-    return not rows(db_path, "SELECT id FROM people") and not rows(db_path, "SELECT step FROM sessions") and not rows(
-        db_path, "SELECT skill FROM person_skills"
+    return (
+        not rows(db_path, "SELECT id FROM people")
+        and not rows(db_path, "SELECT step FROM sessions")
+        and not rows(db_path, "SELECT skill FROM person_skills")
     )
 
 
@@ -81,7 +83,12 @@ async def test_register_in_latvia_in_english(sandbox, bot, db_path):
     p = person(db_path, 101)
     assert p is not None
     assert (p["status"], p["language"], p["location_kind"], p["municipality"], p["country"], p["timezone"]) == (
-        "active", "en", "lv", "0026000", "LV", "Europe/Riga",
+        "active",
+        "en",
+        "lv",
+        "0026000",
+        "LV",
+        "Europe/Riga",
     )
     assert skills_of(db_path, 101) == {"first_aid", "driver"}
     assert session_of(db_path, 101) is None
@@ -110,7 +117,11 @@ async def test_typed_municipality(sandbox, bot, db_path, lang, typed, atvk, show
     await u.wait_for("Tap everything" if lang == "en" else "Atzīmējiet")
     p = person(db_path, 110)
     assert (p["location_kind"], p["municipality"], p["country"], p["city"], p["timezone"]) == (
-        "lv", atvk, "LV", None, "Europe/Riga",
+        "lv",
+        atvk,
+        "LV",
+        None,
+        "Europe/Riga",
     )
     assert session_of(db_path, 110)["step"] == "skills"
 
@@ -152,7 +163,14 @@ async def test_whole_registration_in_latvian_with_paged_list_contact_and_typed_q
     assert person(db_path, 120)["phone"] is None
     await u.share_contact("37120000001")
     summary = await u.wait_for("Vai viss ir pareizi?")
-    for part in ("Jānis Ozols", "Valmieras novads", "Pirmā palīdzība", "Autovadītājs ar savu auto", "22:00–07:00", "+37120000001"):
+    for part in (
+        "Jānis Ozols",
+        "Valmieras novads",
+        "Pirmā palīdzība",
+        "Autovadītājs ar savu auto",
+        "22:00–07:00",
+        "+37120000001",
+    ):
         assert part in summary.text
     await u.press("✅ Apstiprināt")
     await u.wait_for("🎉 Reģistrācija pabeigta.")
@@ -161,10 +179,22 @@ async def test_whole_registration_in_latvian_with_paged_list_contact_and_typed_q
     assert p.pop("consent_at") is not None
     p.pop("id")
     assert p == {
-        "status": "active", "language": "lv", "name": "Jānis Ozols", "location_kind": "lv",
-        "municipality": "0054000", "country": "LV", "city": None, "timezone": "Europe/Riga",
-        "availability": "weekdays", "quiet_start": "22:00", "quiet_end": "07:00", "phone": "+37120000001",
-        "organisation": None, "paused": 0, "paused_until": None, "source": "chat",
+        "status": "active",
+        "language": "lv",
+        "name": "Jānis Ozols",
+        "location_kind": "lv",
+        "municipality": "0054000",
+        "country": "LV",
+        "city": None,
+        "timezone": "Europe/Riga",
+        "availability": "weekdays",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+        "phone": "+37120000001",
+        "organisation": None,
+        "paused": 0,
+        "paused_until": None,
+        "source": "chat",
     }
     assert skills_of(db_path, 120) == {"first_aid", "driver"}
     assert session_of(db_path, 120) is None
@@ -210,9 +240,13 @@ async def test_register_abroad_in_english_one_zone_country_from_buttons(sandbox,
     assert not any("Which time zone" in m.text for m in u.messages)  # Ireland has one zone
     skill_labels = [label for label in skills_msg.button_labels if not label.startswith(("—", "Done"))]
     remote = {
-        "Psychological first aid", "Translation and interpreting", "IT and communications, including radio",
-        "Media, advocacy and communication abroad", "Fundraising and donations",
-        "Coordination and volunteer management", "Legal aid",
+        "Psychological first aid",
+        "Translation and interpreting",
+        "IT and communications, including radio",
+        "Media, advocacy and communication abroad",
+        "Fundraising and donations",
+        "Coordination and volunteer management",
+        "Legal aid",
     }
     assert set(skill_labels[: len(remote)]) == remote  # what can be done from abroad first
     assert skill_labels.index("First aid") > skill_labels.index("Legal aid")
@@ -233,10 +267,22 @@ async def test_register_abroad_in_english_one_zone_country_from_buttons(sandbox,
     assert p.pop("consent_at") is not None
     p.pop("id")
     assert p == {
-        "status": "active", "language": "en", "name": "Siobhan Murphy", "location_kind": "abroad",
-        "municipality": None, "country": "IE", "city": "Dublin", "timezone": "Europe/Dublin",
-        "availability": "evenings_weekends", "quiet_start": "22:00", "quiet_end": "07:00", "phone": None,
-        "organisation": None, "paused": 0, "paused_until": None, "source": "chat",
+        "status": "active",
+        "language": "en",
+        "name": "Siobhan Murphy",
+        "location_kind": "abroad",
+        "municipality": None,
+        "country": "IE",
+        "city": "Dublin",
+        "timezone": "Europe/Dublin",
+        "availability": "evenings_weekends",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+        "phone": None,
+        "organisation": None,
+        "paused": 0,
+        "paused_until": None,
+        "source": "chat",
     }
     assert skills_of(db_path, 140) == {"translation"}
 
@@ -256,7 +302,11 @@ async def test_country_typed(sandbox, bot, db_path, lang, typed, shown):
     await u.wait_for("Tap everything" if en else "Atzīmējiet")
     p = person(db_path, 150)
     assert (p["location_kind"], p["country"], p["city"], p["timezone"], p["municipality"]) == (
-        "abroad", "DE", "Berlīne", "Europe/Berlin", None,
+        "abroad",
+        "DE",
+        "Berlīne",
+        "Europe/Berlin",
+        None,
     )
 
 
@@ -363,7 +413,12 @@ async def test_restart_mid_registration_continues_at_the_same_step(sandbox, bot,
     await u.wait_for("🎉 You are registered.")
     p = person(db_path, 190)
     assert (p["status"], p["name"], p["municipality"], p["availability"], p["quiet_start"], p["quiet_end"]) == (
-        "active", "Zane Liepa", "0048000", "any", "23:00", "06:00",
+        "active",
+        "Zane Liepa",
+        "0048000",
+        "any",
+        "23:00",
+        "06:00",
     )
     assert skills_of(db_path, 190) == {"first_aid", "driver"}
 
@@ -456,7 +511,12 @@ async def test_bad_input_from_skills_to_the_summary_gets_hints_and_the_step_cont
     await u.wait_for("🎉 You are registered.")
     p = person(db_path, 200)
     assert (p["status"], p["name"], p["municipality"], p["quiet_start"], p["quiet_end"], p["phone"]) == (
-        "active", "Ann", "0054000", "23:30", "06:00", "+37120000002",
+        "active",
+        "Ann",
+        "0054000",
+        "23:30",
+        "06:00",
+        "+37120000002",
     )
 
 
@@ -532,7 +592,11 @@ async def test_latvia_typed_as_the_country_asks_for_the_municipality(sandbox, bo
     await u.wait_for("Atzīmējiet")
     p = person(db_path, 240)
     assert (p["location_kind"], p["country"], p["municipality"], p["city"], p["timezone"]) == (
-        "lv", "LV", "0005000", None, "Europe/Riga",
+        "lv",
+        "LV",
+        "0005000",
+        None,
+        "Europe/Riga",
     )
 
 

@@ -151,13 +151,19 @@ async def test_raw_http_json_urlencoded_query_and_unknown_method(sandbox):
         assert r.status_code == 200 and body["ok"] and body["result"]["text"] == "123"
         assert body["result"]["reply_markup"] == markup
 
-        r = await c.post(f"{url}/sendMessage", data={"chat_id": "7", "text": "true", "reply_markup": json.dumps(markup)})
+        r = await c.post(
+            f"{url}/sendMessage", data={"chat_id": "7", "text": "true", "reply_markup": json.dumps(markup)}
+        )
         assert r.json()["result"]["text"] == "true"
 
         r = await c.get(f"{url}/sendMessage", params={"chat_id": "7", "text": "q"})
         assert r.json()["result"]["text"] == "q"
 
-        r = await c.post(f"{url}/sendMessage", json={"chat_id": 7, "text": "<b>x", "parse_mode": "HTML"}, headers={"Connection": "close"})
+        r = await c.post(
+            f"{url}/sendMessage",
+            json={"chat_id": 7, "text": "<b>x", "parse_mode": "HTML"},
+            headers={"Connection": "close"},
+        )
         assert r.status_code == 400
         assert r.json()["description"] == (
             "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\""
@@ -237,7 +243,9 @@ async def test_press_missing_button_lists_visible_buttons(sandbox, bot):
     assert "Liepāja" in str(ei.value) and "Rīga" in str(ei.value) and "m:cesis" in str(ei.value)
     assert sandbox.pending_updates == 0
 
-    await bot.send_message(1003, "Saite", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Web", url="https://example.lv")]]))
+    await bot.send_message(
+        1003, "Saite", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Web", url="https://example.lv")]])
+    )
     with pytest.raises(AssertionError, match="not a callback button"):
         await u.press("Web")
 
@@ -277,7 +285,9 @@ async def test_edits_not_modified_and_missing(sandbox, bot):
     u = sandbox.user(1006, "Kārlis")
     m = await bot.send_message(1006, "<b>Statuss</b>: gaida", parse_mode="HTML", reply_markup=kb([("Atcelt", "c")]))
     with pytest.raises(BadRequest, match="(?i)message is not modified: specified new message content"):
-        await bot.edit_message_text("<b>Statuss</b>: gaida", 1006, m.message_id, parse_mode="HTML", reply_markup=kb([("Atcelt", "c")]))
+        await bot.edit_message_text(
+            "<b>Statuss</b>: gaida", 1006, m.message_id, parse_mode="HTML", reply_markup=kb([("Atcelt", "c")])
+        )
     # same plain text but different entities is a modification
     await bot.edit_message_text("Statuss: gaida", 1006, m.message_id, reply_markup=kb([("Atcelt", "c")]))
     assert u.last.edited == 1 and u.last.entities == [] and u.last.buttons == [[("Atcelt", "c")]]

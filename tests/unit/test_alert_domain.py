@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from bot.domain.alerts import AudienceFilter, parse_one_line, parse_respond_by, select_audience
 from bot.domain.people import Address, Person
 from bot.domain.quota import decide, still_needed
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)  # 14:00 in Riga
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # 14:00 in Riga
 
 
 def person(i: int, **kw) -> Person:
-    base = dict(id=i, address=Address.telegram(i), status="active", language="lv", location_kind="lv", municipality="0001000", country="LV")
+    base = dict(
+        id=i,
+        address=Address.telegram(i),
+        status="active",
+        language="lv",
+        location_kind="lv",
+        municipality="0001000",
+        country="LV",
+    )
     base.update(kw)
     return Person(**base)
 
 
 def test_one_line_options_and_text_with_line_breaks():
-    draft, problems = parse_one_line('skills=first_aid,driver areas="Cēsu novads",Ogre,0001000 countries=gb,* langs=en severity=critical need=12 drill=yes by=2h Line one\nLine <two>', NOW)
+    draft, problems = parse_one_line(
+        'skills=first_aid,driver areas="Cēsu novads",Ogre,0001000 countries=gb,* langs=en severity=critical need=12 drill=yes by=2h Line one\nLine <two>',
+        NOW,
+    )
     assert problems == []
     assert draft.audience.skills == ["first_aid", "driver"]
     assert draft.audience.areas == ["0026000", "0040000", "0001000"]
     assert draft.audience.countries == ["GB", "*"]
     assert draft.audience.langs == ["en"]
     assert (draft.severity, draft.need, draft.drill) == ("critical", 12, True)
-    assert draft.respond_by == datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)
+    assert draft.respond_by == datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
     assert draft.text_lv == "Line one\nLine <two>"
 
 
@@ -37,13 +48,20 @@ def test_one_line_words_after_the_text_are_text():
 def test_one_line_every_problem_is_reported():
     draft, problems = parse_one_line("x=1 skills=nope areas=Atlantis need=0 drill=maybe", NOW)
     assert draft is None
-    assert [p.code for p in problems] == ["unknown_key", "unknown_skill", "unknown_area", "bad_need", "bad_drill", "no_text"]
+    assert [p.code for p in problems] == [
+        "unknown_key",
+        "unknown_skill",
+        "unknown_area",
+        "bad_need",
+        "bad_drill",
+        "no_text",
+    ]
 
 
 def test_respond_by_clock_is_riga_time_and_rolls_to_tomorrow():
-    assert parse_respond_by("18:30", NOW) == datetime(2026, 11, 22, 16, 30, tzinfo=timezone.utc)
-    assert parse_respond_by("09:00", NOW) == datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
-    assert parse_respond_by("90m", NOW) == datetime(2026, 11, 22, 13, 30, tzinfo=timezone.utc)
+    assert parse_respond_by("18:30", NOW) == datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
+    assert parse_respond_by("09:00", NOW) == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    assert parse_respond_by("90m", NOW) == datetime(2026, 11, 22, 13, 30, tzinfo=UTC)
     assert parse_respond_by("25:00", NOW) is None and parse_respond_by("soon", NOW) is None
 
 
@@ -51,7 +69,15 @@ def test_audience_and_exclusions():
     people = [
         person(1, skills=("first_aid",)),
         person(2, skills=("driver",), municipality="0040000"),
-        person(3, skills=("translation",), location_kind="abroad", municipality=None, country="IE", timezone="Europe/Dublin", language="en"),
+        person(
+            3,
+            skills=("translation",),
+            location_kind="abroad",
+            municipality=None,
+            country="IE",
+            timezone="Europe/Dublin",
+            language="en",
+        ),
         person(4, skills=("first_aid",), paused=True),
         person(5, skills=("first_aid",), paused=True, paused_until=date(2026, 11, 22)),  # pause over today
         person(6, skills=("first_aid",), blocked=True),
@@ -60,17 +86,22 @@ def test_audience_and_exclusions():
     ]
     a = select_audience(people, AudienceFilter(skills=["first_aid"]), "urgent", NOW)
     assert [p.id for p in a.recipients] == [1, 5] and (a.paused, a.blocked, a.quiet) == (1, 1, 1)
-    assert [p.id for p in select_audience(people, AudienceFilter(skills=["first_aid"]), "critical", NOW).recipients] == [1, 5, 7]
+    assert [
+        p.id for p in select_audience(people, AudienceFilter(skills=["first_aid"]), "critical", NOW).recipients
+    ] == [1, 5, 7]
     assert [p.id for p in select_audience(people, AudienceFilter(countries=["*"]), "info", NOW).recipients] == [3]
-    assert [p.id for p in select_audience(people, AudienceFilter(areas=["0040000"], countries=["IE"]), "info", NOW).recipients] == [2, 3]
+    assert [
+        p.id
+        for p in select_audience(people, AudienceFilter(areas=["0040000"], countries=["IE"]), "info", NOW).recipients
+    ] == [2, 3]
     assert [p.id for p in select_audience(people, AudienceFilter(langs=["en"]), "info", NOW).recipients] == [3]
 
 
 def test_quiet_hours_over_midnight():
     p = person(1, quiet_start="22:00", quiet_end="07:00")
-    assert p.in_quiet_hours(datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc))  # 23:00 Riga
-    assert p.in_quiet_hours(datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc))  # 06:00 Riga
-    assert not p.in_quiet_hours(datetime(2026, 11, 22, 5, 30, tzinfo=timezone.utc))  # 07:30 Riga
+    assert p.in_quiet_hours(datetime(2026, 11, 22, 21, 0, tzinfo=UTC))  # 23:00 Riga
+    assert p.in_quiet_hours(datetime(2026, 11, 22, 4, 0, tzinfo=UTC))  # 06:00 Riga
+    assert not p.in_quiet_hours(datetime(2026, 11, 22, 5, 30, tzinfo=UTC))  # 07:30 Riga
 
 
 def test_quota_decisions():

@@ -70,7 +70,10 @@ class Server:
 
 
 def ok(body: bytes = b'{"ok":true,"result":true}', extra: str = "") -> bytes:
-    return f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode()
+        + body
+    )
 
 
 async def keep_alive(seen: Seen, writer: asyncio.StreamWriter) -> bool:
@@ -143,8 +146,8 @@ async def test_concurrent_requests_are_bounded_by_the_pool(serve, client):
 @pytest.mark.parametrize(
     "response",
     [
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"ok\"\r\n0E;ext=1\r\n:true,\"result\"\r\n6\r\n:true}\r\n0\r\nX-Trailer: 1\r\n\r\n",
-        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\n{\"ok\":true,\"result\":true}",
+        b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ok"\r\n0E;ext=1\r\n:true,"result"\r\n6\r\n:true}\r\n0\r\nX-Trailer: 1\r\n\r\n',
+        b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\n{"ok":true,"result":true}',
     ],
     ids=["chunked", "100-continue"],
 )
@@ -269,9 +272,26 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
         pytest.skip("openssl is not installed")
     d = tmp_path_factory.mktemp("tls")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", d / "key.pem", "-out", d / "cert.pem"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            d / "key.pem",
+            "-out",
+            d / "cert.pem",
+        ],
+        check=True,
+        capture_output=True,
     )
     return d / "cert.pem", d / "key.pem"
 
@@ -284,7 +304,10 @@ async def test_https_verifies_the_certificate(serve, client, certificate):
     url = f"https://localhost:{server.port}/botT/sendMessage"
     trusting = await client(ssl_context=ssl.create_default_context(cafile=str(cert)))
     for _ in range(2):
-        assert await trusting.do_request(url, "POST", data(text="drošs")) == (200, '{"ok":true,"result":"drošs"}'.encode())
+        assert await trusting.do_request(url, "POST", data(text="drošs")) == (
+            200,
+            '{"ok":true,"result":"drošs"}'.encode(),
+        )
     assert trusting.opened == 1
     default = await client()  # the public CA bundle does not know this certificate
     with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,9 @@ def test_latvian_plurals_follow_cldr(n):
 
 def test_latvian_count_words():
     t = translator("lv")
-    words = {n: t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) for n in (0, 1, 2, 11, 21, 111)}
+    words = {
+        n: t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) for n in (0, 1, 2, 11, 21, 111)
+    }
     noun = {n: text.split(str(n), 1)[1].split()[0] for n, text in words.items()}
     assert noun[1] == noun[21] == "cilvēks"  # one
     assert noun[0] == noun[11] == noun[111] == "cilvēku"  # zero
@@ -90,7 +92,7 @@ def test_latvian_count_words():
 
 
 def test_dates_and_countries_in_the_readers_language():
-    moment = datetime(2026, 12, 24, 16, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 24, 16, 30, tzinfo=UTC)
     assert translator("lv").datetime(moment, "Europe/Riga") == "24. dec. 18:30"
     assert translator("en").datetime(moment, "Europe/London") == "Dec 24 16:30"
     assert translator("lv").date_only(moment.date()) == "2026. g. 24. dec."

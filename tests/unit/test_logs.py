@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.logs import setup_logging
-
 import pytest
+
+from bot.logs import setup_logging
 
 TOKEN = "123456:SECRET-token-value"
 

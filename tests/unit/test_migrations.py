@@ -34,7 +34,7 @@ async def test_migrating_an_empty_database_reaches_the_latest_version(db, tmp_pa
     assert applied == [p.name for p in MIGRATION_FILES]
     assert await current_version(db) == len(MIGRATION_FILES)
     names = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert TABLES <= names
+    assert names >= TABLES
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
     assert await db.fetchval("PRAGMA foreign_keys") == 1
 

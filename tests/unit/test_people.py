@@ -3,7 +3,7 @@ real SQLite file."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ from db.migrate import migrate
 from db.people import PeopleRepo, personal_data
 from db.sessions import Session, SessionRepo
 
-UTC = timezone.utc
+UTC = UTC
 
 
 # ----- pure rules ------------------------------------------------------------------------
@@ -64,7 +64,14 @@ def test_clean_name(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("  New   York ", "New York"), ("München", "München"), ("12345", None), ("y" * 65, None), ("/x", None), ("", None)],
+    [
+        ("  New   York ", "New York"),
+        ("München", "München"),
+        ("12345", None),
+        ("y" * 65, None),
+        ("/x", None),
+        ("", None),
+    ],
 )
 def test_clean_city(text, expected):
     assert clean_city(text) == expected
@@ -144,16 +151,37 @@ async def test_create_update_and_read_back(db):
     address = Address.telegram(501)
     consent = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     p = await repo.create(address, language="en", name="Anna", consent_at=consent)
-    assert (p.status, p.language, p.name, p.consent_at, p.source, p.skills) == ("registering", "en", "Anna", consent, "chat", ())
+    assert (p.status, p.language, p.name, p.consent_at, p.source, p.skills) == (
+        "registering",
+        "en",
+        "Anna",
+        consent,
+        "chat",
+        (),
+    )
     await repo.update(
-        p.id, location_kind="abroad", country="IE", city="Dublin", timezone="Europe/Dublin",
-        quiet_start="22:00", quiet_end="07:00", paused=True, paused_until=date(2026, 12, 24), status="active",
+        p.id,
+        location_kind="abroad",
+        country="IE",
+        city="Dublin",
+        timezone="Europe/Dublin",
+        quiet_start="22:00",
+        quiet_end="07:00",
+        paused=True,
+        paused_until=date(2026, 12, 24),
+        status="active",
     )
     await repo.set_skills(p.id, ["translation", "legal", "translation"])
     got = await repo.get(address)
     assert got is not None and got.id == p.id
     assert (got.abroad, got.country, got.city, got.timezone, got.paused, got.paused_until, got.active) == (
-        True, "IE", "Dublin", "Europe/Dublin", True, date(2026, 12, 24), True,
+        True,
+        "IE",
+        "Dublin",
+        "Europe/Dublin",
+        True,
+        date(2026, 12, 24),
+        True,
     )
     assert got.skills == ("legal", "translation")
     assert (await repo.get_by_id(p.id)).address == address
@@ -168,8 +196,17 @@ async def test_import_inserts_then_updates_and_replaces_skills(db):
 
     def imported(name: str, skills: tuple[str, ...]) -> Person:
         return Person(
-            id=0, address=Address.telegram(601), status="active", language="lv", name=name, location_kind="lv",
-            municipality="0001000", country="LV", skills=skills, organisation="LAPAS", source="import",
+            id=0,
+            address=Address.telegram(601),
+            status="active",
+            language="lv",
+            name=name,
+            location_kind="lv",
+            municipality="0001000",
+            country="LV",
+            skills=skills,
+            organisation="LAPAS",
+            source="import",
         )
 
     assert await repo.import_people([imported("A", ("first_aid", "driver"))]) == (1, 0)
@@ -177,7 +214,14 @@ async def test_import_inserts_then_updates_and_replaces_skills(db):
     people = await repo.all()
     assert len(people) == 1
     (p,) = people
-    assert (p.name, p.skills, p.source, p.status, p.consent_at, p.organisation) == ("B", ("care",), "import", "active", None, "LAPAS")
+    assert (p.name, p.skills, p.source, p.status, p.consent_at, p.organisation) == (
+        "B",
+        ("care",),
+        "import",
+        "active",
+        None,
+        "LAPAS",
+    )
 
 
 async def test_forget_removes_the_person_and_their_conversation(db):

@@ -9,7 +9,15 @@ from bot.messenger.alert_render import preview_texts
 
 
 def person(i: int, lang: str) -> Person:
-    return Person(id=i, address=Address.telegram(i), status="active", language=lang, location_kind="lv", municipality="0001000", country="LV")
+    return Person(
+        id=i,
+        address=Address.telegram(i),
+        status="active",
+        language=lang,
+        location_kind="lv",
+        municipality="0001000",
+        country="LV",
+    )
 
 
 def utf16(s: str) -> int:
@@ -21,7 +29,9 @@ def test_short_alert_is_one_message_in_the_recipients_languages():
     en_only = preview_texts(draft, Audience([person(1, "en")]), "Kārlis", "LAPAS", translator("lv"), "Europe/Riga", 30)
     assert len(en_only) == 1
     assert "CRITICAL" in en_only[0] and translator("lv")._("CRITICAL") not in en_only[0]
-    assert "[✅ I can help]" in en_only[0] and "Nepieciešami: 3 cilvēki" in en_only[0]  # the summary in the coordinator's language
+    assert (
+        "[✅ I can help]" in en_only[0] and "Nepieciešami: 3 cilvēki" in en_only[0]
+    )  # the summary in the coordinator's language
 
 
 def test_long_bilingual_alert_is_split_so_every_message_fits():
@@ -31,5 +41,9 @@ def test_long_bilingual_alert_is_split_so_every_message_fits():
     assert len(texts) == 3
     assert "Ā" * 3400 in texts[0] and "[✅ Varu palīdzēt]" in texts[0]
     assert "😀" * 1700 in texts[1] and "[✅ I can help]" in texts[1]
-    assert texts[2].startswith("<b>Preview</b>: the messages above") and "Needed: 2 people" in texts[2] and "1 paused" in texts[2]
+    assert (
+        texts[2].startswith("<b>Preview</b>: the messages above")
+        and "Needed: 2 people" in texts[2]
+        and "1 paused" in texts[2]
+    )
     assert all(utf16(t) <= 4096 for t in texts)

@@ -71,7 +71,7 @@ format = "json"
 
 
 def test_environment_overrides_the_file_with_double_underscore_nesting(tmp_path, monkeypatch):
-    path = toml(tmp_path, '[broadcast]\nmessages_per_second = 10\npaid = false\n[access]\nadmin_ids = [1]\n')
+    path = toml(tmp_path, "[broadcast]\nmessages_per_second = 10\npaid = false\n[access]\nadmin_ids = [1]\n")
     monkeypatch.setenv("SAUCIENS_BROADCAST__MESSAGES_PER_SECOND", "100")
     monkeypatch.setenv("SAUCIENS_ACCESS__ADMIN_IDS", "[7, 8]")
     monkeypatch.setenv("SAUCIENS_TELEGRAM__TOKEN", TOKEN)
@@ -93,7 +93,12 @@ def test_a_missing_default_file_is_fine_a_named_one_is_an_error(tmp_path):
 @pytest.mark.parametrize(
     ("env", "file", "key", "env_name"),
     [
-        ({"SAUCIENS_BROADCAST__MESSAGES_PER_SECOND": "abc"}, "", "broadcast.messages_per_second", "SAUCIENS_BROADCAST__MESSAGES_PER_SECOND"),
+        (
+            {"SAUCIENS_BROADCAST__MESSAGES_PER_SECOND": "abc"},
+            "",
+            "broadcast.messages_per_second",
+            "SAUCIENS_BROADCAST__MESSAGES_PER_SECOND",
+        ),
         ({"SAUCIENS_BROADCAST__MESSAGES_PER_SECOND": "0"}, "", "broadcast.messages_per_second", None),
         ({"SAUCIENS_TELEGRAM__POLL_TIMEOUT": "99"}, "", "telegram.poll_timeout", "SAUCIENS_TELEGRAM__POLL_TIMEOUT"),
         ({}, '[telegram]\ntokn = "x"\n', "telegram.tokn: unknown key", None),

@@ -17,8 +17,11 @@ def test_catalogue_is_loaded_in_file_order() -> None:
     items = skills()
     assert len(items) == 24
     assert items[0] == Skill(
-        code="first_aid", group="care", remote_ok=False,
-        label_en="First aid", label_lv="Pirmā palīdzība",
+        code="first_aid",
+        group="care",
+        remote_ok=False,
+        label_en="First aid",
+        label_lv="Pirmā palīdzība",
     )
     assert items[-1].code == "legal"
     assert len({s.code for s in items}) == len(items)
@@ -42,7 +45,13 @@ def test_skill_lookup() -> None:
 
 def test_skill_groups_in_first_appearance_order() -> None:
     assert skill_groups() == [
-        "care", "transport", "shelter", "supplies", "field", "information", "coordination",
+        "care",
+        "transport",
+        "shelter",
+        "supplies",
+        "field",
+        "information",
+        "coordination",
     ]
 
 
@@ -65,13 +74,18 @@ def test_skills_for_abroad_puts_remote_first() -> None:
     remote = [s.code for s in ordered if s.remote_ok]
     assert [s.code for s in ordered[: len(remote)]] == remote
     assert remote == [
-        "psych_support", "translation", "it_comms", "advocacy_media",
-        "fundraising", "coordination", "legal",
+        "psych_support",
+        "translation",
+        "it_comms",
+        "advocacy_media",
+        "fundraising",
+        "coordination",
+        "legal",
     ]
     # Within each part the catalogue order (and so grouping) is kept.
-    local = [s.code for s in ordered[len(remote):]]
+    local = [s.code for s in ordered[len(remote) :]]
     assert local == [s.code for s in skills() if not s.remote_ok]
-    groups = [s.group for s in ordered[len(remote):]]
+    groups = [s.group for s in ordered[len(remote) :]]
     assert groups == sorted(groups, key=skill_groups().index)
 
 
@@ -80,7 +94,8 @@ def test_parse_skill_codes() -> None:
     assert parse_skill_codes(" Driver , FIRST_AID;driver;; ") == (["driver", "first_aid"], [])
     assert parse_skill_codes("first aid; Search-Rescue") == (["first_aid", "search_rescue"], [])
     assert parse_skill_codes("firstaid;driver;Juggling;juggling") == (
-        ["driver"], ["firstaid", "Juggling"],
+        ["driver"],
+        ["firstaid", "Juggling"],
     )
     assert parse_skill_codes("") == ([], [])
     assert parse_skill_codes(" ; , ") == ([], [])

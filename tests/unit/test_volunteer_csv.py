@@ -113,12 +113,7 @@ def test_bom_semicolon_crlf_file_from_latvian_excel() -> None:
 
 
 def test_excel_sep_directive_and_trailing_separators() -> None:
-    text = (
-        "sep=;\r\n"
-        + HEAD.replace(",", ";") + ";;\r\n"
-        "1;Anna;;;Ogre;;;;;;\r\n"
-        "2;Bad;;;Nowhere;;;;;;\r\n"
-    )
+    text = "sep=;\r\n" + HEAD.replace(",", ";") + ";;\r\n1;Anna;;;Ogre;;;;;;\r\n2;Bad;;;Nowhere;;;;;;\r\n"
     records, errors = parse_volunteer_csv(text)
     assert [r.municipality for r in records] == ["0040000"]
     assert errors == [RowError(4, "municipality 'Nowhere' not found")]
@@ -135,7 +130,9 @@ def test_columns_in_another_order_and_case() -> None:
 
 
 def test_header_problems_are_reported_on_line_1() -> None:
-    records, errors = parse_volunteer_csv("telegram_id,name,language,skills,municipality,country,city,mobile\n1,A,,,Rīga,,,\n")
+    records, errors = parse_volunteer_csv(
+        "telegram_id,name,language,skills,municipality,country,city,mobile\n1,A,,,Rīga,,,\n"
+    )
     assert records == []
     assert len(errors) == 1
     assert errors[0].line == 1
@@ -166,14 +163,14 @@ def test_not_utf8_reports_the_line() -> None:
 
 def test_every_bad_row_is_reported_with_its_physical_line() -> None:
     text = (
-        HEAD + "\n"                                              # line 1
+        HEAD + "\n"  # line 1
         '1,"Anna\nBērziņa",lv,first_aid,Rīga,,,,"Org\non two lines"\n'  # lines 2-4
-        "2,Bob,en,firstaid,Springfield,,,abc,\n"                 # line 5
-        "\n"                                                     # line 6 (blank)
-        "1,Dup,lv,,Rīga,,,,\n"                                   # line 7
-        "x,,de,,,XX,,,\n"                                        # line 8
-        "3,Eve,en,,Rīga,DE,,,\n"                                  # line 9
-        "4,Ok,en,,,SE,Stockholm,,\n"                             # line 10
+        "2,Bob,en,firstaid,Springfield,,,abc,\n"  # line 5
+        "\n"  # line 6 (blank)
+        "1,Dup,lv,,Rīga,,,,\n"  # line 7
+        "x,,de,,,XX,,,\n"  # line 8
+        "3,Eve,en,,Rīga,DE,,,\n"  # line 9
+        "4,Ok,en,,,SE,Stockholm,,\n"  # line 10
     )
     records, errors = parse_volunteer_csv(text)
     assert [r.telegram_id for r in records] == [1, 4]
@@ -208,7 +205,7 @@ def test_duplicate_ids() -> None:
 
 
 def test_wrong_number_of_fields_and_unclosed_quote() -> None:
-    text = HEAD + "\n1,A,,,Rīga,,,\n2,B,,,Rīga,,,,,extra\n3,\"C,,,Rīga,,,,\n4,D,,,Rīga,,,,\n"
+    text = HEAD + '\n1,A,,,Rīga,,,\n2,B,,,Rīga,,,,,extra\n3,"C,,,Rīga,,,,\n4,D,,,Rīga,,,,\n'
     records, errors = parse_volunteer_csv(text)
     assert records == []
     assert [e.line for e in errors] == [2, 3, 4]
@@ -227,8 +224,10 @@ def test_wrong_number_of_fields_and_unclosed_quote() -> None:
         ("1,,,,Rīga,,,,", "name is required"),
         ("1," + "x" * 65 + ",,,Rīga,,,,", "name is longer than 64 characters (65)"),
         ("1,A,,,,,,,", "municipality is required for rows in Latvia (country LV)"),
-        ("1,A,,,Priekule,,,,",
-         "municipality 'Priekule' not recognised (did you mean Cēsu novads or Dienvidkurzemes novads?)"),
+        (
+            "1,A,,,Priekule,,,,",
+            "municipality 'Priekule' not recognised (did you mean Cēsu novads or Dienvidkurzemes novads?)",
+        ),
         ("1,A,,,Rga,,,,", "municipality 'Rga' not recognised (did you mean Rīga?)"),
         ("1,A,,,0050000,,,,", "municipality '0050000' not found"),
         ("1,A,,,,Vācija,Berlin,,", "country 'Vācija' is not an ISO 3166-1 alpha-2 code (did you mean DE?)"),
@@ -279,14 +278,23 @@ def test_normalise_phone_rejects(raw: str, country: str) -> None:
 
 def make_records() -> list[VolunteerRecord]:
     return [
-        VolunteerRecord(1, "Anna Bērziņa", "lv", ["first_aid", "driver"], "0026000", "LV",
-                        "Cēsis", "+37120000000", 'Biedrība "Palīgi", Cēsis', "Europe/Riga"),
-        VolunteerRecord(2, "John Smith", "en", ["translation"], None, "GB",
-                        "London", "+442079460958", None, "Europe/London"),
-        VolunteerRecord(3, "=HYPERLINK(\"http://x\")", "en", [], None, "US",
-                        "-Springfield", None, "@org", "UTC"),
-        VolunteerRecord(4, "'quoted", "lv", [], "0038001", "LV", None, None,
-                        "Line one; line two", "Europe/Riga"),
+        VolunteerRecord(
+            1,
+            "Anna Bērziņa",
+            "lv",
+            ["first_aid", "driver"],
+            "0026000",
+            "LV",
+            "Cēsis",
+            "+37120000000",
+            'Biedrība "Palīgi", Cēsis',
+            "Europe/Riga",
+        ),
+        VolunteerRecord(
+            2, "John Smith", "en", ["translation"], None, "GB", "London", "+442079460958", None, "Europe/London"
+        ),
+        VolunteerRecord(3, '=HYPERLINK("http://x")', "en", [], None, "US", "-Springfield", None, "@org", "UTC"),
+        VolunteerRecord(4, "'quoted", "lv", [], "0038001", "LV", None, None, "Line one; line two", "Europe/Riga"),
     ]
 
 
@@ -304,7 +312,7 @@ def test_write_escapes_formulas() -> None:
     out = io.StringIO()
     write_volunteer_csv(make_records()[2:3], out)
     row = out.getvalue().splitlines()[1]
-    assert row == "3,\"'=HYPERLINK(\"\"http://x\"\")\",en,,,US,'-Springfield,,'@org"
+    assert row == '3,"\'=HYPERLINK(""http://x"")",en,,,US,\'-Springfield,,\'@org'
 
 
 def test_round_trip() -> None:
