@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.alerting import AlertService
+from bot.application.identity import Identity
 from bot.domain.access import Access
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
@@ -22,6 +23,7 @@ class Services:
     people: PeopleRepo
     sessions: SessionRepo
     access: Access
+    identity: Identity
     budget: SendBudget
     alerts: AlertRepo
     outbox: OutboxRepo
@@ -32,12 +34,14 @@ class Services:
         db = Database(settings.database.path)
         rate = settings.broadcast.messages_per_second
         people, alerts, outbox = PeopleRepo(db), AlertRepo(db), OutboxRepo(db)
+        access = Access(settings.access.admin_ids)
         return cls(
             settings=settings,
             db=db,
             people=people,
             sessions=SessionRepo(db),
-            access=Access(settings.access.admin_ids),
+            access=access,
+            identity=Identity(people, access),
             budget=SendBudget(rate, burst=max(1.0, rate / 10)),
             alerts=alerts,
             outbox=outbox,

@@ -74,7 +74,9 @@ class Composer:
 
     async def _coordinator(self, update: Update) -> Who | None:
         return await coordinator(
-            self.s, update, N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation.")
+            self.s.identity,
+            update,
+            N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation."),
         )
 
     # ----- entry ------------------------------------------------------------------
@@ -334,7 +336,7 @@ class Composer:
         msg = update.effective_message
         text = (msg.text or "").strip()
         draft = self._draft(session)
-        if not self.s.access.is_coordinator(w.address):
+        if not self.s.identity.is_coordinator(w.address):
             await self.s.sessions.clear(w.address)
             return
         if session.step in ("text_lv", "text_en"):

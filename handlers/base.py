@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from telegram import Message, Update
 from telegram.error import BadRequest
 
+from bot.application.identity import Identity
 from bot.domain.people import Address, Person
 from bot.i18n import Translator, normalise_language, translator
-from bot.services import Services
 
 esc = html.escape
 log = logging.getLogger(__name__)
@@ -34,13 +34,9 @@ def address_of(update: Update) -> Address:
     return Address.telegram(user.id)
 
 
-async def who(services: Services, update: Update) -> Who:
+async def who(identity: Identity, update: Update) -> Who:
     address = address_of(update)
-    person = await services.people.get(address)
-    if person is not None and person.blocked:
-        # They write to the bot again, so they unblocked it: include them in alerts again.
-        await services.people.set_blocked(address, False)
-        person.blocked = False
+    person = await identity.identify(address)
     user = update.effective_user
     lang = person.language if person else normalise_language(user.language_code if user else None)
     return Who(address, person, translator(lang))
@@ -71,11 +67,11 @@ async def edit_or_send(update: Update, text: str, markup: object = None) -> Mess
     return await chat.send_message(text, parse_mode="HTML", reply_markup=markup)
 
 
-async def coordinator(services: Services, update: Update, refusal: str) -> Who | None:
+async def coordinator(identity: Identity, update: Update, refusal: str) -> Who | None:
     """The coordinator behind ``update``, or None after a polite ``refusal`` (an N_ id);
     who is a coordinator is decided in one place, ``Access``."""
-    w = await who(services, update)
-    if services.access.is_coordinator(w.address):
+    w = await who(identity, update)
+    if identity.is_coordinator(w.address):
         return w
     log.info("event=coordinator_only_refused user=%s", w.address.external_id)
     text = w.t._(refusal)

@@ -37,7 +37,7 @@ class Coordinator:
         self._lang: dict[int, str] = {}  # alert id -> language of the tracking message's reader
 
     async def _coordinator(self, update: Update) -> Who | None:
-        return await coordinator(self.s, update, N_("Sorry, this is for coordinators only."))
+        return await coordinator(self.s.identity, update, N_("Sorry, this is for coordinators only."))
 
     def on_alert_command(self, action: AlertAction) -> CommandCallback:
         """``/status ID``, ``/remind ID``, ``/close ID``, ``/export ID``: a coordinator and an
@@ -194,7 +194,7 @@ class Coordinator:
     async def on_followup_input(self, update: Update, w: Who, session: Session) -> None:
         msg = update.effective_message
         alert = await self.alerting.alerts.get(int(session.data["alert_id"]))
-        if not self.s.access.is_coordinator(w.address) or alert is None:
+        if not self.s.identity.is_coordinator(w.address) or alert is None:
             await self.s.sessions.clear(w.address)
             return
         if msg.location is not None:

@@ -36,11 +36,11 @@ class Help:
         self.s = services
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         t = w.t
         lines = [t._("<b>What I can do</b>")]
         lines += [f"/{cmd} — {t._(text)}" for cmd, text in VOLUNTEER_COMMANDS]
-        if self.s.access.is_coordinator(w.address):
+        if self.s.identity.is_coordinator(w.address):
             lines.append("")
             lines.append(t._("<b>For coordinators</b>"))
             lines += [f"/{cmd} — {t._(text)}" for cmd, text in COORDINATOR_COMMANDS]

@@ -26,7 +26,7 @@ class Pause:
         self.s = services
 
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         if w.person is None or w.person.status != "active":
             await update.effective_message.reply_text(w.t._("You are not registered yet. Send /start to join."))
             return
@@ -45,7 +45,7 @@ class Pause:
         )
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         await answer_query(update)
         if w.person is None or w.person.status != "active":
             return
@@ -87,7 +87,7 @@ class Pause:
         await self.pause_until_text(update, w, update.effective_message.text or "")
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         if w.person is None or w.person.status != "active":
             await update.effective_message.reply_text(w.t._("You are not registered yet. Send /start to join."))
             return

@@ -23,7 +23,7 @@ class Privacy:
         self.s = services
 
     async def mydata(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         data = await personal_data(self.s.db, w.address)
         if data is None:
             await update.effective_message.reply_text(w.t._("I keep nothing about you."))
@@ -38,7 +38,7 @@ class Privacy:
         log.info("event=mydata_sent user=%s bytes=%d", w.address.external_id, len(payload))
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         if w.person is None:
             await update.effective_message.reply_text(w.t._("I keep nothing about you."))
             return
@@ -49,7 +49,7 @@ class Privacy:
         )
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         await answer_query(update)
         if update.callback_query.data != "forget:yes":
             await edit_or_send(update, w.t._("Nothing was erased."))

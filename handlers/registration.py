@@ -68,7 +68,7 @@ class Registration:
     # ----- entry points -------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         p = w.person
         if p is None or p.consent_at is None:
             await self.ask_language(update, w, suggested=w.lang)
@@ -96,7 +96,7 @@ class Registration:
         )
 
     async def language_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         await self.ask_language(update, w, suggested=w.lang)
 
     async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,7 +104,7 @@ class Registration:
         if lang not in LANGUAGES:
             await answer_query(update)
             return
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         t = translator(lang)
         await answer_query(update)
         p = w.person
@@ -133,7 +133,7 @@ class Registration:
         _, lang, answer = update.callback_query.data.split(":")
         t = translator(lang if lang in LANGUAGES else None)
         await answer_query(update)
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         if answer != "yes":
             await edit_or_send(update, t._("All right, nothing was saved. Send /start if you change your mind."))
             return
@@ -301,7 +301,7 @@ class Registration:
     # ----- answers ------------------------------------------------------------------
 
     async def _current(self, update: Update) -> tuple[Who, Session | None]:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         session = await self.s.sessions.get(w.address) if w.person else None
         return w, session
 
@@ -459,7 +459,7 @@ class Registration:
 
     async def on_profile_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         action = update.callback_query.data.split(":")[1]
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         p = w.person
         if p is None or p.consent_at is None:
             await answer_query(update, w.t._("This button is no longer active."))
@@ -500,7 +500,7 @@ class Registration:
         return await self.s.people.get(w.address)
 
     async def profile(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         if w.person is None or w.person.consent_at is None:
             await update.effective_chat.send_message(w.t._("You are not registered yet. Send /start to join."))
             return

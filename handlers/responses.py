@@ -30,7 +30,7 @@ class Responses:
     async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _, alert_id_text, choice = update.callback_query.data.split(":")
         alert_id = int(alert_id_text)
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         t = w.t
         result = await self.alerting.answer(alert_id, w.address, choice)
         if result.status == "not_recipient":

@@ -37,19 +37,19 @@ class TextRouter:
         self._cancels.append(handler)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         session = await self.s.sessions.get(w.address)
         if session is not None and session.flow in self._flows:
             await self._flows[session.flow](update, w, session)
             return
-        if w.person is None and not self.s.access.is_coordinator(w.address):
+        if w.person is None and not self.s.identity.is_coordinator(w.address):
             text = w.t._("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
         else:
             text = w.t._("I did not understand that. /help lists what I can do.")
         await update.effective_message.reply_text(text)
 
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         session = await self.s.sessions.get(w.address)
         if session is not None and session.flow in self._cancelled:
             await self.s.sessions.clear(w.address)
@@ -73,5 +73,5 @@ class TextRouter:
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, self.on_unknown_command))
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s, update)
+        w = await who(self.s.identity, update)
         await update.effective_message.reply_text(w.t._("I don't know that command. /help lists what I can do."))
