@@ -241,11 +241,16 @@ async def test_register_abroad_in_english_one_zone_country_from_buttons(sandbox,
     skill_labels = [label for label in skills_msg.button_labels if not label.startswith(("—", "Done"))]
     remote = {
         "Psychological first aid",
+        "Hosting evacuees at home",
+        "Collecting aid to send to Latvia",
+        "Hotline and phone check-ins",
         "Translation and interpreting",
-        "IT and communications, including radio",
-        "Media, advocacy and communication abroad",
+        "IT and radio communications",
+        "Media and advocacy abroad",
+        "Countering disinformation",
         "Fundraising and donations",
-        "Coordination and volunteer management",
+        "Coordinating volunteers",
+        "Helping evacuees abroad with papers",
         "Legal aid",
     }
     assert set(skill_labels[: len(remote)]) == remote  # what can be done from abroad first

@@ -15,7 +15,7 @@ from bot.domain.skills import (
 
 def test_catalogue_is_loaded_in_file_order() -> None:
     items = skills()
-    assert len(items) == 24
+    assert len(items) == 35
     assert items[0] == Skill(
         code="first_aid",
         group="care",
@@ -30,8 +30,8 @@ def test_catalogue_is_loaded_in_file_order() -> None:
 def test_labels_with_embedded_commas_and_languages() -> None:
     medical = skill("medical")
     assert medical is not None
-    assert medical.label("en") == "Medical professional (doctor, nurse, paramedic)"
-    assert medical.label("lv") == "Mediķis (ārsts, māsa, paramediķis)"
+    assert medical.label("en") == "Medic (doctor, nurse, paramedic)"
+    assert medical.label("lv") == "Mediķis (ārsts, māsa, ārsta palīgs)"
     assert medical.label("ru") == medical.label_en
 
 
@@ -41,6 +41,20 @@ def test_skill_lookup() -> None:
     assert skill(" First_Aid ") == skill("first_aid")
     assert skill("firstaid") is None
     assert skill("") is None
+
+
+def test_hosting_is_split_and_shelter_keeps_its_code() -> None:
+    shelter, home = skill("shelter"), skill("home_hosting")
+    assert shelter is not None and home is not None
+    assert shelter.group == home.group == "shelter"
+    assert not shelter.remote_ok and shelter.label("en") == "Work in an evacuee shelter"
+    assert home.remote_ok and home.label("en") == "Hosting evacuees at home"
+
+
+def test_labels_fit_a_phone_button() -> None:
+    # One skill per keyboard row; labels longer than this are cut off on a phone.
+    too_long = [(s.code, label) for s in skills() for label in (s.label_en, s.label_lv) if len(label) > 48]
+    assert too_long == []
 
 
 def test_skill_groups_in_first_appearance_order() -> None:
@@ -75,11 +89,16 @@ def test_skills_for_abroad_puts_remote_first() -> None:
     assert [s.code for s in ordered[: len(remote)]] == remote
     assert remote == [
         "psych_support",
+        "home_hosting",
+        "aid_shipping",
+        "hotline",
         "translation",
         "it_comms",
         "advocacy_media",
+        "counter_disinformation",
         "fundraising",
         "coordination",
+        "evacuee_support_abroad",
         "legal",
     ]
     # Within each part the catalogue order (and so grouping) is kept.
