@@ -97,6 +97,8 @@ def test_municipality_fields_and_names() -> None:
     assert not cesis.is_city
     riga = municipality("0001000")
     assert riga is not None and riga.is_city and riga.name("en") == "Riga"
+    # English names keep their diacritics; Riga is the established English exonym.
+    assert [municipality(c).name("en") for c in ("0004000", "0005000", "0006000")] == ["Jūrmala", "Liepāja", "Rēzekne"]
 
 
 @pytest.mark.parametrize(
