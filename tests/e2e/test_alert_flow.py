@@ -28,15 +28,15 @@ async def test_one_line_alert_quota_and_close(sandbox, bot):
         assert "URGENT" in msg.text and "From: Kārlis Koordinators, LAPAS" in msg.text
         assert [b for row in msg.buttons for b, _ in row] == [
             "✅ I can help",
-            "🕐 In 30 min",
-            "🕑 In 2 hours",
+            "🕐 Ready in 30 min",
+            "🕑 Ready in 2 h",
             "❌ I can't",
         ]
     assert outsider.messages[-1].text.startswith("🎉") or "first aid" not in outsider.last.text
 
     await people[0].press("I can help")
     await people[0].wait_for("You are confirmed")
-    await people[1].press("In 30 min")
+    await people[1].press("Ready in 30 min")
     await people[1].wait_for("You are confirmed")
     await people[2].press("I can help")
     await people[2].wait_for("on standby")
@@ -58,7 +58,7 @@ async def test_one_line_alert_quota_and_close(sandbox, bot):
 
     await coord.send("/close 1")
     await coord.wait_for("closed")
-    await people[1].wait_for("is over. Thank you")
+    await people[1].wait_for("is closed. Thank you for your help")
     late = await people[0].press("I can help")
     answer = await people[0].wait_answered(late)
     assert "closed" in answer["text"]

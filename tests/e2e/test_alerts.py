@@ -81,7 +81,7 @@ async def test_filters_combine_and_preview_counts_left_out(sandbox, bot):
     await wait_delivered(bot, 1, 3)
     got = {u.id for u in users if alert_messages(u)}
     assert got == {1, 2, 9}
-    assert "KRITISKI" in alert_messages(users[0])[0].text
+    assert "ĻOTI STEIDZAMI" in alert_messages(users[0])[0].text
     assert "CRITICAL" in alert_messages(users[1])[0].text
 
 
@@ -144,7 +144,7 @@ async def test_guided_composer(sandbox, bot):
     await coord.press("cmp:sev")
     await coord.wait_for("CRITICAL")
     await coord.press("cmp:drill")
-    await coord.wait_for("Drill: yes")
+    await coord.wait_for("Exercise: yes")
     await coord.press("cmp:preview")
     preview = await coord.wait_for("Preview")
     assert "Plūdi Ogrē" in preview.text and "Flood in Ogre" in preview.text and "EXERCISE" in preview.text
@@ -329,7 +329,7 @@ async def test_cancel_leaves_the_composer_and_the_follow_up(sandbox, bot):
     await coord.wait_for("Cancelled. Nothing was sent.")
     await coord.send("/cancel")
     await coord.wait_for("nothing to cancel")
-    assert not any("Update on call" in m.text for m in u.messages)
+    assert not any("Update on alert" in m.text for m in u.messages)
 
 
 async def test_alerts_command_line_list_and_export(sandbox, bot, tmp_path):
@@ -376,7 +376,7 @@ async def wait_outbox_empty(bot, timeout: float = 20.0) -> None:
 
 
 def closed(m) -> bool:
-    return "This call is closed" in m.text and not m.buttons
+    return "This alert is closed" in m.text and not m.buttons
 
 
 async def test_closing_mid_broadcast_stops_sending_and_closes_every_message(sandbox, start_bot):
@@ -430,7 +430,7 @@ async def test_tracking_buttons_remind_and_close_after_confirming_and_reminders_
             if not closed(m):
                 await u.wait_for_edit(m, closed)
     assert "confirmed" in [m for m in users[0].messages if "Pumps needed" in m.text][0].text
-    await users[0].wait_for("is over. Thank you")
+    await users[0].wait_for("is closed. Thank you for your help")
 
 
 async def test_preview_shows_every_recipient_language_with_its_buttons(sandbox, bot):

@@ -85,7 +85,7 @@ async def test_mydata_during_registration_includes_the_conversation(sandbox, bot
     u = sandbox.user(USER_ID, "Zelma", language_code="lv")
     await begin_registration(u, lang="lv")
     await u.send(NAME)
-    await u.wait_for("Kur jūs esat tagad?")
+    await u.wait_for("Kur jūs parasti atrodaties?")
     await u.send("/mydata")
     doc = await u.wait_for(lambda m: m.document is not None)
     data = json.loads(doc.document[1])
@@ -101,8 +101,8 @@ async def test_forget_erases_everything_personal(sandbox, bot, db_path, caplog):
 
     await u.send("/forget")
     ask = await u.wait_for("Erase everything about you?")
-    assert ask.button_labels == ["🗑 Yes, erase everything", "No, keep it"]
-    await u.press("🗑 Yes, erase everything")
+    assert ask.button_labels == ["🗑 Yes, erase all", "No, keep it"]
+    await u.press("🗑 Yes, erase all")
     await u.wait_for("Everything about you has been erased.")
 
     assert person(db_path, USER_ID) is None
@@ -142,7 +142,7 @@ async def test_forget_mid_registration(sandbox, bot, db_path):
     u = sandbox.user(USER_ID, "Zelma", language_code="lv")
     await begin_registration(u, lang="lv")
     await u.send(NAME)
-    await u.wait_for("Kur jūs esat tagad?")
+    await u.wait_for("Kur jūs parasti atrodaties?")
     await u.send("/forget")
     await u.wait_for(lambda m: "forget:yes" in [d for row in m.buttons for _, d in row])
     await u.press("forget:yes")

@@ -85,7 +85,7 @@ async def test_profile_changes_phone_and_place_from_latvia_to_abroad_and_back(sa
 
     # from Latvia to abroad
     await u.press("✏️ Place", profile)
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     await u.press("🌍 Abroad")
     await u.wait_for("Which country are you in?")
     await u.press("Norway")
@@ -107,7 +107,7 @@ async def test_profile_changes_phone_and_place_from_latvia_to_abroad_and_back(sa
 
     # and back to Latvia
     await u.press("✏️ Place", profile)
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     await u.press("🇱🇻 In Latvia")
     await u.wait_for("Which municipality")
     await u.send("Rīga")
@@ -130,7 +130,7 @@ async def test_cancelling_a_change_of_place_keeps_the_old_place(sandbox, bot, db
     before = person(db_path, 302)
     profile = await open_profile(u)
     await u.press("✏️ Place", profile)
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     await u.press("🌍 Abroad")
     await u.wait_for("Which country are you in?")
     await u.press("Norway")
@@ -144,7 +144,7 @@ async def test_cancelling_a_change_of_place_keeps_the_old_place(sandbox, bot, db
 
     # leaving the change half-way with /profile keeps the old place too
     await u.press("✏️ Place", profile)
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     await u.press("🌍 Abroad")
     await u.wait_for("Which country are you in?")
     profile = await open_profile(u)
@@ -156,7 +156,7 @@ async def test_changing_the_place_from_the_summary_before_confirming(sandbox, bo
     u = sandbox.user(305, "Guna", language_code="en")
     await begin_registration(u, lang="en")
     await u.press("✅ Yes")
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     await u.press("🇱🇻 In Latvia")
     await u.wait_for("Which municipality")
     await u.send("Tukums")
@@ -172,7 +172,7 @@ async def test_changing_the_place_from_the_summary_before_confirming(sandbox, bo
     await u.tap_reply_button("Skip")
     summary = await u.wait_for("Is everything right?")
     await u.press("✏️ Place", summary)
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     await u.press("🌍 Abroad")
     await u.wait_for("Which country are you in?")
     await u.send("Sweden")
@@ -217,11 +217,11 @@ async def test_language_switch_during_registration_repeats_the_step(sandbox, bot
     u = sandbox.user(311, "Alise", language_code="lv")
     await begin_registration(u, lang="lv")
     await u.press("✅ Jā")
-    await u.wait_for("Kur jūs esat tagad?")
+    await u.wait_for("Kur jūs parasti atrodaties?")
     await u.send("/language")
     await u.wait_for("Sveiki! Izvēlieties valodu.")
     await u.press("English")
-    await u.wait_for("Where are you now?")
+    await u.wait_for("Where are you usually based?")
     p = person(db_path, 311)
     assert (p["language"], p["status"]) == ("en", "registering")
 

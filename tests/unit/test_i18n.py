@@ -98,3 +98,98 @@ def test_dates_and_countries_in_the_readers_language():
     assert translator("lv").date_only(moment.date()) == "2026. g. 24. dec."
     assert translator("lv").country("DE") == "Vācija"
     assert translator("en").country("DE") == "Germany"
+
+
+def test_english_wording_is_the_reviewed_one():
+    """English is a catalogue like Latvian: where the wording was reviewed, the msgstr differs from
+    the msgid, and `make locales` must keep it."""
+    en = translator("en")
+    assert [en._(s) for s in ("✅ I can help", "🕐 In 30 min", "🕑 In 2 hours", "❌ I can't")] == [
+        "✅ I can help",
+        "🕐 Ready in 30 min",
+        "🕑 Ready in 2 h",
+        "❌ I can't",
+    ]
+    assert [en._(s) for s in ("Information", "URGENT", "CRITICAL")] == ["Info", "URGENT", "CRITICAL"]
+    assert en._("Severity: {severity}", severity="Info") == "Level: Info"
+    assert en._("🧪 Drill: yes") == "🧪 Exercise: yes"
+    assert en._("Where are you now?") == "Where are you usually based?"
+
+
+def test_english_says_alert_not_call():
+    catalog = load("en")
+    strings = [s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,))]
+    # "to call you" (by phone) is a verb, not the alert.
+    assert [s for s in strings if re.search(r"\b[Cc]all(?!\s+you)\b", s)] == []
+    assert [s for s in strings if "people came" in s] == []
+
+
+def test_english_error_hints_start_with_a_capital():
+    catalog = load("en")
+    hints = [m.string for m in catalog if isinstance(m.string, str) and " must be " in m.string]
+    assert len(hints) >= 4
+    assert [h for h in hints if not h[0].isupper()] == []
+
+
+@pytest.mark.parametrize(
+    "gendered",
+    ["esat apstiprināts", "neesat atbildējis", "neesat reģistrējušies", "bloķējis", "apturējis", "atteica "],
+)
+def test_latvian_does_not_assume_the_readers_gender(gendered):
+    catalog = load("lv")
+    strings = [s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,))]
+    assert [s for s in strings if gendered in s] == []
+
+
+def test_latvian_answer_buttons_and_levels():
+    lv = translator("lv")
+    assert [lv._(s) for s in ("✅ I can help", "🕐 In 30 min", "🕑 In 2 hours", "❌ I can't")] == [
+        "✅ Varu palīdzēt",
+        "🕐 Varu pēc 30 min",
+        "🕑 Varu pēc 2 st.",
+        "❌ Nevaru",
+    ]
+    assert [lv._(s) for s in ("Information", "URGENT", "CRITICAL")] == ["Informatīvs", "STEIDZAMI", "ĻOTI STEIDZAMI"]
+    assert lv.n_("Done ({n} chosen)", "Done ({n} chosen)", 0) == "Gatavs (izvēlētas: 0)"
+    assert lv.n_("Done ({n} chosen)", "Done ({n} chosen)", 21) == "Gatavs (izvēlētas: 21)"
+
+
+HALF_WIDTH_BUTTONS = [
+    "✅ I agree",
+    "No, thanks",
+    "🇱🇻 In Latvia",
+    "🌍 Abroad",
+    "✏️ Name",
+    "✏️ Place",
+    "✏️ Skills",
+    "✏️ Availability",
+    "✏️ Quiet hours",
+    "✏️ Phone",
+    "🌐 Language",
+    "✔️ Done",
+    "🗑 Yes, erase everything",
+    "No, keep it",
+    "↩️ Keep it open",
+    "Until I resume",
+    "One week",
+    "🗣 Languages",
+    "📝 Text",
+    "⚠️ Severity",
+    "👥 Needed",
+    "⏰ Answer by",
+    "👁 Preview",
+    "✖️ Cancel",
+    "✏️ Edit",
+    "🕐 In 30 min",
+    "🕑 In 2 hours",
+    "🔔 Remind the silent",
+    "📨 Follow-up",
+    "🔒 Close",
+    "📄 Export",
+]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_half_width_buttons_fit_a_phone(lang):
+    t = translator(lang)
+    assert [t._(s) for s in HALF_WIDTH_BUTTONS if len(t._(s)) > 20] == []
