@@ -1,5 +1,6 @@
 """Catalog maintenance (``make locales``): merge ``locales/messages.pot`` into the lv and en
-catalogs. English is the source language, so its catalog is filled from the msgids; Latvian
+catalogs. English is the source language, so its new entries are filled from the msgids
+(English wording changed in review lives in the en msgstr and is kept); Latvian
 entries that are new are left empty for a translator (and the catalog test fails until they
 are filled)."""
 
@@ -39,7 +40,8 @@ def update() -> int:
         for message in catalog:
             if not message.id:
                 continue
-            if lang == "en":
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if lang == "en" and not all(strings):  # new entries; reviewed English wording is kept
                 message.string = tuple(message.id) if message.pluralizable else message.id
             message.flags.discard("fuzzy")
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
