@@ -12,8 +12,8 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from bot.domain import places
 from bot.domain.outbox import OutboxSender
 from bot.i18n import translator
-from bot.messenger.http import FastRequest
 from bot.messenger.ratelimit import InteractiveRateLimiter
+from bot.messenger.requests import make_request
 from bot.messenger.transport import TelegramTransport, broadcast_bot
 from bot.messenger.updates import PerChatOrderedProcessor
 from bot.services import Services
@@ -35,10 +35,10 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
         .base_file_url(settings.telegram.api_base_file_url)
         .concurrent_updates(PerChatOrderedProcessor(64))
         .rate_limiter(InteractiveRateLimiter(services.budget))
-        # The Bot API over bot/messenger/http.py, not httpx: a burst of taps is CPU-bound in
-        # the HTTP client otherwise (bench/README.md). getUpdates has a connection of its own.
-        .request(FastRequest(64, pool_timeout=10.0))
-        .get_updates_request(FastRequest(1, read_timeout=10.0))
+        # The Bot API over bot/messenger/http.py unless telegram.http_client = "httpx": a burst of
+        # taps is CPU-bound in httpx (bench/README.md). getUpdates has a connection of its own.
+        .request(make_request(settings.telegram, 64, pool_timeout=10.0))
+        .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0))
         .build()
     )
     router = TextRouter(services)

@@ -5,6 +5,7 @@ environment with the prefix ``SAUCIENS_`` and ``__`` for nesting
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -27,11 +28,19 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HttpClient(StrEnum):
+    """Which HTTP client talks to the Bot API (``telegram.http_client``)."""
+
+    BUILTIN = "builtin"  # bot/messenger/http.py: little CPU per request, no proxies
+    HTTPX = "httpx"  # python-telegram-bot's HTTPXRequest: honours HTTPS_PROXY / ALL_PROXY
+
+
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"
     api_base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: int = Field(default=10, ge=0, le=50)
+    http_client: HttpClient = HttpClient.BUILTIN
 
     @field_validator("token")
     @classmethod

@@ -19,6 +19,7 @@ needs little of HTTP: form-encoded POSTs to one host, JSON answers, keep-alive. 
   ``HTTPXRequest``; they are rare and not worth a multipart encoder here.
 
 HTTP proxies are not supported: the bot connects to ``telegram.api_base_url`` directly.
+Behind a proxy, set ``telegram.http_client = "httpx"`` (bot/messenger/requests.py).
 """
 
 from __future__ import annotations
@@ -29,13 +30,26 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 _READ_LIMIT = 1 << 20  # longest header block; bodies are read by length
 _MAX_HEADER_LINES = 200
+
+
+#: A timeout argument of ``BaseRequest.do_request``: seconds, None (no limit) or
+#: ``BaseRequest.DEFAULT_NONE`` (the request's own default). PTB spells the type with a
+#: private alias (``ODVInput[float]``); ``object`` is the public supertype of it.
+Timeout = float | None | object
+
+
+def _or_default(value: Timeout, default: float | None) -> float | None:
+    """A timeout argument resolved: ``BaseRequest.DEFAULT_NONE`` means ``default``."""
+    if value is BaseRequest.DEFAULT_NONE:
+        return default
+    if value is None or isinstance(value, int | float):
+        return value
+    raise TypeError(f"a timeout must be a number of seconds or None, not {type(value).__name__}")
 
 
 class _ServerClosed(Exception):
@@ -137,22 +151,30 @@ class FastRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._closed:
             raise RuntimeError("This FastRequest is not initialized!")
         if request_data is not None and request_data.contains_files:
-            return await self._uploads.do_request(
-                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-            )
+            given = {
+                name: _or_default(value, None)
+                for name, value in (
+                    ("read_timeout", read_timeout),
+                    ("write_timeout", write_timeout),
+                    ("connect_timeout", connect_timeout),
+                    ("pool_timeout", pool_timeout),
+                )
+                if value is not BaseRequest.DEFAULT_NONE
+            }  # the others keep the upload client's own defaults
+            return await self._uploads.do_request(url, method, request_data, **given)
         default_connect, default_read, default_write, default_pool = self._timeouts
         timeouts = (
-            default_connect if isinstance(connect_timeout, DefaultValue) else connect_timeout,
-            default_read if isinstance(read_timeout, DefaultValue) else read_timeout,
-            default_write if isinstance(write_timeout, DefaultValue) else write_timeout,
+            _or_default(connect_timeout, default_connect),
+            _or_default(read_timeout, default_read),
+            _or_default(write_timeout, default_write),
         )
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -167,7 +189,7 @@ class FastRequest(BaseRequest):
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode("latin-1")
         pool = self._pool(parts.scheme, parts.hostname, port, tls)
-        await self._acquire(pool, default_pool if isinstance(pool_timeout, DefaultValue) else pool_timeout)
+        await self._acquire(pool, _or_default(pool_timeout, default_pool))
         try:
             response = await self._exchange(pool, head + body, timeouts)
         finally:
@@ -310,7 +332,7 @@ async def read_response(reader: asyncio.StreamReader) -> Response:
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size_line = await reader.readuntil(b"\r\n")
         size = int(size_line.split(b";", 1)[0].strip(), 16)

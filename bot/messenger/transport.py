@@ -28,14 +28,15 @@ from bot.domain.outbox import (
 )
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
-from bot.messenger.http import FastRequest
 from bot.messenger.raw import edit_text
+from bot.messenger.requests import make_request
 from bot.settings import Settings
 from db.alerts import AlertRepo
 
 
 def broadcast_bot(settings: Settings) -> Bot:
-    request = FastRequest(
+    request = make_request(
+        settings.telegram,
         settings.broadcast.max_in_flight + 2,
         read_timeout=15.0,
         write_timeout=15.0,

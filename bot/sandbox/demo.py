@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.scenarios import button_data, has_button, register_volunteer
-from bot.sandbox.server import BotApiSandbox
+from bot.sandbox.server import BotApiSandbox, SandboxObserver
 from bot.sandbox.users import SimMessage, SimUser
 
 TOKEN = "123456:SANDBOX-demo-token"
@@ -311,35 +311,36 @@ def _labels(msg: SimMessage) -> list[list[str]]:
 
 
 class DemoSandbox(BotApiSandbox):
-    """The Bot API sandbox with a 20-50 ms round trip and a recorder: every bot message (and
-    every edit) in a watched chat, every message with answer buttons, and every message's
-    creation time."""
+    """The Bot API sandbox with a 20-50 ms round trip and a recorder (through the sandbox's
+    observer hooks): every bot message (and every edit) in a watched chat, every message with
+    answer buttons, and every message's creation time."""
 
     def __init__(
         self, *args: Any, latency_range: tuple[float, float] = (0.02, 0.05), seed: int = 1, **kwargs: Any
     ) -> None:
-        self._latency_range = latency_range
-        self._jitter = random.Random(seed)
-        super().__init__(*args, **kwargs)
+        jitter = random.Random(seed)
+        super().__init__(*args, latency=lambda: jitter.uniform(*latency_range), **kwargs)
+        self.recorder = Recorder()
+        self.add_observer(self.recorder)
+        self.watched = self.recorder.watched
+        self.answer_messages = self.recorder.answer_messages
+        self.bot_sends = self.recorder.bot_sends
+
+
+class Recorder(SandboxObserver):
+    """What watched people saw, as it happened (see :class:`DemoSandbox`)."""
+
+    def __init__(self) -> None:
         self.watched: dict[int, list[Seen]] = {}
         self.answer_messages: list[tuple[float, int, SimMessage]] = []  # (time, chat, msg) with ans: buttons
         self.bot_sends: list[tuple[float, int]] = []  # (time, chat) of each message the bot sent
 
-    @property  # type: ignore[override]
-    def latency(self) -> float:
-        return self._jitter.uniform(*self._latency_range)
-
-    @latency.setter
-    def latency(self, value: float) -> None:  # the base class sets a fixed one
-        pass
-
-    def _deliver_bot_message(self, chat: Any, **fields: Any) -> SimMessage:
-        msg = super()._deliver_bot_message(chat, **fields)
+    def bot_message(self, msg: SimMessage) -> None:
         now = time.monotonic()
-        self.bot_sends.append((now, chat.id))
+        self.bot_sends.append((now, msg.chat.id))
         if any(d.startswith("ans:") for d in button_data(msg)):
-            self.answer_messages.append((now, chat.id, msg))
-        seen = self.watched.get(chat.id)
+            self.answer_messages.append((now, msg.chat.id, msg))
+        seen = self.watched.get(msg.chat.id)
         if seen is not None:
             seen.append(
                 Seen(
@@ -351,37 +352,29 @@ class DemoSandbox(BotApiSandbox):
                     msg.message_id,
                 )
             )
-        return msg
 
-    def _mark_edited(self, msg: SimMessage) -> None:
-        super()._mark_edited(msg)
+    def bot_edit(self, msg: SimMessage) -> None:
         seen = self.watched.get(msg.chat.id)
         if seen is not None:
             seen.append(Seen(time.monotonic(), "edit", msg.text, _labels(msg), None, msg.message_id))
 
-    def _add_user_message(self, chat: Any, user: SimUser, **fields: Any) -> SimMessage:
-        msg = super()._add_user_message(chat, user, **fields)
-        seen = self.watched.get(chat.id)
+    def user_message(self, msg: SimMessage) -> None:
+        seen = self.watched.get(msg.chat.id)
         if seen is not None:
             text = msg.text or ("📱 (shares the phone number)" if msg.contact else "📍 (shares a location)")
             seen.append(Seen(time.monotonic(), "user", text))
-        return msg
 
-    def _push_callback(self, user: SimUser, msg: SimMessage, data: str) -> str:
+    def tap(self, user: SimUser, msg: SimMessage, data: str) -> None:
         seen = self.watched.get(msg.chat.id)
         if seen is not None:
             label = next((lbl for row in msg.buttons for lbl, d in row if d == data), data)
             seen.append(Seen(time.monotonic(), "tap", label))
-        return super()._push_callback(user, msg, data)
 
-    def _m_answercallbackquery(self, p: Any) -> bool:
-        result = super()._m_answercallbackquery(p)
-        rec = self._callbacks.get(p.str("callback_query_id") or "")
-        if rec is not None and rec.get("text"):
-            seen = self.watched.get(rec["chat_id"])
+    def callback_answered(self, query: dict[str, Any]) -> None:
+        if query.get("text"):
+            seen = self.watched.get(query["chat_id"])
             if seen is not None:
-                seen.append(Seen(time.monotonic(), "toast", rec["text"]))
-        return result
+                seen.append(Seen(time.monotonic(), "toast", query["text"]))
 
 
 # ----- printing ------------------------------------------------------------------------------
@@ -454,7 +447,7 @@ def _buttons_line(rows: list[list[str]], limit: int = 10, width: int = 90) -> li
             current = word
         else:
             current = f"{current}  {word}" if current else word
-    return lines + [current]
+    return [*lines, current]
 
 
 def transcript(title: str, seen: list[Seen], name: str) -> list[str]:

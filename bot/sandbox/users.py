@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .server import BotApiSandbox, _Chat
+    from .chats import Chat as _Chat
+    from .server import BotApiSandbox
 
 __all__ = ["Match", "SimGroup", "SimMessage", "SimUser"]
 

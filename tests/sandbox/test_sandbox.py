@@ -34,7 +34,8 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandle
 from telegram.request import HTTPXRequest
 
 from bot.sandbox.html import HtmlParseError, parse_html, utf16_len
-from bot.sandbox.server import BotApiSandbox
+from bot.sandbox.server import BotApiSandbox, SandboxObserver
+from bot.sandbox.users import SimMessage, SimUser
 
 # PTB 22 itself warns inside RetryAfter.__init__ about int vs timedelta retry_after.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
@@ -669,3 +670,56 @@ async def test_application_end_to_end_with_wait_helpers(sandbox):
             await app.stop()
     assert sandbox.pending_updates == 0
     assert sandbox.count("sendMessage", 200) == 2 and sandbox.count("editMessageText", 200) == 1
+
+
+async def test_observers_see_messages_edits_taps_and_answers_and_latency_may_be_a_function():
+    class Log(SandboxObserver):
+        def __init__(self) -> None:
+            self.events: list[tuple[str, str]] = []
+
+        def bot_message(self, msg: SimMessage) -> None:
+            self.events.append(("bot", msg.text))
+
+        def bot_edit(self, msg: SimMessage) -> None:
+            self.events.append(("edit", msg.text))
+
+        def user_message(self, msg: SimMessage) -> None:
+            self.events.append(("user", msg.text))
+
+        def tap(self, user: SimUser, msg: SimMessage, data: str) -> None:
+            self.events.append(("tap", data))
+
+        def callback_answered(self, query: dict) -> None:
+            self.events.append(("answer", query["text"]))
+
+    asked: list[float] = []
+
+    def latency() -> float:
+        asked.append(0.2 if not asked else 0.0)  # only the first request is slow
+        return asked[-1]
+
+    async with BotApiSandbox(enforce_limits=False, latency=latency) as sb:
+        log = Log()
+        sb.add_observer(log)
+        u = sb.user(7, "A")
+        t0 = time.monotonic()
+        b = await make_bot(sb)  # getMe
+        try:
+            assert time.monotonic() - t0 >= 0.2 and len(asked) == 1
+            await b.get_chat(7)
+            assert len(asked) == 2
+            await u.send("hello")
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Go", callback_data="go")]])
+            sent = await b.send_message(7, "pick", reply_markup=keyboard)
+            qid = await u.press("Go")
+            await b.answer_callback_query(qid, text="done")
+            await b.edit_message_text("picked", chat_id=7, message_id=sent.message_id)
+        finally:
+            await b.shutdown()
+    assert log.events == [
+        ("user", "hello"),
+        ("bot", "pick"),
+        ("tap", "go"),
+        ("answer", "done"),
+        ("edit", "picked"),
+    ]

@@ -1,9 +1,11 @@
 """The Bot API HTTP client (bot/messenger/http.py) against a scripted local HTTP server:
-keep-alive, response framing, stale connections, timeouts, the pool bound and TLS."""
+keep-alive, response framing, stale connections, timeouts, the pool bound and TLS; and
+make_request (bot/messenger/requests.py), which picks it or httpx by telegram.http_client."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import ssl
 import subprocess
@@ -14,10 +16,11 @@ from urllib.parse import parse_qs
 
 import pytest
 from telegram.error import NetworkError, TimedOut
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.messenger.http import FastRequest
+from bot.messenger.requests import make_request
+from bot.settings import ConfigError, HttpClient, TelegramSettings, load_settings
 
 
 @dataclass
@@ -81,8 +84,23 @@ async def keep_alive(seen: Seen, writer: asyncio.StreamWriter) -> bool:
     return True
 
 
+class FormData(RequestData):
+    """Form parameters for ``BaseRequest`` through RequestData's public surface (PTB builds
+    them from its private ``RequestParameter``): non-strings are sent as JSON, as PTB does."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **params: object) -> None:
+        super().__init__()
+        self._values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+
+    @property
+    def json_parameters(self) -> dict[str, str]:
+        return dict(self._values)
+
+
 def data(**params: object) -> RequestData:
-    return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+    return FormData(**params)
 
 
 @pytest.fixture
@@ -312,3 +330,44 @@ async def test_https_verifies_the_certificate(serve, client, certificate):
     default = await client()  # the public CA bundle does not know this certificate
     with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         await default.do_request(url, "POST")
+
+
+# ----- the factory: telegram.http_client ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("choice", "kind"), [("builtin", FastRequest), ("httpx", HTTPXRequest)])
+async def test_make_request_gives_the_chosen_client_with_the_pool_size_and_timeouts(serve, choice, kind):
+    async def slow_or_silent(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        if seen.form.get("silent"):
+            await asyncio.sleep(5)  # never answers within the read timeout
+        await asyncio.sleep(0.05)
+        writer.write(ok())
+        return True
+
+    server = await serve(slow_or_silent)
+    settings = load_settings(None, telegram={"http_client": choice})
+    request = make_request(settings.telegram, 3, read_timeout=0.5, pool_timeout=5.0)
+    assert type(request) is kind
+    assert request.read_timeout == 0.5
+    await request.initialize()
+    try:
+        url = f"http://127.0.0.1:{server.port}/botT/getMe"
+        results = await asyncio.gather(*(request.do_request(url, "POST", data(n=i)) for i in range(12)))
+        assert all(status == 200 for status, _ in results)
+        assert server.connections == 3 and len(server.seen) == 12
+        with pytest.raises(TimedOut):
+            await request.do_request(url, "POST", data(silent=1))
+    finally:
+        await request.shutdown()
+
+
+def test_the_builtin_client_is_the_default_and_the_choice_is_checked(monkeypatch):
+    assert load_settings(None).telegram.http_client is HttpClient.BUILTIN
+    assert isinstance(make_request(load_settings(None).telegram, 1), FastRequest)
+    monkeypatch.setenv("SAUCIENS_TELEGRAM__HTTP_CLIENT", "httpx")
+    assert load_settings(None).telegram.http_client is HttpClient.HTTPX
+    monkeypatch.setenv("SAUCIENS_TELEGRAM__HTTP_CLIENT", "aiohttp")
+    with pytest.raises(ConfigError, match="telegram.http_client"):
+        load_settings(None)
+    with pytest.raises(ValueError, match="at least 1"):
+        make_request(TelegramSettings(http_client=HttpClient.HTTPX), 0)

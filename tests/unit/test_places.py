@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
 
 import pytest
@@ -25,6 +26,10 @@ from bot.domain.places import (
     normalise_country_code,
     timezone_label,
 )
+from bot.domain.places.countries import country_aliases
+from bot.domain.places.data import read_rows
+from bot.domain.places.matching import Index, fold, split_words
+from bot.domain.places.municipalities import town_aliases
 
 
 def by_name(name_lv: str) -> Municipality:
@@ -280,6 +285,41 @@ def test_every_territory_matches_its_own_names_and_codes(item: Municipality) -> 
     ):
         result = match_municipality(text)
         assert result.best == item, text
+
+
+@pytest.mark.parametrize("item", municipalities(), ids=lambda m: m.atvk)
+def test_matching_ignores_diacritics_in_the_text_and_in_the_names(item: Municipality) -> None:
+    for name in (item.name_lv, item.name_en):
+        bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+        assert match_municipality(bare).best == item, bare
+
+
+def test_a_name_with_diacritics_is_found_by_its_bare_spelling() -> None:
+    index: Index[str] = Index()
+    index.add(split_words("Jūrmala"), "J")
+    index.add(split_words("Liepāja"), "L")
+    assert index.exact("jurmal", "jurmala") == ["J"]
+    assert fold("Rēzekne") == fold("Rezekne") == "rezekne"
+    assert index.scored(["liepaj"], 1) == {"L": 0}
+
+
+def test_town_aliases_are_data_and_name_their_territory() -> None:
+    rows = read_rows("municipality_aliases.csv")
+    assert len(rows) == len(town_aliases()) > 70
+    for row in rows:
+        territory = municipality(row["atvk"])
+        assert territory is not None, row
+        assert territory.name_lv == row["municipality"], row
+        # Priekuļi (Cēsu novads) and Priekule (Dienvidkurzemes novads) share a stem: both are offered.
+        assert territory in match_municipality(row["alias"]).candidates[:2], row
+    assert ("Ikšķile", "0040000") in town_aliases()
+
+
+def test_country_aliases_are_data() -> None:
+    assert ("Anglija", "GB") in country_aliases()
+    for alias, code in country_aliases():
+        assert is_country_code(code), alias
+        assert match_country(alias).best == code or code in match_country(alias).candidates, alias
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,39 @@
+"""The bot with ``telegram.http_client = "httpx"`` (python-telegram-bot's own HTTPXRequest,
+for operators behind a proxy): registration and a broadcast work as with the built-in client."""
+
+from __future__ import annotations
+
+from telegram.request import HTTPXRequest
+
+from bot.messenger.http import FastRequest
+from bot.sandbox.scenarios import register_in_latvia
+from tests.conftest import COORDINATOR_ID
+
+
+async def test_registration_and_broadcast_over_httpx(sandbox, start_bot):
+    bot = await start_bot(telegram={"http_client": "httpx"})
+    assert isinstance(bot.app.bot.request, HTTPXRequest)
+    assert isinstance(bot.broadcast_bot.request, HTTPXRequest)
+
+    people = [sandbox.user(400 + i, f"H{i}", language_code="en") for i in range(2)]
+    for u in people:
+        await register_in_latvia(u, lang="en", place="Ogre")
+
+    coord = sandbox.user(COORDINATOR_ID, "Kārlis", "Koordinators", language_code="en")
+    await coord.send("/alert skills=first_aid areas=Ogre need=1 Sandbags at the Ogre bridge")
+    preview = await coord.wait_for("Preview")
+    assert "2 people will receive it" in preview.text
+    await coord.press("🚀 Send to 2")
+    await coord.wait_for("📤 Delivery")
+    for u in people:
+        msg = await u.wait_for("Sandbags at the Ogre bridge")
+        assert msg.button_labels[0] == "✅ I can help"
+    await people[0].press("I can help")
+    await people[0].wait_for("You are confirmed")
+    assert sandbox.count("sendMessage", 200) >= 2
+
+
+async def test_the_builtin_client_is_the_default(start_bot):
+    bot = await start_bot()
+    assert isinstance(bot.app.bot.request, FastRequest)
+    assert isinstance(bot.broadcast_bot.request, FastRequest)
