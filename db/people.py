@@ -241,6 +241,7 @@ class PeopleRepo:
                         + ")",
                         (p.address.channel, p.address.external_id, now, now, *fields.values()),
                     )
+                    assert cur.lastrowid is not None
                     person_id = cur.lastrowid
                     created += 1
                 else:

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from bot.domain.people import contact_phone, normalise_phone
 from bot.domain.volunteer_csv import (
     HEADER,
     RowError,
@@ -11,7 +12,6 @@ from bot.domain.volunteer_csv import (
     parse_volunteer_csv,
     write_volunteer_csv,
 )
-from bot.domain.people import contact_phone, normalise_phone
 
 HEAD = "telegram_id,name,language,skills,municipality,country,city,phone,organisation"
 
