@@ -41,16 +41,17 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
         .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0))
         .build()
     )
-    router = TextRouter(services)
+    router = TextRouter(services.identity, services.conversations)
     tracking = coordinator.Coordinator(services, services.alerting)  # tracking messages, reminders, deadlines
 
     # Handler order matters: the first matching handler in a group wins.
     groups.register(app)  # group chats: point people to a private chat
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
-    registration.register(app, services, router)  # /start, /profile, /language, steps
-    help_handlers.register(app, services)  # /help
-    pause.register(app, services, router)  # /pause, /resume
-    privacy.register(app, services)  # /mydata, /forget
+    # /start, /profile, /language, steps
+    registration.register(app, services.identity, services.steps, services.registration, services.profile, router)
+    help_handlers.register(app, services.identity)  # /help
+    pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
+    privacy.register(app, services.identity, services.privacy)  # /mydata, /forget
     responses.register(app, services, services.alerting)  # a volunteer's answer to an alert
     alerts.register(app, services, services.alerting, router, tracking.send_tracking)  # /alert: composer, preview, send
     coordinator.register(app, tracking, router)  # following alerts: /alerts, /status, /close, ...

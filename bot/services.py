@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.alerting import AlertService
+from bot.application.conversation import Conversations
 from bot.application.identity import Identity
+from bot.application.pause import Pausing
+from bot.application.privacy import Privacy
+from bot.application.profile import Profile
+from bot.application.registration import Registration
+from bot.application.steps import Steps
 from bot.domain.access import Access
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
@@ -28,22 +34,36 @@ class Services:
     alerts: AlertRepo
     outbox: OutboxRepo
     alerting: AlertService
+    conversations: Conversations
+    steps: Steps
+    profile: Profile
+    registration: Registration
+    pausing: Pausing
+    privacy: Privacy
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
         db = Database(settings.database.path)
         rate = settings.broadcast.messages_per_second
-        people, alerts, outbox = PeopleRepo(db), AlertRepo(db), OutboxRepo(db)
+        people, sessions, alerts, outbox = PeopleRepo(db), SessionRepo(db), AlertRepo(db), OutboxRepo(db)
         access = Access(settings.access.admin_ids)
+        steps = Steps(people, sessions)
+        profile = Profile(people, sessions, steps)
         return cls(
             settings=settings,
             db=db,
             people=people,
-            sessions=SessionRepo(db),
+            sessions=sessions,
             access=access,
             identity=Identity(people, access),
             budget=SendBudget(rate, burst=max(1.0, rate / 10)),
             alerts=alerts,
             outbox=outbox,
             alerting=AlertService(settings, people, alerts, outbox),
+            conversations=Conversations(sessions),
+            steps=steps,
+            profile=profile,
+            registration=Registration(people, sessions, steps, profile),
+            pausing=Pausing(people, sessions),
+            privacy=Privacy(people),
         )

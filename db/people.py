@@ -7,10 +7,29 @@ from datetime import UTC, date, datetime
 
 import aiosqlite
 
-from bot.domain.people import Address, Person
+from bot.domain.people import Address, LocationKind, Person, PersonStatus
 from db.database import Database
 
-_COLUMNS = ["status", "language", "name", "location_kind", "municipality", "country", "city", "timezone", "availability", "quiet_start", "quiet_end", "phone", "organisation", "paused", "paused_until", "blocked_at", "consent_at", "source"]
+_COLUMNS = [
+    "status",
+    "language",
+    "name",
+    "location_kind",
+    "municipality",
+    "country",
+    "city",
+    "timezone",
+    "availability",
+    "quiet_start",
+    "quiet_end",
+    "phone",
+    "organisation",
+    "paused",
+    "paused_until",
+    "blocked_at",
+    "consent_at",
+    "source",
+]
 
 _SELECT = """
 SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills
@@ -30,10 +49,10 @@ def _to_person(row: aiosqlite.Row) -> Person:
     return Person(
         id=row["id"],
         address=Address(row["channel"], row["external_id"]),
-        status=row["status"],
+        status=PersonStatus(row["status"]),
         language=row["language"],
         name=row["name"],
-        location_kind=row["location_kind"],
+        location_kind=LocationKind(row["location_kind"]) if row["location_kind"] else None,
         municipality=row["municipality"],
         country=row["country"],
         city=row["city"],
@@ -64,19 +83,16 @@ class PeopleRepo:
         )
         return _to_person(row) if row else None
 
-    async def get_by_id(self, person_id: int) -> Person | None:
-        row = await self.db.fetchone(_SELECT + " WHERE p.id = ?", (person_id,))
-        return _to_person(row) if row else None
-
     async def create(self, address: Address, *, language: str, name: str | None, consent_at: datetime) -> Person:
         now = now_iso()
         async with self.db.tx() as conn:
             await conn.execute(
                 "INSERT INTO people (channel, external_id, status, language, name, consent_at,"
-                " created_at, updated_at) VALUES (?, ?, 'registering', ?, ?, ?, ?, ?)",
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     address.channel,
                     address.external_id,
+                    PersonStatus.REGISTERING,
                     language,
                     name,
                     consent_at.isoformat(timespec="seconds"),
@@ -112,7 +128,7 @@ class PeopleRepo:
         )
 
     async def active(self) -> list[Person]:
-        rows = await self.db.fetchall(_SELECT + " WHERE p.status = 'active' ORDER BY p.id")
+        rows = await self.db.fetchall(_SELECT + " WHERE p.status = ? ORDER BY p.id", (PersonStatus.ACTIVE,))
         return [_to_person(r) for r in rows]
 
     async def all(self) -> list[Person]:
@@ -120,7 +136,7 @@ class PeopleRepo:
         return [_to_person(r) for r in rows]
 
     async def count_active(self) -> int:
-        return int(await self.db.fetchval("SELECT count(*) FROM people WHERE status = 'active'"))
+        return int(await self.db.fetchval("SELECT count(*) FROM people WHERE status = ?", (PersonStatus.ACTIVE,)))
 
     async def forget(self, address: Address) -> bool:
         """Erase a person: their row, skills, conversation state and queued messages; their
@@ -162,6 +178,33 @@ class PeopleRepo:
             await conn.execute("DELETE FROM people WHERE id = ?", (row["id"],))
             return True
 
+    async def personal_data(self, address: Address) -> dict[str, object] | None:
+        """Everything stored about a person, for /mydata."""
+        row = await self.db.fetchone(
+            "SELECT * FROM people WHERE channel = ? AND external_id = ?", (address.channel, address.external_id)
+        )
+        if row is None:
+            return None
+        person: dict[str, object] = dict(row)
+        skills = await self.db.fetchall(
+            "SELECT skill FROM person_skills WHERE person_id = ? ORDER BY skill", (row["id"],)
+        )
+        person["skills"] = [r["skill"] for r in skills]
+        alerts = await self.db.fetchall(
+            "SELECT r.alert_id, a.created_at, a.severity, a.drill, r.delivery, r.response, r.eta, r.responded_at"
+            " FROM recipients r JOIN alerts a ON a.id = r.alert_id WHERE r.person_id = ? ORDER BY r.alert_id",
+            (row["id"],),
+        )
+        session = await self.db.fetchone(
+            "SELECT flow, step, data, updated_at FROM sessions WHERE channel = ? AND external_id = ?",
+            (address.channel, address.external_id),
+        )
+        return {
+            "person": person,
+            "alerts": [dict(r) for r in alerts],
+            "conversation": dict(session) if session else None,
+        }
+
     async def import_people(self, people: Iterable[Person]) -> tuple[int, int]:
         """Insert or update (by address) in one transaction; returns (created, updated)."""
         created = updated = 0
@@ -198,6 +241,7 @@ class PeopleRepo:
                         + ")",
                         (p.address.channel, p.address.external_id, now, now, *fields.values()),
                     )
+                    assert cur.lastrowid is not None
                     person_id = cur.lastrowid
                     created += 1
                 else:
@@ -227,29 +271,3 @@ def _sql_value(value: object) -> object:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value
-
-
-async def personal_data(db: Database, address: Address) -> dict[str, object] | None:
-    """Everything stored about a person, for /mydata."""
-    row = await db.fetchone(
-        "SELECT * FROM people WHERE channel = ? AND external_id = ?", (address.channel, address.external_id)
-    )
-    if row is None:
-        return None
-    person = {k: row[k] for k in row.keys()}
-    skills = await db.fetchall("SELECT skill FROM person_skills WHERE person_id = ? ORDER BY skill", (row["id"],))
-    person["skills"] = [r["skill"] for r in skills]
-    alerts = await db.fetchall(
-        "SELECT r.alert_id, a.created_at, a.severity, a.drill, r.delivery, r.response, r.eta, r.responded_at"
-        " FROM recipients r JOIN alerts a ON a.id = r.alert_id WHERE r.person_id = ? ORDER BY r.alert_id",
-        (row["id"],),
-    )
-    session = await db.fetchone(
-        "SELECT flow, step, data, updated_at FROM sessions WHERE channel = ? AND external_id = ?",
-        (address.channel, address.external_id),
-    )
-    return {
-        "person": person,
-        "alerts": [{k: r[k] for k in r.keys()} for r in alerts],
-        "conversation": {k: session[k] for k in session.keys()} if session else None,
-    }

@@ -1,21 +1,15 @@
-"""Conversation state: which flow and step a person is in, and what they entered so far."""
+"""Conversation state (``bot.domain.sessions.Session``) by address, in the ``sessions`` table."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
 from bot.domain.people import Address
+from bot.domain.sessions import Flow, Session
 from db.database import Database
 from db.people import now_iso
 
-
-@dataclass
-class Session:
-    flow: str
-    step: str
-    data: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Session", "SessionRepo"]  # Session is re-exported for modules not yet moved to the domain
 
 
 class SessionRepo:
@@ -27,7 +21,7 @@ class SessionRepo:
             "SELECT flow, step, data FROM sessions WHERE channel = ? AND external_id = ?",
             (address.channel, address.external_id),
         )
-        return Session(row["flow"], row["step"], json.loads(row["data"])) if row else None
+        return Session(Flow(row["flow"]), row["step"], json.loads(row["data"])) if row else None
 
     async def set(self, address: Address, session: Session) -> None:
         await self.db.execute(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
+from bot.application.identity import Identity
 from bot.i18n import N_
-from bot.services import Services
 from handlers.base import who
 
 VOLUNTEER_COMMANDS = (
@@ -32,20 +32,20 @@ COORDINATOR_COMMANDS = (
 
 
 class Help:
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s.identity, update)
+        w = await who(self.identity, update)
         t = w.t
         lines = [t._("<b>What I can do</b>")]
         lines += [f"/{cmd} — {t._(text)}" for cmd, text in VOLUNTEER_COMMANDS]
-        if self.s.identity.is_coordinator(w.address):
+        if self.identity.is_coordinator(w.address):
             lines.append("")
             lines.append(t._("<b>For coordinators</b>"))
             lines += [f"/{cmd} — {t._(text)}" for cmd, text in COORDINATOR_COMMANDS]
         await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
 
 
-def register(app: Application, services: Services) -> None:
-    app.add_handler(CommandHandler("help", Help(services).help, filters=filters.ChatType.PRIVATE))
+def register(app: Application, identity: Identity) -> None:
+    app.add_handler(CommandHandler("help", Help(identity).help, filters=filters.ChatType.PRIVATE))

@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.services import Services
-from db.sessions import Session
+from bot.application.conversation import Conversations
+from bot.application.identity import Identity
+from bot.domain.sessions import Flow, Session
 from handlers.base import Who, who
 
 FlowHandler = Callable[[Update, Who, Session], Awaitable[None]]
@@ -20,13 +21,14 @@ CancelHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
 
 
 class TextRouter:
-    def __init__(self, services: Services) -> None:
-        self.s = services
-        self._flows: dict[str, FlowHandler] = {}
-        self._cancelled: dict[str, str] = {}
+    def __init__(self, identity: Identity, conversations: Conversations) -> None:
+        self.identity = identity
+        self.conversations = conversations
+        self._flows: dict[Flow, FlowHandler] = {}
+        self._cancelled: dict[Flow, str] = {}
         self._cancels: list[CancelHandler] = []
 
-    def add_flow(self, flow: str, handler: FlowHandler, cancelled: str | None = None) -> None:
+    def add_flow(self, flow: Flow, handler: FlowHandler, cancelled: str | None = None) -> None:
         """``cancelled``: what ``/cancel`` says after simply dropping this flow's state (a
         message id marked with N_); flows that need more register a cancel handler."""
         self._flows[flow] = handler
@@ -37,22 +39,22 @@ class TextRouter:
         self._cancels.append(handler)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s.identity, update)
-        session = await self.s.sessions.get(w.address)
+        w = await who(self.identity, update)
+        session = await self.conversations.current(w.address)
         if session is not None and session.flow in self._flows:
             await self._flows[session.flow](update, w, session)
             return
-        if w.person is None and not self.s.identity.is_coordinator(w.address):
+        if w.person is None and not self.identity.is_coordinator(w.address):
             text = w.t._("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
         else:
             text = w.t._("I did not understand that. /help lists what I can do.")
         await update.effective_message.reply_text(text)
 
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s.identity, update)
-        session = await self.s.sessions.get(w.address)
+        w = await who(self.identity, update)
+        session = await self.conversations.current(w.address)
         if session is not None and session.flow in self._cancelled:
-            await self.s.sessions.clear(w.address)
+            await self.conversations.end(w.address)
             await update.effective_message.reply_text(
                 w.t._(self._cancelled[session.flow]), reply_markup=ReplyKeyboardRemove()
             )
@@ -73,5 +75,5 @@ class TextRouter:
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, self.on_unknown_command))
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await who(self.s.identity, update)
+        w = await who(self.identity, update)
         await update.effective_message.reply_text(w.t._("I don't know that command. /help lists what I can do."))

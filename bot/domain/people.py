@@ -5,13 +5,54 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain.places import LATVIA, LATVIA_TZ
+
+__all__ = [
+    "AVAILABILITY",
+    "CITY_MAX",
+    "LATVIA",
+    "LATVIA_TZ",
+    "NAME_MAX",
+    "ORGANISATION_MAX",
+    "TELEGRAM",
+    "Address",
+    "InvalidPhone",
+    "LocationKind",
+    "Person",
+    "PersonStatus",
+    "clean_city",
+    "clean_name",
+    "contact_phone",
+    "normalise_phone",
+    "parse_date",
+    "parse_hhmm",
+    "parse_quiet_hours",
+]
+
 TELEGRAM = "telegram"
-LATVIA = "LV"
-LATVIA_TZ = "Europe/Riga"
+
+# The longest texts a person may have, typed in the chat or imported from a list alike.
 NAME_MAX = 64
 CITY_MAX = 64
+ORGANISATION_MAX = 100
+
+
+class PersonStatus(StrEnum):
+    """The values match the CHECK constraint on ``people.status``."""
+
+    REGISTERING = "registering"
+    ACTIVE = "active"
+
+
+class LocationKind(StrEnum):
+    """The values match the CHECK constraint on ``people.location_kind``."""
+
+    LV = "lv"
+    ABROAD = "abroad"
+
 
 # When a person can usually help; the codes are stored, labels are translated at the edge.
 AVAILABILITY = ("any", "weekdays", "evenings_weekends", "weekends")
@@ -33,10 +74,10 @@ class Address:
 class Person:
     id: int
     address: Address
-    status: str  # 'registering' or 'active'
+    status: PersonStatus
     language: str
     name: str | None = None
-    location_kind: str | None = None  # 'lv' or 'abroad'
+    location_kind: LocationKind | None = None
     municipality: str | None = None  # ATVK code
     country: str | None = None  # ISO 3166-1 alpha-2; LV in Latvia
     city: str | None = None
@@ -56,11 +97,11 @@ class Person:
 
     @property
     def active(self) -> bool:
-        return self.status == "active"
+        return self.status == PersonStatus.ACTIVE
 
     @property
     def abroad(self) -> bool:
-        return self.location_kind == "abroad"
+        return self.location_kind == LocationKind.ABROAD
 
     def is_paused(self, now: datetime) -> bool:
         if not self.paused:
@@ -113,15 +154,43 @@ def clean_city(text: str) -> str | None:
     return city
 
 
-def normalise_phone(text: str) -> str | None:
-    """'+371 2000 0000', '(371) 20-000-000' -> '+37120000000'; None when not 7-15 digits."""
-    raw = text.strip()
-    if not re.fullmatch(r"\+?[\d\s\-().]+", raw):
-        return None
-    digits = re.sub(r"\D", "", raw)
+class InvalidPhone(ValueError):
+    """A phone number that cannot be normalised; the message says why (in English)."""
+
+
+_PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
+
+
+def normalise_phone(raw: str, country: str = LATVIA) -> str:
+    """A phone number as ``+`` and 7-15 digits, for the chat and the import alike.
+
+    Spaces, dashes, dots, slashes and parentheses are dropped, ``00`` becomes ``+`` and a
+    ``(0)`` after the country code is dropped. Without ``+`` the country code is required,
+    except in Latvia (``country``), where an 8-digit number gets ``+371`` and ``371`` and 8
+    digits is accepted as it is. Raises :class:`InvalidPhone`."""
+    text = raw.strip()
+    if not _PHONE_CHARS.fullmatch(text):
+        raise InvalidPhone(f"phone {text!r} may contain only digits, spaces, +, -, ( and )")
+    has_plus = text.startswith("+")
+    if has_plus:
+        text = re.sub(r"^(\+\d+)\s*\(0\)", r"\1", text)  # +44 (0)20 ...
+    digits = re.sub(r"\D", "", text)
+    if not has_plus:
+        if digits.startswith("00"):
+            digits = digits[2:]
+        elif country == LATVIA and len(digits) == 8:
+            digits = "371" + digits
+        elif not (country == LATVIA and len(digits) == 11 and digits.startswith("371")):
+            raise InvalidPhone(f"phone {raw.strip()!r} must start with + and the country code")
     if not 7 <= len(digits) <= 15:
-        return None
+        raise InvalidPhone(f"phone {raw.strip()!r} must have 7 to 15 digits, found {len(digits)}")
     return "+" + digits
+
+
+def contact_phone(raw: str) -> str:
+    """The number of a contact shared from Telegram: always international, though it
+    arrives without the ``+``. Raises :class:`InvalidPhone`."""
+    return normalise_phone("+" + raw.strip().lstrip("+"))
 
 
 _DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})(?:[./-](\d{2,4}))?\.?\s*$")

@@ -12,7 +12,7 @@ set must be exactly these nine.  One volunteer per row:
 ``telegram_id``
     Required positive integer, unique within the file.
 ``name``
-    Required, at most 64 characters; runs of whitespace (including line
+    Required, at most ``NAME_MAX`` (64) characters; runs of whitespace (including line
     breaks inside a quoted cell) become single spaces.
 ``language``
     ``lv`` or ``en`` (case-insensitive); empty means ``lv``.
@@ -30,14 +30,15 @@ set must be exactly these nine.  One volunteer per row:
 ``city``
     Optional in Latvia, required abroad (the municipality says where a
     volunteer in Latvia is; abroad the city is the only location we have).
-    At most 100 characters.
+    At most ``CITY_MAX`` (64) characters, as in the chat.
 ``phone``
-    Optional; spaces, dashes, dots, slashes and parentheses are allowed and
+    Optional; normalised by :func:`bot.domain.people.normalise_phone`, as in
+    the chat: spaces, dashes, dots, slashes and parentheses are allowed and
     dropped, ``00`` becomes ``+``, ``(0)`` after the country code is
     dropped.  In Latvia an 8-digit number gets ``+371``; abroad the country
     code is required.  Stored as ``+`` and 7-15 digits.
 ``organisation``
-    Optional, at most 100 characters.
+    Optional, at most ``ORGANISATION_MAX`` (100) characters.
 
 The time zone is not a column: Latvia is ``Europe/Riga``; abroad it is the
 country's only time zone, or ``UTC`` when the country has several (the
@@ -60,25 +61,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.domain.places import (
+from bot.domain.people import (
+    CITY_MAX,
     LATVIA,
     LATVIA_TZ,
-    default_timezone,
-    is_country_code,
-    match_country,
-    match_municipality,
+    NAME_MAX,
+    ORGANISATION_MAX,
+    InvalidPhone,
+    normalise_phone,
 )
+from bot.domain.places import default_timezone, is_country_code, match_country, match_municipality
 from bot.domain.skills import parse_skill_codes, suggest_skill
 
 __all__ = [
     "HEADER",
     "LANGUAGES",
-    "MAX_CITY_LENGTH",
-    "MAX_NAME_LENGTH",
-    "MAX_ORGANISATION_LENGTH",
     "RowError",
     "VolunteerRecord",
-    "normalise_phone",
     "parse_volunteer_csv",
     "write_volunteer_csv",
 ]
@@ -95,9 +94,6 @@ HEADER: tuple[str, ...] = (
     "organisation",
 )
 LANGUAGES: tuple[str, ...] = ("lv", "en")
-MAX_NAME_LENGTH = 64
-MAX_CITY_LENGTH = 100
-MAX_ORGANISATION_LENGTH = 100
 _MAX_TELEGRAM_ID = 2**63 - 1  # fits a signed 64-bit database integer
 
 
@@ -146,33 +142,6 @@ def _unescape_cell(value: str) -> str:
 
 def _clean_text(value: str) -> str:
     return " ".join(_unescape_cell(value.strip()).split())
-
-
-_PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
-
-
-def normalise_phone(raw: str, country: str = LATVIA) -> str:
-    """Normalise a phone number to ``+`` and digits.
-
-    Raises ValueError with an English message when it cannot be normalised.
-    """
-    text = _unescape_cell(raw.strip())
-    if not _PHONE_CHARS.fullmatch(text):
-        raise ValueError(f"phone {raw.strip()!r} may contain only digits, spaces, +, -, ( and )")
-    has_plus = text.startswith("+")
-    if has_plus:
-        text = re.sub(r"^(\+\d+)\s*\(0\)", r"\1", text)  # +44 (0)20 ...
-    digits = re.sub(r"\D", "", text)
-    if not has_plus:
-        if digits.startswith("00"):
-            digits = digits[2:]
-        elif country == LATVIA and len(digits) == 8:
-            digits = "371" + digits
-        elif not (country == LATVIA and len(digits) == 11 and digits.startswith("371")):
-            raise ValueError(f"phone {raw.strip()!r} must start with + and the country code")
-    if not 7 <= len(digits) <= 15:
-        raise ValueError(f"phone {raw.strip()!r} must have 7 to 15 digits, found {len(digits)}")
-    return "+" + digits
 
 
 def _detect_delimiter(first_line: str) -> str:
@@ -229,8 +198,8 @@ def _parse_row(values: dict[str, str], line: int, seen_ids: dict[int, int]) -> t
     name = _clean_text(values["name"])
     if not name:
         problems.append("name is required")
-    elif len(name) > MAX_NAME_LENGTH:
-        problems.append(f"name is longer than {MAX_NAME_LENGTH} characters ({len(name)})")
+    elif len(name) > NAME_MAX:
+        problems.append(f"name is longer than {NAME_MAX} characters ({len(name)})")
 
     # language
     language = values["language"].strip().lower() or "lv"
@@ -273,21 +242,21 @@ def _parse_row(values: dict[str, str], line: int, seen_ids: dict[int, int]) -> t
     city = _clean_text(values["city"]) or None
     if city is None and not in_latvia and country_ok:
         problems.append("city is required for rows outside Latvia")
-    elif city is not None and len(city) > MAX_CITY_LENGTH:
-        problems.append(f"city is longer than {MAX_CITY_LENGTH} characters ({len(city)})")
+    elif city is not None and len(city) > CITY_MAX:
+        problems.append(f"city is longer than {CITY_MAX} characters ({len(city)})")
 
     # phone
     phone: str | None = None
     if values["phone"].strip():
         try:
-            phone = normalise_phone(values["phone"], country)
-        except ValueError as exc:
+            phone = normalise_phone(_unescape_cell(values["phone"].strip()), country)
+        except InvalidPhone as exc:
             problems.append(str(exc))
 
     # organisation
     organisation = _clean_text(values["organisation"]) or None
-    if organisation is not None and len(organisation) > MAX_ORGANISATION_LENGTH:
-        problems.append(f"organisation is longer than {MAX_ORGANISATION_LENGTH} characters ({len(organisation)})")
+    if organisation is not None and len(organisation) > ORGANISATION_MAX:
+        problems.append(f"organisation is longer than {ORGANISATION_MAX} characters ({len(organisation)})")
 
     if problems or telegram_id is None:
         return None, problems
@@ -401,7 +370,7 @@ def parse_volunteer_csv(data: bytes | str) -> tuple[list[VolunteerRecord], list[
                     )
                 )
                 continue
-            values = dict(zip(columns, cells))
+            values = dict(zip(columns, cells, strict=True))
             record, problems = _parse_row(values, start, seen_ids)
             if problems:
                 errors.append(RowError(start, "; ".join(problems)))

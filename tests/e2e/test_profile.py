@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.sandbox.scenarios import begin_registration, register_in_latvia
+from bot.sandbox.scenarios import begin_registration, register_abroad, register_in_latvia
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.test_registration import nothing_stored, person, rows, session_of, skills_of
 
@@ -122,6 +122,36 @@ async def test_profile_changes_phone_and_place_from_latvia_to_abroad_and_back(sa
         "Europe/Riga",
     )
     assert session_of(db_path, 306) is None
+
+
+async def test_moving_from_abroad_to_latvia_leaves_no_old_city_whichever_way(sandbox, bot, db_path):
+    """ "In Latvia" tapped, or Latvia named as the country: the same move (no city, Latvian time)."""
+
+    def place(user_id: int) -> tuple:
+        p = person(db_path, user_id)
+        return (p["location_kind"], p["country"], p["city"], p["timezone"])
+
+    for user_id, how in ((311, "tap"), (312, "country")):
+        u = sandbox.user(user_id, "Inese", language_code="en")
+        await register_abroad(u, country="IE", city="Dublin")
+        assert place(user_id) == ("abroad", "IE", "Dublin", "Europe/Dublin")
+        profile = await open_profile(u)
+        await u.press("✏️ Place", profile)
+        await u.wait_for("Where are you now?")
+        if how == "tap":
+            await u.press("🇱🇻 In Latvia")
+            await u.wait_for("Which municipality")
+        else:
+            await u.press("🌍 Abroad")
+            await u.wait_for("Which country are you in?")
+            await u.send("Latvia")
+            await u.wait_for(lambda m: m.text.startswith("Latvia it is, then.") and "Which municipality" in m.text)
+        assert place(user_id) == ("lv", "LV", None, "Europe/Riga")
+        await u.send("Cēsis")
+        profile = await u.wait_for(lambda m: "✏️ Name" in m.button_labels)
+        assert "Where: Cēsis Municipality, Latvia" in profile.text
+        assert place(user_id) == ("lv", "LV", None, "Europe/Riga")
+        assert person(db_path, user_id)["municipality"] == "0026000"
 
 
 async def test_cancelling_a_change_of_place_keeps_the_old_place(sandbox, bot, db_path):

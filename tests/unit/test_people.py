@@ -7,19 +7,25 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.application.steps import Step, next_step, step_sequence
 from bot.domain.people import (
     Address,
+    InvalidPhone,
+    LocationKind,
     Person,
+    PersonStatus,
     clean_city,
     clean_name,
+    contact_phone,
     normalise_phone,
     parse_date,
     parse_quiet_hours,
 )
+from bot.domain.sessions import Flow, Session
 from db.database import Database
 from db.migrate import migrate
-from db.people import PeopleRepo, personal_data
-from db.sessions import Session, SessionRepo
+from db.people import PeopleRepo
+from db.sessions import SessionRepo
 
 UTC = UTC
 
@@ -79,10 +85,24 @@ def test_clean_city(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("+371 2000 0000", "+37120000000"), ("(371) 20-000-000", "+37120000000"), ("123", None), ("call me", None)],
+    [("+371 2000 0000", "+37120000000"), ("(371) 20-000-000", "+37120000000"), ("2000 0000", "+37120000000")],
 )
 def test_normalise_phone(text, expected):
     assert normalise_phone(text) == expected
+
+
+@pytest.mark.parametrize("text", ["123", "call me", "+12"])
+def test_normalise_phone_rejects(text):
+    with pytest.raises(InvalidPhone):
+        normalise_phone(text)
+
+
+@pytest.mark.parametrize(
+    ("shared", "expected"),
+    [("37120000000", "+37120000000"), ("+37120000000", "+37120000000"), ("447700900123", "+447700900123")],
+)
+def test_a_contact_shared_from_telegram_is_international_with_or_without_plus(shared, expected):
+    assert contact_phone(shared) == expected
 
 
 TODAY = date(2026, 6, 10)
@@ -184,7 +204,6 @@ async def test_create_update_and_read_back(db):
         True,
     )
     assert got.skills == ("legal", "translation")
-    assert (await repo.get_by_id(p.id)).address == address
     assert await repo.get(Address.telegram(502)) is None
     assert await repo.count_active() == 1
     with pytest.raises(ValueError, match="unknown person fields"):
@@ -230,10 +249,10 @@ async def test_forget_removes_the_person_and_their_conversation(db):
     p = await repo.create(address, language="lv", name="Zelma", consent_at=datetime.now(UTC))
     await repo.update(p.id, phone="+37120000000")
     await repo.set_skills(p.id, ["first_aid"])
-    await sessions.set(address, Session("register", "where", {"return": "summary"}))
+    await sessions.set(address, Session(Flow.REGISTER, Step.WHERE, {"return": "summary"}))
     other = await repo.create(Address.telegram(702), language="en", name="Other", consent_at=datetime.now(UTC))
 
-    data = await personal_data(db, address)
+    data = await repo.personal_data(address)
     assert data is not None
     assert data["person"]["name"] == "Zelma" and data["person"]["skills"] == ["first_aid"]
     assert data["conversation"]["step"] == "where" and data["alerts"] == []
@@ -242,30 +261,55 @@ async def test_forget_removes_the_person_and_their_conversation(db):
     assert await repo.get(address) is None
     assert await sessions.get(address) is None
     assert await db.fetchval("SELECT count(*) FROM person_skills") == 0
-    assert await personal_data(db, address) is None
+    assert await repo.personal_data(address) is None
     assert await repo.forget(address) is False
-    assert (await repo.get_by_id(other.id)).name == "Other"  # nobody else is touched
+    assert (await repo.get(other.address)).name == "Other"  # nobody else is touched
 
 
 async def test_sessions_round_trip(db):
     sessions = SessionRepo(db)
     address = Address.telegram(801)
     assert await sessions.get(address) is None
-    await sessions.set(address, Session("edit", "where", {"before": {"city": "Rīga"}}))
-    await sessions.set(address, Session("edit", "country", {"before": {"city": "Rīga"}}))
-    assert await sessions.get(address) == Session("edit", "country", {"before": {"city": "Rīga"}})
+    await sessions.set(address, Session(Flow.EDIT, Step.WHERE, {"before": {"city": "Rīga"}}))
+    await sessions.set(address, Session(Flow.EDIT, Step.COUNTRY, {"before": {"city": "Rīga"}}))
+    got = await sessions.get(address)
+    assert got == Session(Flow.EDIT, Step.COUNTRY, {"before": {"city": "Rīga"}})
+    assert got is not None and type(got.flow) is Flow
     await sessions.clear(address)
     assert await sessions.get(address) is None
 
 
 def test_registration_steps_skip_the_time_zone_when_there_is_nothing_to_choose():
-    from handlers.registration import next_step, step_sequence
-
-    lv = make_person(location_kind="lv")
+    lv = make_person(location_kind=LocationKind.LV)
     assert step_sequence(lv) == ["name", "where", "municipality", "skills", "availability", "quiet", "phone", "summary"]
-    assert next_step(lv, "municipality") == "skills"
-    abroad = dict(location_kind="abroad")
-    assert next_step(make_person(country="US", **abroad), "city") == "timezone"
-    assert next_step(make_person(country="IE", **abroad), "city") == "skills"  # one zone
-    assert next_step(make_person(country="DE", **abroad), "city") == "skills"  # one clock
-    assert next_step(make_person(country="BV", **abroad), "city") == "skills"  # no zone at all
+    assert next_step(lv, Step.MUNICIPALITY) == Step.SKILLS
+    abroad = dict(location_kind=LocationKind.ABROAD)
+    assert next_step(make_person(country="US", **abroad), Step.CITY) == Step.TIMEZONE
+    assert next_step(make_person(country="IE", **abroad), Step.CITY) == Step.SKILLS  # one zone
+    assert next_step(make_person(country="DE", **abroad), Step.CITY) == Step.SKILLS  # one clock
+    assert next_step(make_person(country="BV", **abroad), Step.CITY) == Step.SKILLS  # no zone at all
+
+
+async def test_the_person_states_are_the_values_the_schema_allows(db):
+    """PersonStatus and LocationKind against the CHECK constraints of the migrated file."""
+    import re
+
+    sql = await db.fetchval("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'people'")
+
+    def allowed(column: str) -> set[str]:
+        m = re.search(rf"\b{column}\b[^,]*CHECK \({column} IN \(([^)]*)\)\)", sql)
+        assert m is not None, column
+        return {v.strip().strip("'") for v in m.group(1).split(",")}
+
+    assert allowed("status") == {s.value for s in PersonStatus}
+    assert allowed("location_kind") == {k.value for k in LocationKind}
+
+
+async def test_a_stored_person_has_typed_states(db):
+    repo = PeopleRepo(db)
+    p = await repo.create(Address.telegram(901), language="lv", name="A", consent_at=datetime.now(UTC))
+    assert type(p.status) is PersonStatus and p.status == PersonStatus.REGISTERING and p.location_kind is None
+    await repo.update(p.id, status=PersonStatus.ACTIVE, location_kind=LocationKind.ABROAD)
+    got = await repo.get(p.address)
+    assert got is not None and (got.status, got.location_kind) == (PersonStatus.ACTIVE, LocationKind.ABROAD)
+    assert type(got.location_kind) is LocationKind

@@ -4,11 +4,11 @@ import io
 
 import pytest
 
+from bot.domain.people import contact_phone, normalise_phone
 from bot.domain.volunteer_csv import (
     HEADER,
     RowError,
     VolunteerRecord,
-    normalise_phone,
     parse_volunteer_csv,
     write_volunteer_csv,
 )
@@ -257,7 +257,6 @@ def test_uk_is_accepted_for_gb() -> None:
         ("20000000", "LV", "+37120000000"),
         ("37120000000", "LV", "+37120000000"),  # Excel ate the +
         ("00371-2000-0000", "LV", "+37120000000"),
-        ("'+37120000000", "LV", "+37120000000"),
         ("+44 (0)20 7946 0958", "GB", "+442079460958"),
         ("+1 (312) 555-0100", "US", "+13125550100"),
         ("0047 912 34 567", "NO", "+4791234567"),
@@ -274,6 +273,39 @@ def test_normalise_phone(raw: str, country: str, expected: str) -> None:
 def test_normalise_phone_rejects(raw: str, country: str) -> None:
     with pytest.raises(ValueError):
         normalise_phone(raw, country)
+
+
+def test_a_phone_cell_escaped_against_formulas_is_read_as_the_number() -> None:
+    (record,) = parse_ok(f"{HEAD}\n1,A,,,Rīga,,,'+37120000000,\n")
+    assert record.phone == "+37120000000"
+
+
+@pytest.mark.parametrize(
+    ("cell", "country", "shared"),
+    [
+        ("+371 2000 0000", "LV", "37120000000"),
+        ("20000000", "LV", "37120000000"),
+        ("+44 20 7946 0958", "GB", "442079460958"),
+    ],
+)
+def test_the_import_and_a_contact_shared_in_the_chat_store_the_same_number(
+    cell: str, country: str, shared: str
+) -> None:
+    """A list cell and the same number shared from Telegram (which sends it without "+")."""
+    city = "" if country == "LV" else "London"
+    municipality = "Rīga" if country == "LV" else ""
+    (record,) = parse_ok(f"{HEAD}\n1,A,,,{municipality},{country},{city},{cell},\n")
+    assert record.phone == contact_phone(shared) == contact_phone("+" + shared)
+
+
+def test_a_city_may_be_as_long_in_the_list_as_in_the_chat() -> None:
+    from bot.domain.people import CITY_MAX, clean_city
+
+    longest, too_long = "c" * CITY_MAX, "c" * (CITY_MAX + 1)
+    assert parse_ok(f"{HEAD}\n1,A,,,,NO,{longest},,\n")[0].city == longest == clean_city(longest)
+    records, errors = parse_volunteer_csv(f"{HEAD}\n1,A,,,,NO,{too_long},,\n")
+    assert records == [] and clean_city(too_long) is None
+    assert errors[0].message == f"city is longer than {CITY_MAX} characters ({CITY_MAX + 1})"
 
 
 def make_records() -> list[VolunteerRecord]:

@@ -1,0 +1,33 @@
+"""/mydata (everything stored about a person) and /forget (erase it)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from bot.application.stores import PeopleStore
+from bot.domain.people import Address
+
+log = logging.getLogger(__name__)
+
+
+class Privacy:
+    def __init__(self, people: PeopleStore) -> None:
+        self._people = people
+
+    async def my_data(self, address: Address) -> bytes | None:
+        """Everything stored about the person as JSON; None when nothing is."""
+        data = await self._people.personal_data(address)
+        if data is None:
+            return None
+        data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        log.info("event=mydata_sent user=%s bytes=%d", address.external_id, len(payload))
+        return payload
+
+    async def forget(self, address: Address) -> bool:
+        """Erase the person and everything that identifies them; False when nothing was stored."""
+        erased = await self._people.forget(address)
+        log.info("event=person_forgotten user=%s erased=%d", address.external_id, int(erased))
+        return erased
