@@ -7,8 +7,11 @@ LOCK := requirements.lock
 LOCKED := $(VENV)/.locked
 STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
-PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-	--no-emit-index-url --no-emit-find-links --extra test --extra dev -o $(LOCK) pyproject.toml
+# pip-compile keeps the pins already in its output file; the lock is replaced only if it changed
+# (a rewritten but equal lock would rebuild the venv for nothing).
+PIP_COMPILE = cp $(LOCK) $(LOCK).new && CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	--extra test --extra dev -o $(LOCK).new pyproject.toml
 
 .PHONY: demo test lint lock lock-upgrade run migrate locales bench clean
 
@@ -41,10 +44,12 @@ lint: $(STAMP)
 # After changing dependencies in pyproject.toml: re-resolve, keeping every other pin as it is.
 lock: $(STAMP)
 	$(PIP_COMPILE)
+	@if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; else mv $(LOCK).new $(LOCK); fi
 
 # Move every pin to the newest release the constraints in pyproject.toml allow.
 lock-upgrade: $(STAMP)
 	$(PIP_COMPILE) --upgrade
+	@if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; else mv $(LOCK).new $(LOCK); fi
 
 run: $(STAMP)
 	$(PY) -m bot --config $(CONFIG) run
