@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m bot [--config FILE] COMMAND``."""
+"""Command-line interface: ``python -m bot [--config FILE] COMMAND``, installed as ``sauciens``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from bot.settings import ConfigError, Settings, load_settings
 log = logging.getLogger("bot")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Sauciens: volunteer call-out bot")
+def parser(prog: str = "sauciens") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Sauciens: volunteer call-out bot")
     p.add_argument("--config", type=Path, default=None, help="TOML config file (default: config.toml)")
     sub = p.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
@@ -35,8 +35,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
+    """The ``sauciens`` console script (``python -m bot`` passes its own name for the usage line)."""
+    args = parser(prog).parse_args(argv)
     command = args.command or "run"
     settings: Settings | None = None
     try:
@@ -130,4 +131,4 @@ async def run(settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m bot"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ def person_to_record(p: Person) -> VolunteerRecord:
 
 async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
-        data = path.read_bytes()
+        data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         print(f"sauciens: cannot read {path}: {exc.strerror}", file=err)
         return 1

@@ -6,11 +6,12 @@ The ``.po`` files are compiled in memory when first used, so no build step is ne
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
-from datetime import date, datetime, tzinfo
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -20,7 +21,9 @@ from babel.messages.pofile import read_po
 
 LANGUAGES: tuple[str, ...] = ("lv", "en")
 DEFAULT_LANGUAGE = "lv"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The catalogues are package data of the top-level ``locales`` package, found the same way in a
+# checkout and in an installed wheel.
+LOCALES_DIR: Traversable = files("locales")
 DOMAIN = "messages"
 
 
@@ -39,7 +42,7 @@ def normalise_language(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def catalog_path(lang: str) -> Path:
+def catalog_path(lang: str) -> Traversable:
     return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
@@ -72,16 +75,16 @@ class Translator:
     def country(self, code: str) -> str:
         return self.locale.territories.get(code.upper(), code.upper())
 
-    def datetime(self, moment: datetime, tz: str | tzinfo = "Europe/Riga") -> str:
+    def datetime(self, moment: dt.datetime, tz: str | dt.tzinfo = "Europe/Riga") -> str:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         local = moment.astimezone(zone)
         return f"{format_skeleton('MMMd', local, locale=self.locale)} {format_time(local, 'HH:mm', locale=self.locale)}"
 
-    def time(self, moment: datetime, tz: str | tzinfo = "Europe/Riga") -> str:
+    def time(self, moment: dt.datetime, tz: str | dt.tzinfo = "Europe/Riga") -> str:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         return format_time(moment.astimezone(zone), "HH:mm", locale=self.locale)
 
-    def date_only(self, day: date) -> str:
+    def date_only(self, day: dt.date) -> str:
         return format_skeleton("yMMMd", day, locale=self.locale)
 
 

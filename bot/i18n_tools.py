@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, catalog_path
+from bot.i18n import DOMAIN, LANGUAGES
+
+# The checkout's catalogues, which this tool rewrites (an installed copy is never edited).
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def catalog_path(lang: str) -> Path:
+    return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
 
 # CLDR's Latvian plural categories, in this order: zero (0, 10-20, 30, 100, 111...),
 # one (1, 21, 31, 101...), other (2-9, 22-29...). Babel's default header uses an older rule.
@@ -27,7 +36,7 @@ def _load(lang: str) -> Catalog:
     if path.exists():
         with path.open("rb") as fh:
             return read_po(fh, locale=lang)
-    return Catalog(locale=lang, domain="messages")
+    return Catalog(locale=lang, domain=DOMAIN)
 
 
 def update() -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -115,8 +115,9 @@ class Settings(BaseSettings):
         return self.telegram.token.get_secret_value()
 
 
-def load_settings(path: Path | None, *, required: bool = False, **overrides: object) -> Settings:
-    """Read settings from ``path`` (TOML) and the environment.
+def load_settings(path: Path | None, *, required: bool = False, **overrides: Any) -> Settings:
+    """Read settings from ``path`` (TOML) and the environment; ``overrides`` are sections (dicts or
+    section models) that pydantic validates like the file's.
 
     A missing file is an error only when ``required`` (the user named it explicitly)."""
     toml_file: Path | None = None

@@ -6,11 +6,21 @@ import asyncio
 import csv
 import io
 import sqlite3
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.seed import Spec, alert_messages, seed
 
 OGRE, RIGA, CESIS = "0040000", "0001000", "0026000"
+
+
+def quiet_hours_around_now(tz: str = "Europe/Riga") -> dict[str, object]:
+    """Quiet hours from two hours ago to two hours ahead, local time: they hold now whatever the
+    time of day (over midnight they wrap, as quiet hours do) and for far longer than a test runs."""
+    now = datetime.now(UTC).astimezone(ZoneInfo(tz))
+    start, end = now - timedelta(hours=2), now + timedelta(hours=2)
+    return {"quiet_start": start.strftime("%H:%M"), "quiet_end": end.strftime("%H:%M")}
 
 
 async def coordinator(sandbox, lang="en"):
@@ -46,7 +56,7 @@ async def test_filters_combine_and_preview_counts_left_out(sandbox, bot):
         Spec(6, "Dublin translator", "lv", None, "IE", "Dublin", skills=("translation",)),
         Spec(7, "Ogre paused", "lv", OGRE, skills=("first_aid",), extra={"paused": True}),
         Spec(8, "Ogre blocked", "lv", OGRE, skills=("first_aid",), extra={"blocked_at": "2026-01-01T00:00:00+00:00"}),
-        Spec(9, "Ogre asleep", "lv", OGRE, skills=("first_aid",), extra={"quiet_start": "00:00", "quiet_end": "23:59"}),
+        Spec(9, "Ogre asleep", "lv", OGRE, skills=("first_aid",), extra=quiet_hours_around_now()),
     ]
     users = await seed(bot, sandbox, specs)
     coord = await coordinator(sandbox)
