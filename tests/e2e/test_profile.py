@@ -137,7 +137,7 @@ async def test_moving_from_abroad_to_latvia_leaves_no_old_city_whichever_way(san
         assert place(user_id) == ("abroad", "IE", "Dublin", "Europe/Dublin")
         profile = await open_profile(u)
         await u.press("✏️ Place", profile)
-        await u.wait_for("Where are you now?")
+        await u.wait_for("Where are you usually based?")
         if how == "tap":
             await u.press("🇱🇻 In Latvia")
             await u.wait_for("Which municipality")

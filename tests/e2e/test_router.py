@@ -98,7 +98,7 @@ async def test_cancel_clears_a_simple_flow_and_later_text_is_not_routed_to_it(sa
     assert await router_bot.sessions.get(address) is None
     assert router_bot.cancel_asked == []  # dropping a simple flow needs no cancel handler
     await u.send("hello again")
-    await u.wait_for("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
+    await u.wait_for("Hello! I am Sauciens, the bot that alerts volunteers. Send /start to join.")
     assert router_bot.received == []
 
 
@@ -119,7 +119,7 @@ async def test_a_state_no_flow_is_registered_for_gets_the_fallback_reply(sandbox
     for who in (u, coord):
         await router_bot.sessions.set(Address.telegram(who.id), Session(Flow.PAUSE, "until"))  # not registered here
     await u.send("24.12.2026")
-    await u.wait_for("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
+    await u.wait_for("Hello! I am Sauciens, the bot that alerts volunteers. Send /start to join.")
     await coord.send("24.12.2026")
     await coord.wait_for("I did not understand that. /help lists what I can do.")
     await u.send("/nonsense")
