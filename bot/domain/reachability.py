@@ -1,0 +1,31 @@
+"""Whether the Bot API answers: one object, updated by the HTTP layer after every request
+and read by the tracking message, ``/status``, the metrics and ``/healthz``.
+
+Times are ``time.time()`` seconds, so they can be shown as wall-clock times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Reachability:
+    last_ok: float | None = None  # when the Bot API last answered (any HTTP answer counts)
+    unreachable_since: float | None = None  # first failure of the current outage, or None
+
+    def answered(self, at: float) -> None:
+        """The Bot API answered (2xx, 4xx, 429: it is there)."""
+        self.last_ok = at
+        self.unreachable_since = None
+
+    def failed(self, at: float) -> None:
+        """No answer, or a 5xx from Telegram's side: the Bot API is not usable now."""
+        if self.unreachable_since is None:
+            self.unreachable_since = at
+
+    @property
+    def reachable(self) -> bool:
+        return self.unreachable_since is None
+
+    def unreachable_for(self, now: float) -> float:
+        return 0.0 if self.unreachable_since is None else max(0.0, now - self.unreachable_since)
