@@ -1,10 +1,10 @@
-"""The application's services, built once in ``bot.app`` and handed to each handler module."""
+"""The storage and shared services, built first in ``bot.app``; the alerting and tracking use
+cases are built on them there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.alerting import AlertService
 from bot.application.identity import Identity
 from bot.domain.access import Access
 from bot.domain.budget import SendBudget
@@ -27,7 +27,6 @@ class Services:
     budget: SendBudget
     alerts: AlertRepo
     outbox: OutboxRepo
-    alerting: AlertService
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -45,5 +44,4 @@ class Services:
             budget=SendBudget(rate, burst=max(1.0, rate / 10)),
             alerts=alerts,
             outbox=outbox,
-            alerting=AlertService(settings, people, alerts, outbox),
         )

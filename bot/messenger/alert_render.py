@@ -9,23 +9,24 @@ from functools import lru_cache
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.alerts import Alert, AlertDraft, Audience, delivery_seconds
+from bot.domain.alerts import Alert, AlertDraft, Audience, Response, Severity, Tally, delivery_seconds
 from bot.domain.quota import still_needed
 from bot.i18n import N_, Translator, translator
 from bot.messenger.keyboards import inline
-from db.alerts import Tally
 
 esc = html.escape
 
 SEVERITY_LABELS = {
-    "info": ("🔵", N_("Information")),
-    "urgent": ("🟠", N_("URGENT")),
-    "critical": ("🔴", N_("CRITICAL")),
+    Severity.INFO: ("🔵", N_("Information")),
+    Severity.URGENT: ("🟠", N_("URGENT")),
+    Severity.CRITICAL: ("🔴", N_("CRITICAL")),
 }
 ANSWER_LABELS = {
-    "accepted": N_("✅ You are confirmed. Thank you! Details will follow here."),
-    "standby": N_("⏳ You are on standby: enough people have answered for now. I will tell you if you are needed."),
-    "declined": N_("❌ You answered that you can't help this time. Thank you for letting us know."),
+    Response.ACCEPTED: N_("✅ You are confirmed. Thank you! Details will follow here."),
+    Response.STANDBY: N_(
+        "⏳ You are on standby: enough people have answered for now. I will tell you if you are needed."
+    ),
+    Response.DECLINED: N_("❌ You answered that you can't help this time. Thank you for letting us know."),
 }
 ETA_LABELS = {"30m": N_("within 30 minutes"), "2h": N_("within 2 hours")}
 
@@ -74,7 +75,7 @@ def recipient_text(
         text = t._("🔔 Reminder: you have not answered yet.") + "\n\n" + text
     if response in ANSWER_LABELS:
         text += "\n\n" + t._(ANSWER_LABELS[response])
-        if response == "accepted" and eta in ETA_LABELS:
+        if response == Response.ACCEPTED and eta in ETA_LABELS:
             text += " " + t._("You expect to be there {eta}.", eta=t._(ETA_LABELS[eta]))
     if closed:
         text += "\n\n" + t._("🔒 This call is closed. Thank you!")
@@ -252,4 +253,16 @@ def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | Non
             ],
             [(t._("🔒 Close"), f"trk:close:{alert.id}"), (t._("📄 Export"), f"trk:export:{alert.id}")],
         ]
+    )
+
+
+def deadline_text(alert: Alert, tally: Tally, t: Translator) -> str:
+    """Told to the alert's author when its answer time is over."""
+    need = f"/{alert.draft.need}" if alert.draft.need else ""
+    return t._(
+        "⏰ The answer time of alert #{id} is over: {accepted}{need} accepted, {none} did not answer. /close {id} closes it.",
+        id=alert.id,
+        accepted=tally.accepted,
+        need=need,
+        none=tally.none,
     )
