@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import datetime
 
@@ -108,7 +109,8 @@ class AlertRepo:
         return _to_alert(row) if row else None
 
     async def latest_id(self) -> int | None:
-        return await self.db.fetchval("SELECT max(id) FROM alerts")
+        latest = await self.db.fetchval("SELECT max(id) FROM alerts")
+        return int(latest) if latest is not None else None
 
     async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]:
         where, args = ("WHERE status = ?", (AlertStatus.OPEN,)) if only_open else ("", ())
@@ -274,7 +276,7 @@ class AlertRepo:
     async def mark_deadline_done(self, alert_id: int) -> None:
         await self.db.execute("UPDATE alerts SET deadline_done = 1 WHERE id = ?", (alert_id,))
 
-    async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]:
+    async def schedules(self) -> builtins.list[tuple[int, datetime | None, datetime | None]]:
         """Open alerts' pending automatic reminder and respond-by deadline."""
         rows = await self.db.fetchall(
             "SELECT id, CASE WHEN reminded_at IS NULL THEN remind_at END AS remind_at,"
@@ -290,7 +292,7 @@ class AlertRepo:
             for r in rows
         ]
 
-    async def export_rows(self, alert_id: int) -> list[ExportRow]:
+    async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]:
         rows = await self.db.fetchall(
             "SELECT r.external_id, r.delivery, r.response, r.eta, r.responded_at, r.language,"
             " p.name, p.phone, p.municipality, p.country, p.city"

@@ -61,7 +61,7 @@ class OutboxRepo:
         )
         for r in rows:
             if r["id"] not in exclude:
-                return max(0.0, r["next_attempt_at"] - time.time())
+                return max(0.0, float(r["next_attempt_at"]) - time.time())
         return None
 
     async def record(self, job: Job, result: Result, retry_at: float | None) -> None:

@@ -21,7 +21,6 @@ from bot.domain.alerts import (
 )
 from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address, Person
-from db.alerts import AlertRepo
 from db.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -31,6 +30,39 @@ DECLINE = "no"
 COMPOSE = "compose"  # the composer's flow in the session
 FOLLOWUP = "followup"  # a follow-up message being written
 FOLLOWUP_LIMIT = 3500
+
+
+class AlertStore(Protocol):
+    """``db.alerts.AlertRepo``, as far as sending and answering go."""
+
+    async def create(
+        self,
+        draft: AlertDraft,
+        *,
+        author: Address,
+        author_name: str,
+        author_language: str,
+        organisation: str,
+        recipients: list[Person],
+        remind_at: datetime | None,
+    ) -> int: ...
+    async def get(self, alert_id: int) -> Alert | None: ...
+    async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer: ...
+    async def enqueue(
+        self,
+        alert_id: int,
+        kind: OutboxKind,
+        *,
+        responses: tuple[Response, ...],
+        params: dict[str, object] | None = None,
+        priority: int = 1,
+        max_reminders: int | None = None,
+    ) -> int: ...
+    async def enqueue_one(
+        self, recipient_id: int, address: Address, kind: OutboxKind, params: dict[str, object]
+    ) -> None: ...
+    async def close(self, alert_id: int) -> int | None: ...
+    async def enqueue_closed_edits(self, alert_id: int) -> int: ...
 
 
 class ActivePeople(Protocol):
@@ -90,7 +122,7 @@ class Alerting:
     def __init__(
         self,
         people: ActivePeople,
-        alerts: AlertRepo,
+        alerts: AlertStore,
         outbox: OutboxControl,
         tracking: AlertWatch,
         timers: AlertTimers,

@@ -8,6 +8,7 @@ Messages to the coordinator go through a ``TrackingMessenger`` (``bot.messenger.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import astuple
@@ -54,7 +55,7 @@ class TrackingStore(Protocol):
     async def tally(self, alert_id: int) -> Tally: ...
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None: ...
     async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None: ...
-    async def export_rows(self, alert_id: int) -> list[ExportRow]: ...
+    async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]: ...
 
 
 class ReminderStore(Protocol):

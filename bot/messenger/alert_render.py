@@ -21,7 +21,7 @@ SEVERITY_LABELS = {
     Severity.URGENT: ("🟠", N_("URGENT")),
     Severity.CRITICAL: ("🔴", N_("CRITICAL")),
 }
-ANSWER_LABELS = {
+ANSWER_LABELS: dict[str, str] = {
     Response.ACCEPTED: N_("✅ You are confirmed. Thank you! Details will follow here."),
     Response.STANDBY: N_(
         "⏳ You are on standby: enough people have answered for now. I will tell you if you are needed."
@@ -110,7 +110,7 @@ def _answer_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:  # immut
 
 def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
     n = len(audience.recipients)
-    by_lang = {"lv": 0, "en": 0}
+    by_lang: dict[str, int] = {"lv": 0, "en": 0}
     for p in audience.recipients:
         by_lang[p.language] = by_lang.get(p.language, 0) + 1
     lines = [
@@ -152,7 +152,7 @@ def preview_texts(
     buttons, as text), then the audience. One message when it fits, else one per language
     and the summary last."""
     present = {p.language for p in audience.recipients}
-    langs = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
+    langs: list[str] = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
     bodies = [
         alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs
     ]
