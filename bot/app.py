@@ -1,5 +1,6 @@
-"""Wiring: builds the PTB application, registers the handlers in their visible order, and
-starts and stops the resources (database, outbox sender, scheduled jobs) around it."""
+"""Wiring: builds everything through constructors in dependency order (storage, the PTB
+application, the tracking, the outbox sender, the reminders, the alerting), registers the
+handlers in their visible order, and starts and stops the resources around them."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ import logging
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from bot.application.alerting import Alerting, Drafts
+from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
+from bot.domain.budget import SendBudget
 from bot.domain.outbox import OutboxSender
 from bot.i18n import translator
 from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.requests import make_request
+from bot.messenger.scheduler import JobQueueScheduler
+from bot.messenger.tracking import TelegramTrackingMessenger
 from bot.messenger.transport import TelegramTransport, broadcast_bot
 from bot.messenger.updates import PerChatOrderedProcessor
 from bot.services import Services
@@ -26,23 +32,33 @@ from handlers.router import TextRouter
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, services: Services) -> tuple[Application, coordinator.Coordinator]:
-    token = settings.require_token()
-    app = (
+def build_application(settings: Settings, budget: SendBudget) -> Application:
+    return (
         ApplicationBuilder()
-        .token(token)
+        .token(settings.require_token())
         .base_url(settings.telegram.api_base_url)
         .base_file_url(settings.telegram.api_base_file_url)
         .concurrent_updates(PerChatOrderedProcessor(64))
-        .rate_limiter(InteractiveRateLimiter(services.budget))
+        .rate_limiter(InteractiveRateLimiter(budget))
         # The Bot API over bot/messenger/http.py unless telegram.http_client = "httpx": a burst of
         # taps is CPU-bound in httpx (bench/README.md). getUpdates has a connection of its own.
         .request(make_request(settings.telegram, 64, pool_timeout=10.0))
         .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0))
         .build()
     )
+
+
+def register_handlers(
+    app: Application,
+    services: Services,
+    alerting: Alerting,
+    tracking: Tracking,
+    reminders: Reminders,
+    drafts: Drafts,
+) -> None:
     router = TextRouter(services.identity, services.conversations)
-    tracking = coordinator.Coordinator(services, services.alerting)  # tracking messages, reminders, deadlines
+    following = coordinator.Coordinator(services.identity, alerting, tracking, reminders, drafts)
+    rate = services.settings.broadcast.messages_per_second
 
     # Handler order matters: the first matching handler in a group wins.
     groups.register(app)  # group chats: point people to a private chat
@@ -52,13 +68,12 @@ def build_application(settings: Settings, services: Services) -> tuple[Applicati
     help_handlers.register(app, services.identity)  # /help
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
     privacy.register(app, services.identity, services.privacy)  # /mydata, /forget
-    responses.register(app, services, services.alerting)  # a volunteer's answer to an alert
-    alerts.register(app, services, services.alerting, router, tracking.send_tracking)  # /alert: composer, preview, send
-    coordinator.register(app, tracking, router)  # following alerts: /alerts, /status, /close, ...
+    responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
+    alerts.register(app, services.identity, alerting, drafts, router, following.send_tracking, rate)  # /alert
+    coordinator.register(app, following, router)  # following alerts: /alerts, /status, /close, ...
     router.register_unknown_commands(app)  # anything else that looks like a command
 
     app.add_error_handler(on_error)
-    return app, tracking
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,21 +86,32 @@ class Sauciens:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.services = Services.create(settings)
-        self.app, self.tracking = build_application(settings, self.services)
+        self.services = s = Services.create(settings)
+        self.app = build_application(settings, s.budget)
+        scheduler = JobQueueScheduler(self.app.job_queue)
+        messenger = TelegramTrackingMessenger(self.app.bot)
+        self.tracking = Tracking(s.alerts, messenger, scheduler)
         self.broadcast_bot = broadcast_bot(settings)
         self.sender = OutboxSender(
-            self.services.outbox,
-            TelegramTransport(self.broadcast_bot, self.services.alerts, paid=settings.broadcast.paid),
-            self.services.budget,
+            s.outbox,
+            TelegramTransport(self.broadcast_bot, s.alerts, paid=settings.broadcast.paid),
+            s.budget,
             max_in_flight=settings.broadcast.max_in_flight,
             max_attempts=settings.broadcast.max_attempts,
-            on_recorded=self.services.alerting.on_recorded,
+            on_recorded=self.tracking.message_recorded,
         )
-        self.services.alerting.sender = self.sender
-        self.services.alerting.scheduler = lambda alert_id, remind_at, respond_by: self.tracking.schedule(
-            self.app, alert_id, remind_at, respond_by
+        self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
+        self.alerting = Alerting(
+            s.people,
+            s.alerts,
+            self.sender,
+            self.tracking,
+            self.reminders,
+            remind_after_minutes=settings.alerts.remind_after_minutes,
+            organisation=settings.access.organisation,
         )
+        self.drafts = Drafts(s.sessions)
+        register_handlers(self.app, s, self.alerting, self.tracking, self.reminders, self.drafts)
 
     async def start(self) -> None:
         # Country matching builds an index of names in many languages once (~1 s): do it
@@ -98,13 +124,8 @@ class Sauciens:
         await self._set_commands()
         await self.app.start()
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
-        await self.tracking.rebuild_schedule(self.app)
-        for alert in await self.services.alerts.list(only_open=True):
-            self.services.alerting.dirty.add(alert.id)
-        assert self.app.job_queue is not None
-        self.app.job_queue.run_repeating(
-            self.tracking.refresh, interval=self.settings.alerts.tracking_update_seconds, first=0.5, name="tracking"
-        )
+        await self.reminders.rebuild()
+        await self.tracking.start(self.settings.alerts.tracking_update_seconds)
         self.sender.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(

@@ -1,10 +1,10 @@
-"""The application's services, built once in ``bot.app`` and handed to each handler module."""
+"""The storage and shared services, built first in ``bot.app``; the alerting and tracking use
+cases are built on them there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.alerting import AlertService
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
@@ -33,7 +33,6 @@ class Services:
     budget: SendBudget
     alerts: AlertRepo
     outbox: OutboxRepo
-    alerting: AlertService
     conversations: Conversations
     steps: Steps
     profile: Profile
@@ -59,7 +58,6 @@ class Services:
             budget=SendBudget(rate, burst=max(1.0, rate / 10)),
             alerts=alerts,
             outbox=outbox,
-            alerting=AlertService(settings, people, alerts, outbox),
             conversations=Conversations(sessions),
             steps=steps,
             profile=profile,

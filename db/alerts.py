@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
+import builtins
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
-from bot.domain.alerts import Alert, AlertDraft, AudienceFilter, ExportRow
-from bot.domain.outbox import ALERT, EDIT_CLOSED, REMINDER
+from bot.domain.alerts import (
+    Alert,
+    AlertDraft,
+    AlertStatus,
+    Answer,
+    AnswerStatus,
+    AudienceFilter,
+    Delivery,
+    ExportRow,
+    Promotion,
+    Response,
+    Severity,
+    Tally,
+)
+from bot.domain.outbox import OutboxKind, OutboxState
 from bot.domain.people import Address, Person
 from bot.domain.quota import decide
 from db.database import Database
 from db.people import now_iso
-
-
-@dataclass
-class Tally:
-    total: int = 0
-    queued: int = 0
-    sent: int = 0
-    failed: int = 0
-    blocked: int = 0
-    accepted: int = 0
-    declined: int = 0
-    standby: int = 0
-    none: int = 0
-
-
-@dataclass
-class Answer:
-    """What became of a tap: ``status`` is 'ok', 'closed' or 'not_recipient'."""
-
-    status: str
-    response: str = "none"
-    previous: str = "none"
-    promoted: tuple[int, Address, str] | None = None  # recipient id, address, language
-    alert: Alert | None = None  # the alert as it was when the tap was recorded
 
 
 def _to_alert(row: aiosqlite.Row) -> Alert:
@@ -45,7 +34,7 @@ def _to_alert(row: aiosqlite.Row) -> Alert:
         audience=AudienceFilter.from_dict(json.loads(row["filters"])),
         text_lv=row["text_lv"],
         text_en=row["text_en"],
-        severity=row["severity"],
+        severity=Severity(row["severity"]),
         need=row["need"],
         respond_by=datetime.fromisoformat(row["respond_by"]) if row["respond_by"] else None,
         drill=bool(row["drill"]),
@@ -56,7 +45,7 @@ def _to_alert(row: aiosqlite.Row) -> Alert:
         author_name=row["author_name"],
         organisation=row["organisation"],
         created_at=datetime.fromisoformat(row["created_at"]),
-        status=row["status"],
+        status=AlertStatus(row["status"]),
         author_channel=row["author_channel"],
         author_external_id=row["author_external_id"],
         author_language=row["author_language"],
@@ -110,7 +99,7 @@ class AlertRepo:
             await conn.execute(
                 "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
                 " SELECT id, channel, external_id, ?, 1, ?, ? FROM recipients WHERE alert_id = ? ORDER BY id",
-                (ALERT, json.dumps({"alert_id": alert_id}), now, alert_id),
+                (OutboxKind.ALERT, json.dumps({"alert_id": alert_id}), now, alert_id),
             )
         assert alert_id is not None
         return alert_id
@@ -120,11 +109,12 @@ class AlertRepo:
         return _to_alert(row) if row else None
 
     async def latest_id(self) -> int | None:
-        return await self.db.fetchval("SELECT max(id) FROM alerts")
+        latest = await self.db.fetchval("SELECT max(id) FROM alerts")
+        return int(latest) if latest is not None else None
 
     async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]:
-        where = "WHERE status = 'open'" if only_open else ""
-        rows = await self.db.fetchall(f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?", (limit,))
+        where, args = ("WHERE status = ?", (AlertStatus.OPEN,)) if only_open else ("", ())
+        rows = await self.db.fetchall(f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?", (*args, limit))
         return [_to_alert(r) for r in rows]
 
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None:
@@ -150,12 +140,6 @@ class AlertRepo:
             setattr(t, r["response"], getattr(t, r["response"]) + r["n"])
         return t
 
-    async def recipient_count_by_language(self, alert_id: int) -> dict[str, int]:
-        rows = await self.db.fetchall(
-            "SELECT language, count(*) AS n FROM recipients WHERE alert_id = ? GROUP BY language", (alert_id,)
-        )
-        return {r["language"]: r["n"] for r in rows}
-
     async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer:
         """Record a tap, applying the quota; promotes the first standby person when an
         accepted person withdraws. One transaction, so concurrent taps cannot overfill; the
@@ -164,18 +148,18 @@ class AlertRepo:
         async with self.db.tx() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT a.*, r.id AS recipient_id, r.response AS recipient_response,"
-                " (SELECT count(*) FROM recipients c WHERE c.alert_id = a.id AND c.response = 'accepted') AS accepted"
+                " (SELECT count(*) FROM recipients c WHERE c.alert_id = a.id AND c.response = ?) AS accepted"
                 " FROM alerts a LEFT JOIN recipients r"
                 " ON r.alert_id = a.id AND r.channel = ? AND r.external_id = ? WHERE a.id = ?",
-                (address.channel, address.external_id, alert_id),
+                (Response.ACCEPTED, address.channel, address.external_id, alert_id),
             )
             row = next(iter(rows), None)
             if row is None or row["recipient_id"] is None:
-                return Answer("not_recipient")
+                return Answer(AnswerStatus.NOT_RECIPIENT)
             alert = _to_alert(row)
-            previous = row["recipient_response"]
-            if alert.status != "open":
-                return Answer("closed", previous, previous, alert=alert)
+            previous = Response(row["recipient_response"])
+            if not alert.open:
+                return Answer(AnswerStatus.CLOSED, previous, previous, alert=alert)
             decision = decide(previous, accepts, alert.draft.need, row["accepted"])
             changed = decision.response != previous
             await conn.execute(
@@ -186,34 +170,38 @@ class AlertRepo:
             promoted = None
             if decision.promote_standby:
                 cur = await conn.execute(
-                    "SELECT id, channel, external_id, language FROM recipients WHERE alert_id = ? AND response = 'standby'"
+                    "SELECT id, channel, external_id, language FROM recipients WHERE alert_id = ? AND response = ?"
                     " AND channel IS NOT NULL ORDER BY responded_at, id LIMIT 1",
-                    (alert_id,),
+                    (alert_id, Response.STANDBY),
                 )
                 nxt = await cur.fetchone()
                 if nxt is not None:
                     await conn.execute(
-                        "UPDATE recipients SET response = 'accepted', responded_at = ? WHERE id = ?", (now, nxt["id"])
+                        "UPDATE recipients SET response = ?, responded_at = ? WHERE id = ?",
+                        (Response.ACCEPTED, now, nxt["id"]),
                     )
-                    promoted = (nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"])
-            return Answer("ok", decision.response, previous, promoted, alert)
+                    promoted = Promotion(nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"])
+            return Answer(AnswerStatus.OK, decision.response, previous, promoted, alert)
 
     async def enqueue(
         self,
         alert_id: int,
-        kind: str,
+        kind: OutboxKind,
         *,
-        responses: tuple[str, ...],
+        responses: tuple[Response, ...],
         params: dict[str, object] | None = None,
-        delivered_only: bool = True,
         priority: int = 1,
         max_reminders: int | None = None,
     ) -> int:
-        """Queue a ``kind`` message to the recipients whose answer is one of ``responses``."""
-        conditions = ["alert_id = ?", "channel IS NOT NULL", f"response IN ({','.join('?' for _ in responses)})"]
-        args: list[object] = [alert_id, *responses]
-        if delivered_only:
-            conditions.append("delivery = 'sent'")
+        """Queue a ``kind`` message to the recipients who got the alert and whose answer is
+        one of ``responses``."""
+        conditions = [
+            "alert_id = ?",
+            "channel IS NOT NULL",
+            f"response IN ({','.join('?' for _ in responses)})",
+            "delivery = ?",
+        ]
+        args: list[object] = [alert_id, *responses, Delivery.SENT]
         if max_reminders is not None:
             conditions.append("reminders < ?")
             args.append(max_reminders)
@@ -225,13 +213,15 @@ class AlertRepo:
                 (kind, priority, payload, now_iso(), *args),
             )
             count = cur.rowcount
-            if kind == "reminder":
+            if kind == OutboxKind.REMINDER:
                 await conn.execute(
                     f"UPDATE recipients SET reminders = reminders + 1 WHERE {' AND '.join(conditions)}", args
                 )
         return count
 
-    async def enqueue_one(self, recipient_id: int, address: Address, kind: str, params: dict[str, object]) -> None:
+    async def enqueue_one(
+        self, recipient_id: int, address: Address, kind: OutboxKind, params: dict[str, object]
+    ) -> None:
         await self.db.execute(
             "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
             " VALUES (?, ?, ?, ?, 0, ?, ?)",
@@ -252,15 +242,16 @@ class AlertRepo:
         now = now_iso()
         async with self.db.tx() as conn:
             cur = await conn.execute(
-                "UPDATE alerts SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'", (now, alert_id)
+                "UPDATE alerts SET status = ?, closed_at = ? WHERE id = ? AND status = ?",
+                (AlertStatus.CLOSED, now, alert_id, AlertStatus.OPEN),
             )
             if cur.rowcount == 0:
                 return None
             cur = await conn.execute(
-                "UPDATE outbox SET state = 'failed', last_error = 'cancelled: the call was closed before sending'"
-                " WHERE state = 'queued' AND kind IN (?, ?)"
+                "UPDATE outbox SET state = ?, last_error = 'cancelled: the call was closed before sending'"
+                " WHERE state = ? AND kind IN (?, ?)"
                 " AND recipient_id IN (SELECT id FROM recipients WHERE alert_id = ?)",
-                (ALERT, REMINDER, alert_id),
+                (OutboxState.FAILED, OutboxState.QUEUED, OutboxKind.ALERT, OutboxKind.REMINDER, alert_id),
             )
             return cur.rowcount
 
@@ -273,9 +264,9 @@ class AlertRepo:
                 "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
                 " SELECT r.id, r.channel, r.external_id, ?1, 2, json_object('alert_id', ?3, 'message_id', m.message_id), ?2"
                 " FROM recipients r JOIN outbox m ON m.recipient_id = r.id"
-                " WHERE r.alert_id = ?3 AND r.channel IS NOT NULL AND m.kind IN (?4, ?5) AND m.state = 'sent'"
+                " WHERE r.alert_id = ?3 AND r.channel IS NOT NULL AND m.kind IN (?4, ?5) AND m.state = ?6"
                 " AND m.message_id IS NOT NULL ORDER BY r.id, m.id",
-                (EDIT_CLOSED, now_iso(), alert_id, ALERT, REMINDER),
+                (OutboxKind.EDIT_CLOSED, now_iso(), alert_id, OutboxKind.ALERT, OutboxKind.REMINDER, OutboxState.SENT),
             )
             return cur.rowcount
 
@@ -285,11 +276,12 @@ class AlertRepo:
     async def mark_deadline_done(self, alert_id: int) -> None:
         await self.db.execute("UPDATE alerts SET deadline_done = 1 WHERE id = ?", (alert_id,))
 
-    async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]:
+    async def schedules(self) -> builtins.list[tuple[int, datetime | None, datetime | None]]:
         """Open alerts' pending automatic reminder and respond-by deadline."""
         rows = await self.db.fetchall(
             "SELECT id, CASE WHEN reminded_at IS NULL THEN remind_at END AS remind_at,"
-            " CASE WHEN deadline_done = 0 THEN respond_by END AS respond_by FROM alerts WHERE status = 'open'"
+            " CASE WHEN deadline_done = 0 THEN respond_by END AS respond_by FROM alerts WHERE status = ?",
+            (AlertStatus.OPEN,),
         )
         return [
             (
@@ -300,7 +292,7 @@ class AlertRepo:
             for r in rows
         ]
 
-    async def export_rows(self, alert_id: int) -> list[ExportRow]:
+    async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]:
         rows = await self.db.fetchall(
             "SELECT r.external_id, r.delivery, r.response, r.eta, r.responded_at, r.language,"
             " p.name, p.phone, p.municipality, p.country, p.city"
@@ -323,10 +315,3 @@ class AlertRepo:
             )
             for r in rows
         ]
-
-    async def recipient_status(self, alert_id: int, address: Address) -> tuple[str, str | None] | None:
-        row = await self.db.fetchone(
-            "SELECT response, eta FROM recipients WHERE alert_id = ? AND channel = ? AND external_id = ?",
-            (alert_id, address.channel, address.external_id),
-        )
-        return (row["response"], row["eta"]) if row else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from bot.domain.outbox import ALERT, EDIT_CLOSED, Blocked, Failed, Job, Result, Sent
+from bot.domain.alerts import Delivery
+from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, OutboxState, Result, Sent
 from bot.domain.people import Address
 from db.database import Database
 from db.people import now_iso
@@ -16,7 +17,7 @@ SELECT o.id, o.channel, o.external_id, o.kind, o.payload, o.attempts, o.recipien
 FROM outbox o
 LEFT JOIN recipients r ON r.id = o.recipient_id
 LEFT JOIN people p ON p.id = r.person_id
-WHERE o.state = 'queued' AND o.next_attempt_at <= ?
+WHERE o.state = ? AND o.next_attempt_at <= ?
 ORDER BY o.priority, o.next_attempt_at, o.id
 LIMIT ?
 """
@@ -27,7 +28,7 @@ class OutboxRepo:
         self.db = db
 
     async def due_jobs(self, limit: int, exclude: set[int]) -> list[Job]:
-        rows = await self.db.fetchall(_DUE, (time.time(), limit + len(exclude)))
+        rows = await self.db.fetchall(_DUE, (OutboxState.QUEUED, time.time(), limit + len(exclude)))
         jobs = []
         for r in rows:
             if r["id"] in exclude:
@@ -39,7 +40,7 @@ class OutboxRepo:
                 Job(
                     id=r["id"],
                     address=Address(r["channel"], r["external_id"]),
-                    kind=r["kind"],
+                    kind=OutboxKind(r["kind"]),
                     params=params,
                     attempts=r["attempts"],
                     alert_id=r["alert_id"] if r["alert_id"] is not None else params.get("alert_id"),
@@ -55,12 +56,12 @@ class OutboxRepo:
 
     async def next_due_in(self, exclude: set[int]) -> float | None:
         rows = await self.db.fetchall(
-            "SELECT id, next_attempt_at FROM outbox WHERE state = 'queued' ORDER BY next_attempt_at LIMIT ?",
-            (len(exclude) + 1,),
+            "SELECT id, next_attempt_at FROM outbox WHERE state = ? ORDER BY next_attempt_at LIMIT ?",
+            (OutboxState.QUEUED, len(exclude) + 1),
         )
         for r in rows:
             if r["id"] not in exclude:
-                return max(0.0, r["next_attempt_at"] - time.time())
+                return max(0.0, float(r["next_attempt_at"]) - time.time())
         return None
 
     async def record(self, job: Job, result: Result, retry_at: float | None) -> None:
@@ -71,16 +72,23 @@ class OutboxRepo:
                     (job.attempts, retry_at, _reason(result), job.id),
                 )
                 return
-            state = "sent" if isinstance(result, Sent) else "blocked" if isinstance(result, Blocked) else "failed"
+            state = _state(result)
             message_id = result.message_id if isinstance(result, Sent) else None
             await conn.execute(
                 "UPDATE outbox SET state = ?, attempts = ?, message_id = ?, last_error = ?, sent_at = ? WHERE id = ?",
-                (state, job.attempts, message_id, _reason(result), now_iso() if state == "sent" else None, job.id),
+                (
+                    state,
+                    job.attempts,
+                    message_id,
+                    _reason(result),
+                    now_iso() if state == OutboxState.SENT else None,
+                    job.id,
+                ),
             )
-            if job.kind == ALERT and job.recipient_id is not None:
+            if job.kind == OutboxKind.ALERT and job.recipient_id is not None:
                 await conn.execute(
                     "UPDATE recipients SET delivery = ?, message_id = coalesce(?, message_id) WHERE id = ?",
-                    (state, message_id, job.recipient_id),
+                    (Delivery(state.value), message_id, job.recipient_id),
                 )
             if isinstance(result, Blocked):
                 await conn.execute(
@@ -97,7 +105,7 @@ class OutboxRepo:
                 job.recipient_id,
                 job.address.channel,
                 job.address.external_id,
-                EDIT_CLOSED,
+                OutboxKind.EDIT_CLOSED,
                 json.dumps({"alert_id": job.alert_id, "message_id": message_id}),
                 now_iso(),
             ),
@@ -107,11 +115,11 @@ class OutboxRepo:
         rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
 
-    async def enqueue(self, address: Address, kind: str, params: dict[str, object], priority: int = 0) -> None:
-        await self.db.execute(
-            "INSERT INTO outbox (channel, external_id, kind, priority, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (address.channel, address.external_id, kind, priority, json.dumps(params, ensure_ascii=False), now_iso()),
-        )
+
+def _state(result: Result) -> OutboxState:
+    if isinstance(result, Sent):
+        return OutboxState.SENT
+    return OutboxState.BLOCKED if isinstance(result, Blocked) else OutboxState.FAILED
 
 
 def _reason(result: Result) -> str | None:

@@ -9,11 +9,13 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.alerting import AlertService
+from bot.application.alerting import COMPOSE, Alerting, Author, Drafts
+from bot.application.identity import Identity
 from bot.domain import places, skills
 from bot.domain.alerts import (
     ALL_ABROAD,
@@ -33,14 +35,14 @@ from bot.messenger.alert_render import (
     preview_texts,
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
-from bot.services import Services
-from db.sessions import Session
 from handlers.base import Who, answer_query, coordinator, edit_or_send
 from handlers.router import TextRouter
 
+if TYPE_CHECKING:  # the router hands flows a session; its type moves to the domain (bot.domain.sessions)
+    from bot.domain.sessions import Session
+
 log = logging.getLogger(__name__)
 esc = html.escape
-COMPOSE = "compose"
 BY_PRESETS = ("30m", "1h", "2h", "4h")
 
 PROBLEMS = {
@@ -67,14 +69,18 @@ ShowTracking = Callable[[Update, Who, Alert], Awaitable[None]]
 
 
 class Composer:
-    def __init__(self, services: Services, alerting: AlertService, show_tracking: ShowTracking) -> None:
-        self.s = services
+    def __init__(
+        self, identity: Identity, alerting: Alerting, drafts: Drafts, show_tracking: ShowTracking, rate: float
+    ) -> None:
+        self.identity = identity
         self.alerting = alerting
+        self.drafts = drafts
         self.show_tracking = show_tracking
+        self.rate = rate  # the broadcast's messages per second, for the delivery time
 
     async def _coordinator(self, update: Update) -> Who | None:
         return await coordinator(
-            self.s.identity,
+            self.identity,
             update,
             N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation."),
         )
@@ -88,7 +94,7 @@ class Composer:
         text = update.effective_message.text or ""
         args = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
         if not args.strip():
-            await self.s.sessions.set(w.address, Session(COMPOSE, "menu", {"draft": AlertDraft().to_dict()}))
+            await self.drafts.compose(w.address, AlertDraft(), "menu")
             await self.show_menu(update, w, AlertDraft(), new=True)
             return
         draft, problems = parse_one_line(args, datetime.now(UTC))
@@ -96,19 +102,16 @@ class Composer:
             lines = [w.t._("Nothing was sent:")] + [f"• {describe_problem(p, w.t)}" for p in problems]
             await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
             return
-        await self.s.sessions.set(w.address, Session(COMPOSE, "preview", {"draft": draft.to_dict()}))
+        await self.drafts.compose(w.address, draft, "preview")
         await self.show_preview(update, w, draft)
 
     # ----- the menu and its views ------------------------------------------------------
 
     def _draft(self, session: Session) -> AlertDraft:
-        return AlertDraft.from_dict(session.data.get("draft", {}))
+        return self.drafts.draft_of(session)
 
     async def _save(self, w: Who, session: Session, draft: AlertDraft, step: str | None = None) -> None:
-        session.data["draft"] = draft.to_dict()
-        if step is not None:
-            session.step = step
-        await self.s.sessions.set(w.address, session)
+        await self.drafts.save(w.address, session, draft, step)
 
     def summary(self, draft: AlertDraft, t: Translator) -> str:
         a = draft.audience
@@ -151,12 +154,8 @@ class Composer:
         return inline(rows)
 
     async def show_menu(self, update: Update, w: Who, draft: AlertDraft, new: bool = False) -> None:
-        audience = await self.alerting.audience(draft)
-        text = (
-            self.summary(draft, w.t)
-            + "\n\n"
-            + audience_lines(audience, w.t, self.s.settings.broadcast.messages_per_second)
-        )
+        audience = await self.alerting.audience_of(draft)
+        text = self.summary(draft, w.t) + "\n\n" + audience_lines(audience, w.t, self.rate)
         markup = self.menu_keyboard(draft, w.t)
         if new or update.callback_query is None:
             await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=markup)
@@ -180,8 +179,7 @@ class Composer:
             rows, _ = paged(buttons, page, 10, "cmp:arp")
             title = t._("Which municipalities? Nothing chosen (and no one abroad) means everywhere.")
         elif name == "abroad":
-            people = await self.s.people.active()
-            present = sorted({p.country for p in people if p.abroad and p.country})
+            present = await self.alerting.countries_abroad()
             codes = list(dict.fromkeys([c for c in places.DIASPORA_COUNTRIES[:9]] + present))
             buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}") for c in codes]
             rows = [
@@ -210,7 +208,7 @@ class Composer:
         if w is None:
             return
         t = w.t
-        session = await self.s.sessions.get(w.address)
+        session = await self.drafts.current(w.address)
         if session is None or session.flow != COMPOSE:
             await answer_query(update, t._("This draft is gone. Send /alert to start again."), alert=True)
             return
@@ -278,7 +276,7 @@ class Composer:
         elif action == "send":
             await self.send(update, w, session, draft)
         elif action == "cancel":
-            await self.s.sessions.clear(w.address)
+            await self.drafts.discard(w.address)
             await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
 
     async def show_preview(self, update: Update, w: Who, draft: AlertDraft) -> None:
@@ -286,48 +284,41 @@ class Composer:
         if not draft.has_text:
             await update.effective_chat.send_message(t._("The alert has no text yet: tap 📝 Text first."))
             return
-        audience = await self.alerting.audience(draft)
+        audience = await self.alerting.audience_of(draft)
         if not audience.recipients:
-            await self.s.sessions.set(w.address, Session(COMPOSE, "menu", {"draft": draft.to_dict()}))
+            await self.drafts.compose(w.address, draft, "menu")
             await update.effective_chat.send_message(
                 t._("Nobody matches this audience, so nothing can be sent. Change the audience:")
                 + "\n\n"
-                + audience_lines(audience, t, self.s.settings.broadcast.messages_per_second),
+                + audience_lines(audience, t, self.rate),
                 parse_mode="HTML",
                 reply_markup=self.menu_keyboard(draft, t),
             )
             return
-        name, organisation = await self.author(w, update)
-        texts = preview_texts(
-            draft, audience, name, organisation, t, "Europe/Riga", self.s.settings.broadcast.messages_per_second
-        )
+        author = self.author(w, update)
+        texts = preview_texts(draft, audience, author.name, author.organisation, t, "Europe/Riga", self.rate)
         for text in texts[:-1]:
             await update.effective_chat.send_message(text, parse_mode="HTML")
         await update.effective_chat.send_message(
             texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t)
         )
 
-    async def author(self, w: Who, update: Update) -> tuple[str, str]:
-        user = update.effective_user
-        name = (w.person.name if w.person and w.person.name else None) or user.full_name
-        organisation = self.s.settings.access.organisation or (w.person.organisation if w.person else None) or ""
-        return name, organisation
+    def author(self, w: Who, update: Update) -> Author:
+        return self.alerting.author_of(w.person, update.effective_user.full_name)
 
     async def send(self, update: Update, w: Who, session: Session, draft: AlertDraft) -> None:
         t = w.t
         if session.step != "preview":
             await update.effective_chat.send_message(t._("Please look at the preview first."))
             return
-        await self.s.sessions.clear(w.address)  # a second press cannot send twice
-        name, organisation = await self.author(w, update)
-        alert_id, audience = await self.alerting.send(
-            draft, author=w.address, author_name=name, organisation=organisation, author_language=w.lang
+        await self.drafts.discard(w.address)  # a second press cannot send twice
+        author = self.author(w, update)
+        sent = await self.alerting.send_alert(
+            draft, author=w.address, author_name=author.name, organisation=author.organisation, author_language=w.lang
         )
         if update.callback_query is not None:
             await update.callback_query.edit_message_reply_markup(None)
-        alert = await self.alerting.alerts.get(alert_id)
-        assert alert is not None
-        await self.show_tracking(update, w, alert)
+        await self.show_tracking(update, w, sent.alert)
 
     # ----- typed input ------------------------------------------------------------
 
@@ -336,8 +327,8 @@ class Composer:
         msg = update.effective_message
         text = (msg.text or "").strip()
         draft = self._draft(session)
-        if not self.s.identity.is_coordinator(w.address):
-            await self.s.sessions.clear(w.address)
+        if not self.identity.is_coordinator(w.address):
+            await self.drafts.discard(w.address)
             return
         if session.step in ("text_lv", "text_en"):
             if not text:
@@ -388,9 +379,15 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def register(
-    app: Application, services: Services, alerting: AlertService, router: TextRouter, show_tracking: ShowTracking
+    app: Application,
+    identity: Identity,
+    alerting: Alerting,
+    drafts: Drafts,
+    router: TextRouter,
+    show_tracking: ShowTracking,
+    rate: float,
 ) -> None:
-    c = Composer(services, alerting, show_tracking)
+    c = Composer(identity, alerting, drafts, show_tracking, rate)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
     router.add_flow(COMPOSE, c.on_input, cancelled=N_("The draft was discarded. Nothing was sent."))

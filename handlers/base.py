@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 from bot.application.identity import Identity
 from bot.domain.people import Address, Person
 from bot.i18n import Translator, normalise_language, translator
+from bot.messenger.errors import is_not_modified
 
 esc = html.escape
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ async def edit_or_send(update: Update, text: str, markup: object = None) -> Mess
             result = await query.edit_message_text(text, parse_mode="HTML", reply_markup=markup)
             return result if isinstance(result, Message) else None
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            if is_not_modified(exc):
                 return None
             raise
     chat = update.effective_chat

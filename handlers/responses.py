@@ -8,45 +8,45 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from bot.alerting import AlertService
+from bot.application.alerting import Alerting, eta_of
+from bot.application.identity import Identity
+from bot.domain.alerts import AnswerStatus, Response
 from bot.i18n import N_
 from bot.messenger.alert_render import answer_keyboard_json, recipient_text
 from bot.messenger.raw import edit_text
-from bot.services import Services
 from handlers.base import answer_query, who
 
 TOASTS = {
-    "accepted": N_("Thank you! You are confirmed."),
-    "standby": N_("Thank you! You are on standby."),
-    "declined": N_("Thank you for letting us know."),
+    Response.ACCEPTED: N_("Thank you! You are confirmed."),
+    Response.STANDBY: N_("Thank you! You are on standby."),
+    Response.DECLINED: N_("Thank you for letting us know."),
 }
 
 
 class Responses:
-    def __init__(self, services: Services, alerting: AlertService) -> None:
-        self.s = services
+    def __init__(self, identity: Identity, alerting: Alerting) -> None:
+        self.identity = identity
         self.alerting = alerting
 
     async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _, alert_id_text, choice = update.callback_query.data.split(":")
         alert_id = int(alert_id_text)
-        w = await who(self.s.identity, update)
+        w = await who(self.identity, update)
         t = w.t
-        result = await self.alerting.answer(alert_id, w.address, choice)
-        if result.status == "not_recipient":
+        result = await self.alerting.record_answer(alert_id, w.address, choice)
+        if result.status == AnswerStatus.NOT_RECIPIENT:
             await answer_query(update, t._("This call is not open for you."), alert=True)
             return
         alert = result.alert
         assert alert is not None
         tz = w.person.timezone if w.person else "Europe/Riga"
-        if result.status == "closed":
+        if result.status == AnswerStatus.CLOSED:
             toast = answer_query(update, t._("This call is already closed. Thank you!"), alert=True)
             text = recipient_text(alert, t, tz, response=result.response, closed=True)
             markup = None
         else:
             toast = answer_query(update, t._(TOASTS[result.response]))
-            eta = choice if choice in ("30m", "2h") else None
-            text = recipient_text(alert, t, tz, response=result.response, eta=eta)
+            text = recipient_text(alert, t, tz, response=result.response, eta=eta_of(choice))
             markup = answer_keyboard_json(alert_id, t)
         # The toast and the changed message are independent: one round trip, not two.
         message = update.callback_query.message
@@ -56,5 +56,5 @@ class Responses:
         await asyncio.gather(toast, edit_text(context.bot, message.chat.id, message.message_id, text, markup))
 
 
-def register(app: Application, services: Services, alerting: AlertService) -> None:
-    app.add_handler(CallbackQueryHandler(Responses(services, alerting).on_answer, pattern=r"^ans:\d+:(yes|30m|2h|no)$"))
+def register(app: Application, identity: Identity, alerting: Alerting) -> None:
+    app.add_handler(CallbackQueryHandler(Responses(identity, alerting).on_answer, pattern=r"^ans:\d+:(yes|30m|2h|no)$"))

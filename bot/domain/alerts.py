@@ -6,13 +6,48 @@ import csv
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
-from bot.domain.people import LATVIA_TZ, Person
+from bot.domain.people import LATVIA_TZ, Address, Person
 
-SEVERITIES = ("info", "urgent", "critical")
+
+class Severity(StrEnum):
+    """``alerts.severity`` (the CHECK constraint in db/migrations/0002_alerts.sql)."""
+
+    INFO = "info"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+
+class AlertStatus(StrEnum):
+    """``alerts.status``."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Delivery(StrEnum):
+    """``recipients.delivery``: how far the alert message to one recipient got."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+class Response(StrEnum):
+    """``recipients.response``: a recipient's answer."""
+
+    NONE = "none"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    STANDBY = "standby"
+
+
+SEVERITIES = tuple(Severity)
 ALL_ABROAD = "*"
 TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the heading, sender and respond-by lines
 ONE_LINE_KEYS = ("skills", "areas", "countries", "langs", "severity", "need", "drill", "by")
@@ -55,7 +90,7 @@ class AlertDraft:
     audience: AudienceFilter = field(default_factory=AudienceFilter)
     text_lv: str | None = None
     text_en: str | None = None
-    severity: str = "urgent"
+    severity: Severity = Severity.URGENT
     need: int | None = None
     respond_by: datetime | None = None
     drill: bool = False
@@ -78,7 +113,7 @@ class AlertDraft:
             audience=AudienceFilter.from_dict(data.get("audience") or {}),  # type: ignore[arg-type]
             text_lv=data.get("text_lv"),  # type: ignore[arg-type]
             text_en=data.get("text_en"),  # type: ignore[arg-type]
-            severity=str(data.get("severity") or "urgent"),
+            severity=Severity(str(data.get("severity") or Severity.URGENT)),
             need=data.get("need"),  # type: ignore[arg-type]
             respond_by=datetime.fromisoformat(respond_by) if isinstance(respond_by, str) else None,
             drill=bool(data.get("drill")),
@@ -102,14 +137,58 @@ class Alert:
     author_name: str
     organisation: str
     created_at: datetime
-    status: str = "open"
+    status: AlertStatus = AlertStatus.OPEN
     author_channel: str = "telegram"
     author_external_id: str = ""
     author_language: str = "lv"
 
     @property
     def open(self) -> bool:
-        return self.status == "open"
+        return self.status == AlertStatus.OPEN
+
+
+@dataclass
+class Tally:
+    """An alert's recipients counted by delivery and by answer (field names are the values
+    of ``Delivery`` and ``Response``)."""
+
+    total: int = 0
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    accepted: int = 0
+    declined: int = 0
+    standby: int = 0
+    none: int = 0
+
+
+class AnswerStatus(StrEnum):
+    """What became of a tap: recorded, too late (the alert is closed), or not for this person."""
+
+    OK = "ok"
+    CLOSED = "closed"
+    NOT_RECIPIENT = "not_recipient"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """The standby person who moved up when an accepted person withdrew."""
+
+    recipient_id: int
+    address: Address
+    language: str
+
+
+@dataclass
+class Answer:
+    """What became of a tap, and the answer it left."""
+
+    status: AnswerStatus
+    response: Response = Response.NONE
+    previous: Response = Response.NONE
+    promoted: Promotion | None = None
+    alert: Alert | None = None  # the alert as it was when the tap was recorded
 
 
 @dataclass
@@ -159,12 +238,8 @@ class Audience:
     blocked: int = 0
     quiet: int = 0
 
-    @property
-    def left_out(self) -> int:
-        return self.paused + self.blocked + self.quiet
 
-
-def select_audience(people: list[Person], audience: AudienceFilter, severity: str, now: datetime) -> Audience:
+def select_audience(people: list[Person], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
     """Who gets the alert; paused, blocked and (unless critical) quiet-hours people are left
     out and counted separately."""
     result = Audience(recipients=[])
@@ -175,7 +250,7 @@ def select_audience(people: list[Person], audience: AudienceFilter, severity: st
             result.blocked += 1
         elif p.is_paused(now):
             result.paused += 1
-        elif severity != "critical" and p.in_quiet_hours(now):
+        elif severity != Severity.CRITICAL and p.in_quiet_hours(now):
             result.quiet += 1
         else:
             result.recipients.append(p)
@@ -270,7 +345,7 @@ def parse_one_line(args: str, now: datetime) -> tuple[AlertDraft | None, list[Pr
             if value.lower() not in SEVERITIES:
                 problems.append(Problem("bad_severity", {"value": value}))
             else:
-                draft.severity = value.lower()
+                draft.severity = Severity(value.lower())
         elif key == "need":
             if not value.isdigit() or not 0 < int(value) <= 100000:
                 problems.append(Problem("bad_need", {"value": value}))

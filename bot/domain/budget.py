@@ -11,28 +11,38 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 
 class SendBudget:
-    def __init__(self, rate: float, burst: float = 1.0, max_debt: float = 0.5) -> None:
+    """``clock`` and ``sleep`` are the monotonic clock and how to wait on it (tests pass a
+    clock of their own that ``sleep`` moves on)."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1.0,
+        max_debt: float = 0.5,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = max(1.0, burst)
+        self._clock = clock
+        self._sleep = sleep
         self._tokens = self.burst
-        self._stamp = time.monotonic()
+        self._stamp = clock()
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
         self._max_debt = max_debt * rate
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
-
-    def take_now(self) -> None:
-        self._refill()
-        self._tokens -= 1.0
 
     async def acquire_interactive(self) -> None:
         while True:
@@ -40,21 +50,21 @@ class SendBudget:
             if self._tokens > -self._max_debt:
                 self._tokens -= 1.0
                 return
-            await asyncio.sleep((-self._max_debt - self._tokens + 1.0) / self.rate)
+            await self._sleep((-self._max_debt - self._tokens + 1.0) / self.rate)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429 retry_after: nobody in the broadcast sends until then."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     async def acquire(self) -> None:
         async with self._lock:  # FIFO among broadcast senders
             while True:
-                now = time.monotonic()
+                now = self._clock()
                 if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
+                    await self._sleep(self._paused_until - now)
                     continue
                 self._refill()
                 if self._tokens >= 1.0:
                     self._tokens -= 1.0
                     return
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+                await self._sleep((1.0 - self._tokens) / self.rate)

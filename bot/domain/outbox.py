@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.domain.budget import SendBudget
@@ -20,28 +21,41 @@ from bot.domain.people import Address
 
 log = logging.getLogger(__name__)
 
-# Kinds of outbox messages; edits change a message already sent and are not rate counted.
-ALERT, REMINDER, FOLLOWUP, CLOSED, STANDBY_RELEASED, PROMOTED, EDIT_CLOSED, EDIT_ANSWER, NOTICE = (
-    "alert",
-    "reminder",
-    "followup",
-    "closed",
-    "standby_released",
-    "promoted",
-    "edit_closed",
-    "edit_answer",
-    "notice",
-)
-UNCOUNTED_KINDS = frozenset({EDIT_CLOSED, EDIT_ANSWER})
+
+class OutboxKind(StrEnum):
+    """``outbox.kind``: what a message is. Edits change a message already sent."""
+
+    ALERT = "alert"
+    REMINDER = "reminder"
+    FOLLOWUP = "followup"
+    CLOSED = "closed"
+    STANDBY_RELEASED = "standby_released"
+    PROMOTED = "promoted"
+    EDIT_CLOSED = "edit_closed"
+    EDIT_ANSWER = "edit_answer"
+    NOTICE = "notice"
+
+
+class OutboxState(StrEnum):
+    """``outbox.state``: waiting to go out, or what became of it."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+# Edits are not rate counted (they do not make a new message).
+UNCOUNTED_KINDS = frozenset({OutboxKind.EDIT_CLOSED, OutboxKind.EDIT_ANSWER})
 # Not sent any more once their alert is closed (the store cancels the queued ones).
-CANCELLED_ON_CLOSE = frozenset({ALERT, REMINDER})
+CANCELLED_ON_CLOSE = frozenset({OutboxKind.ALERT, OutboxKind.REMINDER})
 
 
 @dataclass
 class Job:
     id: int
     address: Address
-    kind: str
+    kind: OutboxKind
     params: dict[str, Any]
     attempts: int = 0
     alert_id: int | None = None

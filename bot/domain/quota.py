@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RESPONSES = ("none", "accepted", "declined", "standby")
+from bot.domain.alerts import Response
 
 
 @dataclass(frozen=True)
 class Decision:
-    response: str  # what the person's answer becomes
+    response: Response  # what the person's answer becomes
     promote_standby: bool = False  # whether the first standby person moves up
 
 
-def decide(current: str, accepts: bool, need: int | None, accepted_now: int) -> Decision:
+def decide(current: Response, accepts: bool, need: int | None, accepted_now: int) -> Decision:
     """``accepted_now`` counts the accepted people, including this person if accepted."""
     if accepts:
-        if current in ("accepted", "standby"):
+        if current in (Response.ACCEPTED, Response.STANDBY):
             return Decision(current)
         if need is None or accepted_now < need:
-            return Decision("accepted")
-        return Decision("standby")
-    return Decision("declined", promote_standby=current == "accepted" and need is not None)
+            return Decision(Response.ACCEPTED)
+        return Decision(Response.STANDBY)
+    return Decision(Response.DECLINED, promote_standby=current == Response.ACCEPTED and need is not None)
 
 
 def still_needed(need: int | None, accepted: int) -> int | None:

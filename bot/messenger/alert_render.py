@@ -9,23 +9,24 @@ from functools import lru_cache
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.alerts import Alert, AlertDraft, Audience, delivery_seconds
+from bot.domain.alerts import Alert, AlertDraft, Audience, Response, Severity, Tally, delivery_seconds
 from bot.domain.quota import still_needed
 from bot.i18n import N_, Translator, translator
 from bot.messenger.keyboards import inline
-from db.alerts import Tally
 
 esc = html.escape
 
 SEVERITY_LABELS = {
-    "info": ("🔵", N_("Information")),
-    "urgent": ("🟠", N_("URGENT")),
-    "critical": ("🔴", N_("CRITICAL")),
+    Severity.INFO: ("🔵", N_("Information")),
+    Severity.URGENT: ("🟠", N_("URGENT")),
+    Severity.CRITICAL: ("🔴", N_("CRITICAL")),
 }
-ANSWER_LABELS = {
-    "accepted": N_("✅ You are confirmed. Thank you! Details will follow here."),
-    "standby": N_("⏳ You are on standby: enough people have answered for now. I will tell you if you are needed."),
-    "declined": N_("❌ You answered that you can't help this time. Thank you for letting us know."),
+ANSWER_LABELS: dict[str, str] = {
+    Response.ACCEPTED: N_("✅ You are confirmed. Thank you! Details will follow here."),
+    Response.STANDBY: N_(
+        "⏳ You are on standby: enough people have answered for now. I will tell you if you are needed."
+    ),
+    Response.DECLINED: N_("❌ You answered that you can't help this time. Thank you for letting us know."),
 }
 ETA_LABELS = {"30m": N_("within 30 minutes"), "2h": N_("within 2 hours")}
 
@@ -74,7 +75,7 @@ def recipient_text(
         text = t._("🔔 Reminder: you have not answered yet.") + "\n\n" + text
     if response in ANSWER_LABELS:
         text += "\n\n" + t._(ANSWER_LABELS[response])
-        if response == "accepted" and eta in ETA_LABELS:
+        if response == Response.ACCEPTED and eta in ETA_LABELS:
             text += " " + t._("You expect to be there {eta}.", eta=t._(ETA_LABELS[eta]))
     if closed:
         text += "\n\n" + t._("🔒 This call is closed. Thank you!")
@@ -109,7 +110,7 @@ def _answer_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:  # immut
 
 def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
     n = len(audience.recipients)
-    by_lang = {"lv": 0, "en": 0}
+    by_lang: dict[str, int] = {"lv": 0, "en": 0}
     for p in audience.recipients:
         by_lang[p.language] = by_lang.get(p.language, 0) + 1
     lines = [
@@ -151,7 +152,7 @@ def preview_texts(
     buttons, as text), then the audience. One message when it fits, else one per language
     and the summary last."""
     present = {p.language for p in audience.recipients}
-    langs = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
+    langs: list[str] = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
     bodies = [
         alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs
     ]
@@ -252,4 +253,16 @@ def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | Non
             ],
             [(t._("🔒 Close"), f"trk:close:{alert.id}"), (t._("📄 Export"), f"trk:export:{alert.id}")],
         ]
+    )
+
+
+def deadline_text(alert: Alert, tally: Tally, t: Translator) -> str:
+    """Told to the alert's author when its answer time is over."""
+    need = f"/{alert.draft.need}" if alert.draft.need else ""
+    return t._(
+        "⏰ The answer time of alert #{id} is over: {accepted}{need} accepted, {none} did not answer. /close {id} closes it.",
+        id=alert.id,
+        accepted=tally.accepted,
+        need=need,
+        none=tally.none,
     )

@@ -9,10 +9,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.domain.budget import SendBudget
+from bot.messenger.errors import ErrorKind, classify
 
 log = logging.getLogger(__name__)
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendLocation", "sendContact", "sendPhoto"})
@@ -43,21 +44,14 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
         for attempt in range(self.max_retries + 1):
             try:
                 return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                if attempt == self.max_retries:
+            except TelegramError as exc:
+                failure = classify(exc)
+                if attempt == self.max_retries or failure.kind not in (ErrorKind.RETRY_AFTER, ErrorKind.NETWORK):
                     raise
-                delay = (
-                    exc.retry_after.total_seconds()
-                    if hasattr(exc.retry_after, "total_seconds")
-                    else float(exc.retry_after)
-                )
-                log.warning("event=interactive_retry_after endpoint=%s seconds=%.1f", endpoint, delay)
-                await asyncio.sleep(delay)
-            except (BadRequest, Forbidden, InvalidToken, ChatMigrated, Conflict):
-                raise
-            except NetworkError as exc:
-                if attempt == self.max_retries:
-                    raise
-                log.warning("event=interactive_retry endpoint=%s error=%s", endpoint, type(exc).__name__)
-                await asyncio.sleep(0.3 * (attempt + 1))
+                if failure.kind == ErrorKind.RETRY_AFTER:
+                    log.warning("event=interactive_retry_after endpoint=%s seconds=%.1f", endpoint, failure.retry_after)
+                    await asyncio.sleep(failure.retry_after)
+                else:
+                    log.warning("event=interactive_retry endpoint=%s error=%s", endpoint, type(exc).__name__)
+                    await asyncio.sleep(0.3 * (attempt + 1))
         raise AssertionError("unreachable")

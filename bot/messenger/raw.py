@@ -13,7 +13,9 @@ wraps itself (``editMessageText``)."""
 from __future__ import annotations
 
 from telegram import Bot
-from telegram.error import BadRequest
+from telegram.error import TelegramError
+
+from bot.messenger.errors import is_not_modified
 
 EDIT_MESSAGE_TEXT = "editmessagetext"
 
@@ -26,6 +28,6 @@ async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str, reply_ma
         kwargs["reply_markup"] = reply_markup
     try:
         await bot.do_api_request(EDIT_MESSAGE_TEXT, api_kwargs=kwargs)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
+    except TelegramError as exc:
+        if not is_not_modified(exc):
             raise

@@ -4,34 +4,25 @@ free connection), mapping Telegram's answers to the sender's results."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import TelegramError
 
 from bot.domain.alerts import Alert
-from bot.domain.outbox import (
-    ALERT,
-    CLOSED,
-    EDIT_ANSWER,
-    EDIT_CLOSED,
-    FOLLOWUP,
-    NOTICE,
-    PROMOTED,
-    REMINDER,
-    STANDBY_RELEASED,
-    Blocked,
-    Failed,
-    Job,
-    Result,
-    RetryLater,
-    Sent,
-    Transient,
-)
+from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, Result, RetryLater, Sent, Transient
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
+from bot.messenger.errors import ErrorKind, classify
 from bot.messenger.raw import edit_text
 from bot.messenger.requests import make_request
 from bot.settings import Settings
-from db.alerts import AlertRepo
+
+
+class AlertLookup(Protocol):
+    """Where the transport reads the alert a job belongs to (``db.alerts.AlertRepo``)."""
+
+    async def get(self, alert_id: int) -> Alert | None: ...
 
 
 def broadcast_bot(settings: Settings) -> Bot:
@@ -52,7 +43,7 @@ def broadcast_bot(settings: Settings) -> Bot:
 
 
 class TelegramTransport:
-    def __init__(self, bot: Bot, alerts: AlertRepo, paid: bool = False) -> None:
+    def __init__(self, bot: Bot, alerts: AlertLookup, paid: bool = False) -> None:
         self.bot = bot
         self.alerts = alerts
         self.paid = paid
@@ -69,37 +60,46 @@ class TelegramTransport:
     async def deliver(self, job: Job) -> Result:
         try:
             return await self._deliver(job)
-        except RetryAfter as exc:
-            seconds = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-            return RetryLater(float(seconds))
-        except Forbidden as exc:
-            return Blocked(exc.message)
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
+        except TelegramError as exc:
+            failure = classify(exc)
+            if failure.kind == ErrorKind.RETRY_AFTER:
+                return RetryLater(failure.retry_after)
+            if failure.kind == ErrorKind.BLOCKED:
+                return Blocked(failure.reason)
+            if failure.kind == ErrorKind.NOT_MODIFIED:
                 return Sent(job.message_id)
-            return Failed(exc.message)
-        except (TimedOut, NetworkError) as exc:
-            return Transient(f"{type(exc).__name__}: {exc.message}")
+            if failure.kind in (ErrorKind.CHAT_NOT_FOUND, ErrorKind.BAD_REQUEST):
+                return Failed(failure.reason)
+            if failure.kind == ErrorKind.NETWORK:
+                return Transient(failure.reason)
+            raise
 
     async def _deliver(self, job: Job) -> Result:
         chat_id = int(job.address.external_id)
         t = translator(job.language)
-        alert = await self._alert(job.alert_id, fresh=job.kind in (EDIT_CLOSED, EDIT_ANSWER)) if job.alert_id else None
+        alert = (
+            await self._alert(job.alert_id, fresh=job.kind in (OutboxKind.EDIT_CLOSED, OutboxKind.EDIT_ANSWER))
+            if job.alert_id
+            else None
+        )
         if job.alert_id is not None and alert is None:
             return Failed("alert no longer exists")
         extra = {"allow_paid_broadcast": True} if self.paid else {}
-        if job.kind in (ALERT, REMINDER):
+        if job.kind in (OutboxKind.ALERT, OutboxKind.REMINDER):
             assert alert is not None
-            text = recipient_text(alert, t, job.timezone, reminder=job.kind == REMINDER)
+            text = recipient_text(alert, t, job.timezone, reminder=job.kind == OutboxKind.REMINDER)
             msg = await self.bot.send_message(
                 chat_id, text, parse_mode="HTML", reply_markup=answer_keyboard(alert.id, t), **extra
             )
             return Sent(msg.message_id)
-        if job.kind in (EDIT_CLOSED, EDIT_ANSWER):  # closed, or the answer changed without a tap (promoted)
+        if job.kind in (
+            OutboxKind.EDIT_CLOSED,
+            OutboxKind.EDIT_ANSWER,
+        ):  # closed, or the answer changed without a tap (promoted)
             assert alert is not None
             if job.message_id is None:
                 return Failed("no message to edit")
-            closed = job.kind == EDIT_CLOSED
+            closed = job.kind == OutboxKind.EDIT_CLOSED
             if not closed and not alert.open:
                 return Sent(job.message_id)  # closing edits it
             text = recipient_text(
@@ -109,7 +109,7 @@ class TelegramTransport:
                 self.bot, chat_id, job.message_id, text, None if closed else answer_keyboard_json(alert.id, t)
             )
             return Sent(job.message_id)
-        if job.kind == FOLLOWUP and "latitude" in job.params:
+        if job.kind == OutboxKind.FOLLOWUP and "latitude" in job.params:
             msg = await self.bot.send_location(
                 chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra
             )
@@ -122,7 +122,7 @@ class TelegramTransport:
         t = translator(job.language)
         ref = f"#{alert.id}" if alert else ""
         drill = (t._("🧪 EXERCISE, not a real emergency") + "\n") if alert and alert.draft.drill else ""
-        if job.kind == FOLLOWUP and alert is not None:
+        if job.kind == OutboxKind.FOLLOWUP and alert is not None:
             return (
                 drill
                 + t._("📨 Update on call {ref}", ref=ref)
@@ -131,14 +131,14 @@ class TelegramTransport:
                 + "\n\n"
                 + esc(str(job.params.get("text", "")))
             )
-        if job.kind == CLOSED:
+        if job.kind == OutboxKind.CLOSED:
             return drill + t._("🏁 Call {ref} is over. Thank you for your help!", ref=ref)
-        if job.kind == STANDBY_RELEASED:
+        if job.kind == OutboxKind.STANDBY_RELEASED:
             return drill + t._("🏁 Call {ref} is over: enough people came. Thank you for being ready!", ref=ref)
-        if job.kind == PROMOTED:
+        if job.kind == OutboxKind.PROMOTED:
             return drill + t._(
                 "✅ A place opened up in call {ref}: you are now confirmed. Details will follow here.", ref=ref
             )
-        if job.kind == NOTICE:
+        if job.kind == OutboxKind.NOTICE:
             return esc(str(job.params.get("text", "")))
         return esc(str(job.params))

@@ -869,7 +869,7 @@ async def _mobilise(
     con.line("     " + _buttons_line(_labels(preview))[0])
     for line in _buttons_line(_labels(preview))[1:]:
         con.line("     " + line)
-    audience = await bot.services.alerting.audience(_draft_of(command))
+    audience = await bot.alerting.audience_of(_draft_of(command))
     report.left_out_quiet = audience.quiet
     send_label = next(lbl for row in preview.buttons for lbl, d in row if d == "cmp:send")
     con.line(f"  👮 {cname} taps [{send_label}]")

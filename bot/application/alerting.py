@@ -1,0 +1,277 @@
+"""Alerting: whom a draft reaches, sending it (queued messages), recording the answers
+against the quota, follow-ups and closing; and the composer's draft, kept in the
+coordinator's session. It speaks to the repositories and tells the outbox sender and the
+tracking about what it did; it never talks to Telegram itself."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.domain.alerts import (
+    Alert,
+    AlertDraft,
+    Answer,
+    AnswerStatus,
+    Audience,
+    Response,
+    select_audience,
+)
+from bot.domain.outbox import OutboxKind
+from bot.domain.people import Address, Person
+from bot.domain.sessions import Flow, Session
+
+log = logging.getLogger(__name__)
+
+ETA_CHOICES = ("30m", "2h")
+DECLINE = "no"
+COMPOSE = Flow.COMPOSE  # the composer's flow in the session
+FOLLOWUP = Flow.FOLLOWUP  # a follow-up message being written
+FOLLOWUP_LIMIT = 3500
+
+
+class AlertStore(Protocol):
+    """``db.alerts.AlertRepo``, as far as sending and answering go."""
+
+    async def create(
+        self,
+        draft: AlertDraft,
+        *,
+        author: Address,
+        author_name: str,
+        author_language: str,
+        organisation: str,
+        recipients: list[Person],
+        remind_at: datetime | None,
+    ) -> int: ...
+    async def get(self, alert_id: int) -> Alert | None: ...
+    async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer: ...
+    async def enqueue(
+        self,
+        alert_id: int,
+        kind: OutboxKind,
+        *,
+        responses: tuple[Response, ...],
+        params: dict[str, object] | None = None,
+        priority: int = 1,
+        max_reminders: int | None = None,
+    ) -> int: ...
+    async def enqueue_one(
+        self, recipient_id: int, address: Address, kind: OutboxKind, params: dict[str, object]
+    ) -> None: ...
+    async def close(self, alert_id: int) -> int | None: ...
+    async def enqueue_closed_edits(self, alert_id: int) -> int: ...
+
+
+class ActivePeople(Protocol):
+    async def active(self) -> list[Person]: ...
+
+
+class OutboxControl(Protocol):
+    """The outbox sender (``bot.domain.outbox.OutboxSender``)."""
+
+    def wake(self) -> None: ...
+    def alert_closed(self, alert_id: int) -> None: ...
+
+
+class AlertWatch(Protocol):
+    """The tracking (``bot.application.tracking.Tracking``): an alert's figures changed."""
+
+    def alert_changed(self, alert_id: int | None) -> None: ...
+
+
+class AlertTimers(Protocol):
+    """The automatic reminder and the respond-by deadline (``tracking.Reminders``)."""
+
+    def watch(self, alert_id: int, remind_at: datetime | None, respond_by: datetime | None) -> int: ...
+
+
+class SessionStore(Protocol):
+    async def get(self, address: Address) -> Session | None: ...
+    async def set(self, address: Address, session: Session) -> None: ...
+    async def clear(self, address: Address) -> None: ...
+
+
+@dataclass
+class Closing:
+    closed: bool
+    thanked: int = 0
+    released: int = 0
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    alert: Alert
+    audience: Audience
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    organisation: str
+
+
+def eta_of(choice: str) -> str | None:
+    """The arrival time a tap's choice (``yes``, ``30m``, ``2h``, ``no``) promises."""
+    return choice if choice in ETA_CHOICES else None
+
+
+class Alerting:
+    def __init__(
+        self,
+        people: ActivePeople,
+        alerts: AlertStore,
+        outbox: OutboxControl,
+        tracking: AlertWatch,
+        timers: AlertTimers,
+        *,
+        remind_after_minutes: int,
+        organisation: str,
+    ) -> None:
+        self._people = people
+        self._alerts = alerts
+        self._outbox = outbox
+        self._tracking = tracking
+        self._timers = timers
+        self._remind_after = remind_after_minutes
+        self._organisation = organisation
+
+    async def audience_of(self, draft: AlertDraft, now: datetime | None = None) -> Audience:
+        people = await self._people.active()
+        return select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
+
+    async def countries_abroad(self) -> list[str]:
+        """The countries people abroad live in, for the composer's list."""
+        return sorted({p.country for p in await self._people.active() if p.abroad and p.country})
+
+    def author_of(self, person: Person | None, messenger_name: str) -> Author:
+        """Who an alert is from: the coordinator's registered name (else the name their
+        messenger shows), and the configured organisation (else their own)."""
+        name = (person.name if person and person.name else None) or messenger_name
+        organisation = self._organisation or (person.organisation if person else None) or ""
+        return Author(name, organisation)
+
+    async def send_alert(
+        self, draft: AlertDraft, *, author: Address, author_name: str, organisation: str, author_language: str = "lv"
+    ) -> SentAlert:
+        now = datetime.now(UTC)
+        audience = await self.audience_of(draft, now)
+        remind_at = now + timedelta(minutes=self._remind_after) if self._remind_after > 0 else None
+        alert_id = await self._alerts.create(
+            draft,
+            author=author,
+            author_name=author_name,
+            author_language=author_language,
+            organisation=organisation,
+            recipients=audience.recipients,
+            remind_at=remind_at,
+        )
+        log.info(
+            "event=alert_created alert=%d recipients=%d paused=%d blocked=%d quiet=%d severity=%s need=%s drill=%d",
+            alert_id,
+            len(audience.recipients),
+            audience.paused,
+            audience.blocked,
+            audience.quiet,
+            draft.severity,
+            draft.need if draft.need is not None else "-",
+            int(draft.drill),
+        )
+        self._tracking.alert_changed(alert_id)
+        self._outbox.wake()
+        self._timers.watch(alert_id, remind_at, draft.respond_by)
+        alert = await self._alerts.get(alert_id)
+        assert alert is not None
+        return SentAlert(alert, audience)
+
+    async def record_answer(self, alert_id: int, address: Address, choice: str) -> Answer:
+        accepts = choice != DECLINE
+        result = await self._alerts.answer(alert_id, address, accepts, eta_of(choice))
+        if result.status == AnswerStatus.OK:
+            self._tracking.alert_changed(alert_id)
+            log.info(
+                "event=answer alert=%d user=%s response=%s previous=%s",
+                alert_id,
+                address.external_id,
+                result.response,
+                result.previous,
+            )
+            if result.promoted is not None:
+                promoted = result.promoted
+                params: dict[str, object] = {"alert_id": alert_id}
+                await self._alerts.enqueue_one(promoted.recipient_id, promoted.address, OutboxKind.PROMOTED, params)
+                # and their alert message shows "confirmed" instead of "standby"
+                await self._alerts.enqueue_one(promoted.recipient_id, promoted.address, OutboxKind.EDIT_ANSWER, params)
+                log.info("event=standby_promoted alert=%d user=%s", alert_id, promoted.address.external_id)
+                self._outbox.wake()
+        return result
+
+    async def follow_up(
+        self, alert_id: int, text: str | None = None, location: tuple[float, float] | None = None
+    ) -> int:
+        """A message (or a location) to everyone who accepted."""
+        params: dict[str, object] = (
+            {"text": text} if text else {"latitude": location[0], "longitude": location[1]} if location else {}
+        )
+        count = await self._alerts.enqueue(alert_id, OutboxKind.FOLLOWUP, responses=(Response.ACCEPTED,), params=params)
+        log.info("event=followup_queued alert=%d count=%d location=%d", alert_id, count, int(location is not None))
+        self._outbox.wake()
+        return count
+
+    async def close_alert(self, alert_id: int) -> Closing:
+        cancelled = await self._alerts.close(alert_id)
+        if cancelled is None:
+            return Closing(False)
+        self._outbox.alert_closed(alert_id)
+        thanked = await self._alerts.enqueue(alert_id, OutboxKind.CLOSED, responses=(Response.ACCEPTED,), priority=0)
+        released = await self._alerts.enqueue(
+            alert_id, OutboxKind.STANDBY_RELEASED, responses=(Response.STANDBY,), priority=0
+        )
+        edits = await self._alerts.enqueue_closed_edits(alert_id)
+        self._tracking.alert_changed(alert_id)
+        log.info(
+            "event=alert_closed alert=%d thanked=%d released=%d edits=%d unsent_cancelled=%d",
+            alert_id,
+            thanked,
+            released,
+            edits,
+            cancelled,
+        )
+        self._outbox.wake()
+        return Closing(True, thanked, released)
+
+
+class Drafts:
+    """What a coordinator is writing, kept in their session so that a restart keeps it: the
+    alert being composed (flow ``compose``) or a follow-up (flow ``followup``)."""
+
+    def __init__(self, sessions: SessionStore) -> None:
+        self._sessions = sessions
+
+    async def current(self, address: Address) -> Session | None:
+        return await self._sessions.get(address)
+
+    async def compose(self, address: Address, draft: AlertDraft, step: str) -> None:
+        await self._sessions.set(address, Session(COMPOSE, step, {"draft": draft.to_dict()}))
+
+    async def save(self, address: Address, session: Session, draft: AlertDraft, step: str | None = None) -> None:
+        session.data["draft"] = draft.to_dict()
+        if step is not None:
+            session.step = step
+        await self._sessions.set(address, session)
+
+    async def write_follow_up(self, address: Address, alert_id: int) -> None:
+        await self._sessions.set(address, Session(FOLLOWUP, "text", {"alert_id": alert_id}))
+
+    async def discard(self, address: Address) -> None:
+        await self._sessions.clear(address)
+
+    @staticmethod
+    def draft_of(session: Session) -> AlertDraft:
+        return AlertDraft.from_dict(session.data.get("draft", {}))
+
+    @staticmethod
+    def follow_up_alert(session: Session) -> int:
+        return int(session.data["alert_id"])

@@ -1,0 +1,221 @@
+"""Following an alert: the coordinator's live tracking message (edited when the figures
+change, at most once an interval), the open alerts, the export; reminders to those who have
+not answered (on request, and once automatically) and the respond-by deadline.
+
+Time-driven work goes through a ``Scheduler`` (PTB's JobQueue in ``bot.messenger.scheduler``),
+which keeps nothing across a restart: the schedule is rebuilt from the database at start-up.
+Messages to the coordinator go through a ``TrackingMessenger`` (``bot.messenger.tracking``)."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import astuple
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, Tally
+from bot.domain.outbox import Job, OutboxKind, Result
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[], Awaitable[None]]
+
+
+class Scheduler(Protocol):
+    def run_once(self, when: datetime, callback: Callback, name: str) -> None: ...
+    def run_repeating(self, interval: float, callback: Callback, name: str, first: float = 0.0) -> None: ...
+
+
+class MessageFailed(Exception):
+    """The messenger could not show a message (its reason, for the log)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TrackingMessenger(Protocol):
+    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
+        """Send the tracking message to ``chat``; its message id."""
+
+    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+        """Show the new figures (the same ones are no error); raises ``MessageFailed``."""
+
+    async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
+        """Tell the alert's author that its answer time is over."""
+
+
+class TrackingStore(Protocol):
+    """``db.alerts.AlertRepo``, as far as following an alert goes."""
+
+    async def get(self, alert_id: int) -> Alert | None: ...
+    async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]: ...
+    async def tally(self, alert_id: int) -> Tally: ...
+    async def tracking_message(self, alert_id: int) -> tuple[str, int] | None: ...
+    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None: ...
+    async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]: ...
+
+
+class ReminderStore(Protocol):
+    async def get(self, alert_id: int) -> Alert | None: ...
+    async def tally(self, alert_id: int) -> Tally: ...
+    async def enqueue(
+        self,
+        alert_id: int,
+        kind: OutboxKind,
+        *,
+        responses: tuple[Response, ...],
+        params: dict[str, object] | None = None,
+        priority: int = 1,
+        max_reminders: int | None = None,
+    ) -> int: ...
+    async def mark_reminded(self, alert_id: int) -> None: ...
+    async def mark_deadline_done(self, alert_id: int) -> None: ...
+    async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]: ...
+
+
+class OutboxWake(Protocol):
+    def wake(self) -> None: ...
+
+
+_Shown = tuple[str, tuple[int, ...], AlertStatus]  # language, figures, status: what the message shows
+
+
+class Tracking:
+    def __init__(self, alerts: TrackingStore, messenger: TrackingMessenger, scheduler: Scheduler) -> None:
+        self._alerts = alerts
+        self._messenger = messenger
+        self._scheduler = scheduler
+        self._changed: set[int] = set()
+        self._shown: dict[int, _Shown] = {}
+        self._lang: dict[int, str] = {}  # alert id -> language of the tracking message's reader
+
+    def alert_changed(self, alert_id: int | None) -> None:
+        """Its tracking message is edited at the next refresh."""
+        if alert_id is not None:
+            self._changed.add(alert_id)
+
+    def message_recorded(self, job: Job, result: Result) -> None:
+        """The outbox sender recorded what became of a message (its ``on_recorded``)."""
+        self.alert_changed(job.alert_id)
+
+    async def start(self, interval: float) -> None:
+        """Every open alert's tracking message is brought up to date, then refreshed every
+        ``interval`` seconds while it changes."""
+        for alert in await self._alerts.list(only_open=True):
+            self.alert_changed(alert.id)
+        self._scheduler.run_repeating(interval, self.refresh, name="tracking", first=0.5)
+
+    async def alert(self, alert_id: int) -> Alert | None:
+        return await self._alerts.get(alert_id)
+
+    async def open_alerts(self) -> list[tuple[Alert, Tally]]:
+        return [(a, await self._alerts.tally(a.id)) for a in await self._alerts.list(only_open=True)]
+
+    async def show_tracking(self, alert: Alert, chat: str, language: str) -> None:
+        """Send ``alert``'s tracking message to ``chat``; later edits go to this one, in
+        ``language``, and only when something changed."""
+        tally = await self._alerts.tally(alert.id)
+        message_id = await self._messenger.send_tracking(chat, alert, tally, language)
+        # set before the new message is recorded, which a refresh may read meanwhile
+        self._lang[alert.id] = language
+        self._shown[alert.id] = (language, astuple(tally), alert.status)
+        await self._alerts.set_tracking_message(alert.id, chat, message_id)
+
+    async def refresh(self) -> None:
+        """Edit the tracking messages of alerts that changed."""
+        changed = list(self._changed)
+        self._changed.clear()
+        for alert_id in changed:
+            try:
+                await self._update(alert_id)
+            except MessageFailed as exc:
+                log.warning("event=tracking_update_failed alert=%d error=%s", alert_id, exc.reason)
+
+    async def _update(self, alert_id: int) -> None:
+        where = await self._alerts.tracking_message(alert_id)
+        alert = await self._alerts.get(alert_id)
+        if where is None or alert is None:
+            return
+        chat, message_id = where
+        language = self._lang.get(alert_id, alert.author_language)
+        tally = await self._alerts.tally(alert_id)
+        shown = (language, astuple(tally), alert.status)
+        if self._shown.get(alert_id) == shown:
+            return
+        await self._messenger.edit_tracking(chat, message_id, alert, tally, language)
+        self._shown[alert_id] = shown
+
+    async def export_alert(self, alert_id: int) -> list[ExportRow]:
+        rows = await self._alerts.export_rows(alert_id)
+        log.info("event=alert_exported alert=%d rows=%d", alert_id, len(rows))
+        return rows
+
+
+class Reminders:
+    """Reminders to those who have not answered, and the respond-by deadline."""
+
+    def __init__(
+        self, alerts: ReminderStore, outbox: OutboxWake, messenger: TrackingMessenger, scheduler: Scheduler
+    ) -> None:
+        self._alerts = alerts
+        self._outbox = outbox
+        self._messenger = messenger
+        self._scheduler = scheduler
+
+    async def remind(self, alert_id: int, automatic: bool = False) -> int:
+        """Queue a reminder to everyone who got the alert and has not answered (the
+        automatic one reaches each person once)."""
+        count = await self._alerts.enqueue(
+            alert_id, OutboxKind.REMINDER, responses=(Response.NONE,), max_reminders=1 if automatic else None
+        )
+        if automatic:
+            await self._alerts.mark_reminded(alert_id)
+        log.info("event=reminders_queued alert=%d count=%d automatic=%d", alert_id, count, int(automatic))
+        self._outbox.wake()
+        return count
+
+    def watch(self, alert_id: int, remind_at: datetime | None, respond_by: datetime | None) -> int:
+        """Schedule an alert's automatic reminder and its deadline; how many were scheduled."""
+        now = datetime.now(UTC)
+        count = 0
+        if remind_at is not None:
+            self._scheduler.run_once(max(remind_at, now), self._reminder(alert_id), name=f"remind:{alert_id}")
+            count += 1
+        if respond_by is not None:
+            self._scheduler.run_once(max(respond_by, now), self._deadline(alert_id), name=f"deadline:{alert_id}")
+            count += 1
+        return count
+
+    async def rebuild(self) -> int:
+        """The schedule of the open alerts, from the database (after a start)."""
+        scheduled = 0
+        for alert_id, remind_at, respond_by in await self._alerts.schedules():
+            scheduled += self.watch(alert_id, remind_at, respond_by)
+        log.info("event=schedule_rebuilt jobs=%d", scheduled)
+        return scheduled
+
+    def _reminder(self, alert_id: int) -> Callback:
+        async def remind_automatically() -> None:
+            alert = await self._alerts.get(alert_id)
+            if alert is None or not alert.open:
+                return
+            await self.remind(alert_id, automatic=True)
+
+        return remind_automatically
+
+    def _deadline(self, alert_id: int) -> Callback:
+        async def deadline_reached() -> None:
+            alert = await self._alerts.get(alert_id)
+            if alert is None:
+                return
+            await self._alerts.mark_deadline_done(alert_id)
+            if not alert.open:
+                return
+            tally = await self._alerts.tally(alert_id)
+            await self._messenger.notify_deadline(alert, tally)
+            log.info("event=deadline_reached alert=%d accepted=%d", alert_id, tally.accepted)
+
+        return deadline_reached

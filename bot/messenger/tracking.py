@@ -1,0 +1,48 @@
+"""The application's ``TrackingMessenger`` on Telegram: the coordinator's tracking message
+and the respond-by notice, sent with the interactive bot."""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.application.tracking import MessageFailed
+from bot.domain.alerts import Alert, Tally
+from bot.i18n import translator
+from bot.messenger.alert_render import deadline_text, tracking_keyboard, tracking_text
+from bot.messenger.errors import is_not_modified
+
+TIME_ZONE = "Europe/Riga"
+
+
+class TelegramTrackingMessenger:
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
+        t = translator(language)
+        msg = await self._bot.send_message(
+            int(chat),
+            tracking_text(alert, tally, t, TIME_ZONE),
+            parse_mode="HTML",
+            reply_markup=tracking_keyboard(alert, t),
+        )
+        return msg.message_id
+
+    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+        t = translator(language)
+        try:
+            await self._bot.edit_message_text(
+                tracking_text(alert, tally, t, TIME_ZONE),
+                chat_id=int(chat),
+                message_id=message_id,
+                parse_mode="HTML",
+                reply_markup=tracking_keyboard(alert, t),
+            )
+        except TelegramError as exc:
+            if not is_not_modified(exc):
+                raise MessageFailed(exc.message) from exc
+
+    async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
+        t = translator(alert.author_language)
+        await self._bot.send_message(int(alert.author_external_id), deadline_text(alert, tally, t))

@@ -1,0 +1,238 @@
+"""The outbox sender through its interfaces: an in-memory ``Store`` and a scripted
+``Transport`` (the test's own implementations of the sender's Protocols). Retried jobs are
+due again at once in this store, which records the delay the sender asked for; nothing here
+depends on how fast the machine is (the bounds are generous, the rest are counts)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot.domain.budget import SendBudget
+from bot.domain.outbox import (
+    Blocked,
+    Failed,
+    Job,
+    OutboxKind,
+    OutboxSender,
+    Result,
+    RetryLater,
+    Sent,
+    Transient,
+)
+from bot.domain.people import Address
+
+
+def job(job_id: int, kind: OutboxKind = OutboxKind.ALERT, alert_id: int | None = 7) -> Job:
+    return Job(id=job_id, address=Address.telegram(1000 + job_id), kind=kind, params={}, alert_id=alert_id)
+
+
+@dataclasses.dataclass
+class Recorded:
+    job_id: int
+    result: Result
+    attempts: int
+    retry_in: float | None  # seconds from when it was recorded
+
+
+class MemoryStore:
+    def __init__(self, jobs: list[Job]) -> None:
+        self.jobs = {j.id: j for j in jobs}
+        self.queued = [j.id for j in jobs]
+        self.recorded: list[Recorded] = []
+        self.closing_edits: list[tuple[int, int]] = []
+
+    async def due_jobs(self, limit: int, exclude: set[int]) -> list[Job]:
+        return [dataclasses.replace(self.jobs[i]) for i in self.queued if i not in exclude][:limit]
+
+    async def next_due_in(self, exclude: set[int]) -> float | None:
+        return 0.0 if any(i not in exclude for i in self.queued) else None
+
+    async def record(self, job: Job, result: Result, retry_at: float | None) -> None:
+        retry_in = None if retry_at is None else retry_at - time.time()
+        self.recorded.append(Recorded(job.id, result, job.attempts, retry_in))
+        self.jobs[job.id] = dataclasses.replace(self.jobs[job.id], attempts=job.attempts)
+        if retry_at is None and job.id in self.queued:  # (closing its alert may have taken it out)
+            self.queued.remove(job.id)
+
+    async def enqueue_closing_edit(self, job: Job, message_id: int) -> None:
+        self.closing_edits.append((job.id, message_id))
+
+    def close(self, alert_id: int) -> None:
+        """What closing an alert does in the real store: its queued alert messages and
+        reminders are not sent any more."""
+        self.queued = [
+            i
+            for i in self.queued
+            if not (self.jobs[i].alert_id == alert_id and self.jobs[i].kind in (OutboxKind.ALERT, OutboxKind.REMINDER))
+        ]
+
+    def results(self, job_id: int) -> list[Result]:
+        return [r.result for r in self.recorded if r.job_id == job_id]
+
+
+class ScriptedTransport:
+    """Answers each delivery with the next result scripted for its job (then ``Sent``)."""
+
+    def __init__(self, script: dict[int, list[Result | Exception]] | None = None) -> None:
+        self.script = script or {}
+        self.delivered: list[int] = []
+        self.before: Callable[[Job], Awaitable[None]] | None = None
+
+    async def deliver(self, job: Job) -> Result:
+        self.delivered.append(job.id)
+        if self.before is not None:
+            await self.before(job)
+        answers = self.script.get(job.id)
+        answer = answers.pop(0) if answers else Sent(500 + job.id)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def fast_budget() -> SendBudget:
+    return SendBudget(10_000, burst=10_000)
+
+
+async def until(condition: Callable[[], bool], tries: int = 2000) -> None:
+    for _ in range(tries):  # 10 s at least
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the sender did not get there")
+
+
+async def run(sender: OutboxSender, store: MemoryStore) -> None:
+    sender.start()
+    try:
+        await until(lambda: not store.queued and sender.idle)
+    finally:
+        await sender.stop()
+
+
+async def test_every_job_is_sent_once_and_reported():
+    store = MemoryStore([job(i) for i in range(1, 21)])
+    transport = ScriptedTransport()
+    reported: list[tuple[int, type]] = []
+    sender = OutboxSender(
+        store, transport, fast_budget(), max_in_flight=4, on_recorded=lambda j, r: reported.append((j.id, type(r)))
+    )
+    await run(sender, store)
+    assert sorted(transport.delivered) == list(range(1, 21))
+    assert [r.result for r in sorted(store.recorded, key=lambda r: r.job_id)] == [Sent(500 + i) for i in range(1, 21)]
+    assert sorted(reported) == [(i, Sent) for i in range(1, 21)]
+    assert sender.stats.sent == 20
+
+
+async def test_429_pauses_the_broadcast_and_retries_after_the_wait():
+    clock = {"now": 0.0}
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        clock["now"] += seconds
+        await asyncio.sleep(0)
+
+    budget = SendBudget(10_000, burst=10_000, clock=lambda: clock["now"], sleep=sleep)
+    store = MemoryStore([job(1), job(2)])
+    transport = ScriptedTransport({1: [RetryLater(3.0)]})
+    sender = OutboxSender(store, transport, budget, max_in_flight=1)
+    await run(sender, store)
+    first = store.recorded[0]
+    assert (first.job_id, first.result) == (1, RetryLater(3.0))
+    assert first.retry_in is not None and 2.0 < first.retry_in <= 3.0
+    assert first.attempts == 0  # a 429 is nobody's fault: it does not count as an attempt
+    assert sum(waited) >= 3.0  # the broadcast waited out the pause before sending again
+    assert store.results(1)[-1] == Sent(501) and store.results(2) == [Sent(502)]
+    assert sender.stats.rate_limited == 1
+
+
+async def test_passing_failures_are_retried_with_growing_backoff_then_given_up():
+    store = MemoryStore([job(1), job(2)])
+    transport = ScriptedTransport({1: [Transient("502")] * 3, 2: [Transient("timeout")] * 2 + [ValueError("bug")]})
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=2, max_attempts=3)
+    await run(sender, store)
+    one = [r for r in store.recorded if r.job_id == 1]
+    # backoff 0.5·2^attempt, ±25 %: about 1 s, then 2 s; the third failure is the last attempt
+    assert [r.attempts for r in one] == [1, 2, 3]
+    assert one[0].retry_in is not None and 0.5 < one[0].retry_in <= 1.25
+    assert one[1].retry_in is not None and 1.25 < one[1].retry_in <= 2.5
+    assert one[2].retry_in is None and isinstance(one[2].result, Failed)
+    assert "gave up after 3 attempts: 502" in one[2].result.reason
+    # an exception in the transport counts as a passing failure too: the job is not lost
+    two = store.results(2)
+    assert isinstance(two[-1], Failed) and "ValueError" in two[-1].reason
+    assert sender.stats.retried == 4 and sender.stats.failed == 2
+
+
+async def test_blocked_and_failed_are_final():
+    store = MemoryStore([job(1), job(2), job(3)])
+    transport = ScriptedTransport(
+        {1: [Blocked("Forbidden: bot was blocked by the user")], 2: [Failed("chat not found")]}
+    )
+    sender = OutboxSender(store, transport, fast_budget())
+    await run(sender, store)
+    assert store.results(1) == [Blocked("Forbidden: bot was blocked by the user")]
+    assert store.results(2) == [Failed("chat not found")]
+    assert store.results(3) == [Sent(503)]
+    assert transport.delivered.count(1) == transport.delivered.count(2) == 1
+    assert (sender.stats.sent, sender.stats.blocked, sender.stats.failed) == (1, 1, 1)
+
+
+async def test_an_alert_closed_mid_batch_sends_no_more_of_its_alert_messages():
+    jobs = [job(1), job(2), job(3, OutboxKind.CLOSED), job(4), job(5), job(6, alert_id=8)]
+    store = MemoryStore(jobs)
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=1)
+
+    async def close_during_the_first(j: Job) -> None:
+        if j.id == 1:  # the coordinator closes alert 7 while its first message is on its way
+            store.close(7)
+            sender.alert_closed(7)
+
+    transport.before = close_during_the_first
+    sender.start()
+    try:
+        await until(lambda: 6 in transport.delivered and sender.idle)
+    finally:
+        await sender.stop()
+    assert transport.delivered == [1, 3, 6]  # the thanks of alert 7 and another alert's message still go
+    assert store.closing_edits == [(1, 501)]  # the one that went out as it closed loses its buttons
+
+
+async def test_stop_lets_the_message_on_its_way_finish_and_sends_nothing_more():
+    store = MemoryStore([job(i) for i in range(1, 6)])
+    transport = ScriptedTransport()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(j: Job) -> None:
+        started.set()
+        await release.wait()
+
+    transport.before = slow
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=1)
+    sender.start()
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(sender.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waits for the delivery in flight
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert transport.delivered == [1]
+    assert store.results(1) == [Sent(501)]  # recorded, so it is not sent again after a restart
+    assert store.queued == [2, 3, 4, 5]
+    assert sender.idle
+
+
+@pytest.mark.parametrize("kind", [OutboxKind.EDIT_CLOSED, OutboxKind.EDIT_ANSWER])
+async def test_edits_are_not_counted_against_the_budget(kind: OutboxKind):
+    budget = SendBudget(0.001, burst=1)  # one message, then nothing for ~17 minutes
+    store = MemoryStore([job(1), *(job(i, kind) for i in range(2, 6))])
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, transport, budget)
+    await run(sender, store)
+    assert sorted(transport.delivered) == [1, 2, 3, 4, 5]

@@ -1,0 +1,160 @@
+"""The tracking use cases through their ports: a recording scheduler and messenger, and an
+in-memory store (the test's own implementations of the Protocols)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.application.tracking import Callback, MessageFailed, Reminders, Tracking
+from bot.domain.alerts import Alert, AlertDraft, AlertStatus, ExportRow, Response, Tally
+from bot.domain.outbox import OutboxKind
+
+
+class Store:
+    def __init__(self, alert: Alert) -> None:
+        self.alert = alert
+        self.figures = Tally(total=3, queued=3, none=3)
+        self.where: tuple[str, int] | None = None
+        self.reminded = self.deadline_done = False
+        self.queued: list[tuple[OutboxKind, tuple[Response, ...], int | None]] = []
+
+    async def get(self, alert_id: int) -> Alert | None:
+        return self.alert if alert_id == self.alert.id else None
+
+    async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]:
+        return [self.alert] if self.alert.open or not only_open else []
+
+    async def tally(self, alert_id: int) -> Tally:
+        return Tally(**vars(self.figures))
+
+    async def tracking_message(self, alert_id: int) -> tuple[str, int] | None:
+        return self.where
+
+    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None:
+        self.where = (chat, message_id)
+
+    async def export_rows(self, alert_id: int) -> list[ExportRow]:
+        return []
+
+    async def enqueue(
+        self,
+        alert_id: int,
+        kind: OutboxKind,
+        *,
+        responses: tuple[Response, ...],
+        params: dict[str, object] | None = None,
+        priority: int = 1,
+        max_reminders: int | None = None,
+    ) -> int:
+        self.queued.append((kind, responses, max_reminders))
+        return 2
+
+    async def mark_reminded(self, alert_id: int) -> None:
+        self.reminded = True
+
+    async def mark_deadline_done(self, alert_id: int) -> None:
+        self.deadline_done = True
+
+    async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]:
+        return [(self.alert.id, datetime(2020, 1, 1, tzinfo=UTC), self.alert.draft.respond_by)]
+
+
+class Messenger:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.edits: list[tuple[int, int, str]] = []
+        self.deadlines: list[int] = []
+        self.fail = False
+
+    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
+        self.sent.append((chat, language))
+        return 77
+
+    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+        if self.fail:
+            raise MessageFailed("Bad Request: message to edit not found")
+        self.edits.append((message_id, tally.sent, language))
+
+    async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
+        self.deadlines.append(alert.id)
+
+
+class Scheduler:
+    def __init__(self) -> None:
+        self.once: dict[str, tuple[datetime, Callback]] = {}
+        self.repeating: dict[str, tuple[float, Callback]] = {}
+
+    def run_once(self, when: datetime, callback: Callback, name: str) -> None:
+        self.once[name] = (when, callback)
+
+    def run_repeating(self, interval: float, callback: Callback, name: str, first: float = 0.0) -> None:
+        self.repeating[name] = (interval, callback)
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+def an_alert(respond_by: datetime | None = None) -> Alert:
+    draft = AlertDraft(text_lv="Smilšu maisi", respond_by=respond_by)
+    return Alert(5, draft, "Kārlis", "LAPAS", datetime(2020, 1, 1, tzinfo=UTC), author_external_id="9000")
+
+
+async def test_the_tracking_message_is_edited_only_when_its_figures_change():
+    store, messenger, scheduler = Store(an_alert()), Messenger(), Scheduler()
+    tracking = Tracking(store, messenger, scheduler)
+    await tracking.start(0.5)
+    assert scheduler.repeating["tracking"][0] == 0.5
+    await tracking.show_tracking(store.alert, "9000", "en")
+    assert messenger.sent == [("9000", "en")] and store.where == ("9000", 77)
+    await tracking.refresh()  # marked changed at start, but it shows these figures already
+    assert messenger.edits == []
+    store.figures.sent, store.figures.queued = 2, 1
+    await tracking.refresh()  # nothing said it changed
+    assert messenger.edits == []
+    tracking.alert_changed(5)
+    tracking.alert_changed(5)
+    await tracking.refresh()
+    assert messenger.edits == [(77, 2, "en")]  # once, in the reader's language
+    store.alert.status = AlertStatus.CLOSED
+    tracking.alert_changed(5)
+    messenger.fail = True
+    await tracking.refresh()  # logged, not raised
+    messenger.fail = False
+    tracking.alert_changed(5)
+    await tracking.refresh()  # not shown yet, so tried again
+    assert messenger.edits == [(77, 2, "en"), (77, 2, "en")]
+
+
+async def test_reminders_and_deadlines_are_scheduled_and_rebuilt():
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    store, messenger, scheduler, outbox = Store(an_alert(respond_by=soon)), Messenger(), Scheduler(), Outbox()
+    reminders = Reminders(store, outbox, messenger, scheduler)
+    assert await reminders.rebuild() == 2
+    when, remind = scheduler.once["remind:5"]
+    assert when > datetime(2020, 1, 1, tzinfo=UTC)  # a time already past runs at once
+    assert scheduler.once["deadline:5"][0] == soon
+    await remind()
+    assert store.queued == [(OutboxKind.REMINDER, (Response.NONE,), 1)] and store.reminded and outbox.woken == 1
+    await scheduler.once["deadline:5"][1]()
+    assert store.deadline_done and messenger.deadlines == [5]
+
+
+async def test_nothing_automatic_happens_to_a_closed_alert():
+    store, messenger, scheduler, outbox = (
+        Store(an_alert(respond_by=datetime.now(UTC))),
+        Messenger(),
+        Scheduler(),
+        Outbox(),
+    )
+    reminders = Reminders(store, outbox, messenger, scheduler)
+    reminders.watch(5, datetime.now(UTC), store.alert.draft.respond_by)
+    store.alert.status = AlertStatus.CLOSED
+    await scheduler.once["remind:5"][1]()
+    await scheduler.once["deadline:5"][1]()
+    assert store.queued == [] and messenger.deadlines == []
+    assert store.deadline_done  # and it is not scheduled again at the next start
