@@ -10,6 +10,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from bot.logs import event
 from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
@@ -121,7 +122,7 @@ async def run(settings: Settings) -> int:
         try:
             await bot.stop()
         except Exception:
-            log.debug("event=cleanup_failed", exc_info=True)
+            event(log, "cleanup_failed", level=logging.DEBUG, exc_info=True)
         raise
     try:
         await stop.wait()

@@ -16,6 +16,7 @@ from bot.domain import places
 from bot.domain.budget import SendBudget
 from bot.domain.outbox import OutboxSender
 from bot.i18n import translator
+from bot.logs import event
 from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.requests import make_request
 from bot.messenger.scheduler import JobQueueScheduler
@@ -78,7 +79,14 @@ def register_handlers(
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = getattr(update, "update_id", None)
-    log.error("event=handler_error update=%s error=%s", update_id, type(context.error).__name__, exc_info=context.error)
+    event(
+        log,
+        "handler_error",
+        update=update_id,
+        error=type(context.error).__name__,
+        level=logging.ERROR,
+        exc_info=context.error,
+    )
 
 
 class Sauciens:
@@ -131,7 +139,7 @@ class Sauciens:
         await self.app.updater.start_polling(
             poll_interval=0.0, timeout=self.settings.telegram.poll_timeout, drop_pending_updates=False
         )
-        log.info("event=started bot=%s admins=%d", self.app.bot.username, len(self.settings.access.admin_ids))
+        event(log, "started", bot=self.app.bot.username, admins=len(self.settings.access.admin_ids))
 
     async def stop(self) -> None:
         await self.sender.stop()
@@ -142,7 +150,7 @@ class Sauciens:
         await self.app.shutdown()
         await self.broadcast_bot.shutdown()
         await self.services.db.close()
-        log.info("event=stopped")
+        event(log, "stopped")
 
     async def _set_commands(self) -> None:
         for lang in ("lv", "en"):

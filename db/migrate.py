@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from bot.logs import event
 from db.database import Database
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,6 @@ async def migrate(db: Database) -> list[str]:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
-        log.info("event=migration_applied version=%d name=%s", mig.version, mig.name)
+        event(log, "migration_applied", version=mig.version, name=mig.name)
         applied.append(mig.name)
     return applied

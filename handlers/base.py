@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 from bot.application.identity import Identity
 from bot.domain.people import Address, Person
 from bot.i18n import Translator, normalise_language, translator
+from bot.logs import event
 from bot.messenger.errors import is_not_modified
 
 esc = html.escape
@@ -74,7 +75,7 @@ async def coordinator(identity: Identity, update: Update, refusal: str) -> Who |
     w = await who(identity, update)
     if identity.is_coordinator(w.address):
         return w
-    log.info("event=coordinator_only_refused user=%s", w.address.external_id)
+    event(log, "coordinator_only_refused", user=w.address.external_id)
     text = w.t._(refusal)
     if update.callback_query is not None:
         await answer_query(update, text, alert=True)

@@ -22,6 +22,7 @@ from bot.domain.alerts import (
 from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address, Person
 from bot.domain.sessions import Flow, Session
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -168,16 +169,17 @@ class Alerting:
             recipients=audience.recipients,
             remind_at=remind_at,
         )
-        log.info(
-            "event=alert_created alert=%d recipients=%d paused=%d blocked=%d quiet=%d severity=%s need=%s drill=%d",
-            alert_id,
-            len(audience.recipients),
-            audience.paused,
-            audience.blocked,
-            audience.quiet,
-            draft.severity,
-            draft.need if draft.need is not None else "-",
-            int(draft.drill),
+        event(
+            log,
+            "alert_created",
+            alert=alert_id,
+            recipients=len(audience.recipients),
+            paused=audience.paused,
+            blocked=audience.blocked,
+            quiet=audience.quiet,
+            severity=draft.severity,
+            need=draft.need if draft.need is not None else "-",
+            drill=int(draft.drill),
         )
         self._tracking.alert_changed(alert_id)
         self._outbox.wake()
@@ -191,12 +193,13 @@ class Alerting:
         result = await self._alerts.answer(alert_id, address, accepts, eta_of(choice))
         if result.status == AnswerStatus.OK:
             self._tracking.alert_changed(alert_id)
-            log.info(
-                "event=answer alert=%d user=%s response=%s previous=%s",
-                alert_id,
-                address.external_id,
-                result.response,
-                result.previous,
+            event(
+                log,
+                "answer",
+                alert=alert_id,
+                user=address.external_id,
+                response=result.response,
+                previous=result.previous,
             )
             if result.promoted is not None:
                 promoted = result.promoted
@@ -204,7 +207,7 @@ class Alerting:
                 await self._alerts.enqueue_one(promoted.recipient_id, promoted.address, OutboxKind.PROMOTED, params)
                 # and their alert message shows "confirmed" instead of "standby"
                 await self._alerts.enqueue_one(promoted.recipient_id, promoted.address, OutboxKind.EDIT_ANSWER, params)
-                log.info("event=standby_promoted alert=%d user=%s", alert_id, promoted.address.external_id)
+                event(log, "standby_promoted", alert=alert_id, user=promoted.address.external_id)
                 self._outbox.wake()
         return result
 
@@ -216,7 +219,7 @@ class Alerting:
             {"text": text} if text else {"latitude": location[0], "longitude": location[1]} if location else {}
         )
         count = await self._alerts.enqueue(alert_id, OutboxKind.FOLLOWUP, responses=(Response.ACCEPTED,), params=params)
-        log.info("event=followup_queued alert=%d count=%d location=%d", alert_id, count, int(location is not None))
+        event(log, "followup_queued", alert=alert_id, count=count, location=int(location is not None))
         self._outbox.wake()
         return count
 
@@ -231,13 +234,14 @@ class Alerting:
         )
         edits = await self._alerts.enqueue_closed_edits(alert_id)
         self._tracking.alert_changed(alert_id)
-        log.info(
-            "event=alert_closed alert=%d thanked=%d released=%d edits=%d unsent_cancelled=%d",
-            alert_id,
-            thanked,
-            released,
-            edits,
-            cancelled,
+        event(
+            log,
+            "alert_closed",
+            alert=alert_id,
+            thanked=thanked,
+            released=released,
+            edits=edits,
+            unsent_cancelled=cancelled,
         )
         self._outbox.wake()
         return Closing(True, thanked, released)

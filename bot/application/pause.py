@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.application.stores import PeopleStore, SessionStore
 from bot.domain.people import Person, parse_date
 from bot.domain.sessions import Flow, Session
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class Pausing:
         """No alerts until ``until`` (the person's local date), or until they resume (None)."""
         await self._people.update(person.id, paused=True, paused_until=until)
         await self._sessions.clear(person.address)
-        log.info("event=paused user=%s until=%s", person.address.external_id, until or "resume")
+        event(log, "paused", user=person.address.external_id, until=until or "resume")
 
     async def pause_for_a_week(self, person: Person) -> date:
         until = today_for(person) + timedelta(days=7)
@@ -48,4 +49,4 @@ class Pausing:
 
     async def resume(self, person: Person) -> None:
         await self._people.update(person.id, paused=False, paused_until=None)
-        log.info("event=resumed user=%s", person.address.external_id)
+        event(log, "resumed", user=person.address.external_id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.application.stores import PeopleStore
 from bot.domain.people import Address
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +24,11 @@ class Privacy:
             return None
         data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
-        log.info("event=mydata_sent user=%s bytes=%d", address.external_id, len(payload))
+        event(log, "mydata_sent", user=address.external_id, bytes=len(payload))
         return payload
 
     async def forget(self, address: Address) -> bool:
         """Erase the person and everything that identifies them; False when nothing was stored."""
         erased = await self._people.forget(address)
-        log.info("event=person_forgotten user=%s erased=%d", address.external_id, int(erased))
+        event(log, "person_forgotten", user=address.external_id, erased=int(erased))
         return erased

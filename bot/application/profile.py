@@ -26,6 +26,7 @@ from bot.domain.people import (
     parse_quiet_hours,
 )
 from bot.domain.sessions import Flow, Session
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ class Profile:
         try:
             phone = contact_phone(number)
         except InvalidPhone:
-            log.info("event=phone_rejected user=%s", person.address.external_id)
+            event(log, "phone_rejected", user=person.address.external_id)
             return PhoneResult.INVALID
         await self._people.update(person.id, phone=phone)
         return PhoneResult.SAVED

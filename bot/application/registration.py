@@ -14,6 +14,7 @@ from bot.application.steps import Step, Steps
 from bot.application.stores import PeopleStore, SessionStore
 from bot.domain.people import Address, Person, PersonStatus, clean_name
 from bot.domain.sessions import Flow, Session
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class Registration:
         if person is not None:
             return Consented(ConsentOutcome.ALREADY_REGISTERED, person)
         person = await self._people.create(address, language=language, name=clean_name(telegram_name), consent_at=now)
-        log.info("event=registration_started user=%s lang=%s", address.external_id, language)
+        event(log, "registration_started", user=address.external_id, lang=language)
         await self._sessions.set(address, Session(Flow.REGISTER, Step.NAME))
         return Consented(ConsentOutcome.STARTED, person, Step.NAME)
 
@@ -104,7 +105,7 @@ class Registration:
         """The step to ask again in the new language when the person is registering."""
         await self._people.update(person.id, language=language)
         person.language = language
-        log.info("event=language_changed user=%s lang=%s", person.address.external_id, language)
+        event(log, "language_changed", user=person.address.external_id, lang=language)
         if person.status == PersonStatus.REGISTERING:
             return await self._steps.resume(person)
         return None
@@ -116,12 +117,13 @@ class Registration:
             return missing
         await self._people.update(person.id, status=PersonStatus.ACTIVE)
         await self._sessions.clear(person.address)
-        log.info(
-            "event=registered user=%s lang=%s abroad=%d skills=%d",
-            person.address.external_id,
-            person.language,
-            int(person.abroad),
-            len(person.skills),
+        event(
+            log,
+            "registered",
+            user=person.address.external_id,
+            lang=person.language,
+            abroad=int(person.abroad),
+            skills=len(person.skills),
         )
         return ()
 
@@ -130,5 +132,5 @@ class Registration:
         if person is None or person.status != PersonStatus.REGISTERING:
             return False
         await self._people.forget(person.address)
-        log.info("event=registration_cancelled user=%s", person.address.external_id)
+        event(log, "registration_cancelled", user=person.address.external_id)
         return True

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, Tally
 from bot.domain.outbox import Job, OutboxKind, Result
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class Tracking:
             try:
                 await self._update(alert_id)
             except MessageFailed as exc:
-                log.warning("event=tracking_update_failed alert=%d error=%s", alert_id, exc.reason)
+                event(log, "tracking_update_failed", alert=alert_id, error=exc.reason, level=logging.WARNING)
 
     async def _update(self, alert_id: int) -> None:
         where = await self._alerts.tracking_message(alert_id)
@@ -150,7 +151,7 @@ class Tracking:
 
     async def export_alert(self, alert_id: int) -> list[ExportRow]:
         rows = await self._alerts.export_rows(alert_id)
-        log.info("event=alert_exported alert=%d rows=%d", alert_id, len(rows))
+        event(log, "alert_exported", alert=alert_id, rows=len(rows))
         return rows
 
 
@@ -173,7 +174,7 @@ class Reminders:
         )
         if automatic:
             await self._alerts.mark_reminded(alert_id)
-        log.info("event=reminders_queued alert=%d count=%d automatic=%d", alert_id, count, int(automatic))
+        event(log, "reminders_queued", alert=alert_id, count=count, automatic=int(automatic))
         self._outbox.wake()
         return count
 
@@ -194,7 +195,7 @@ class Reminders:
         scheduled = 0
         for alert_id, remind_at, respond_by in await self._alerts.schedules():
             scheduled += self.watch(alert_id, remind_at, respond_by)
-        log.info("event=schedule_rebuilt jobs=%d", scheduled)
+        event(log, "schedule_rebuilt", jobs=scheduled)
         return scheduled
 
     def _reminder(self, alert_id: int) -> Callback:
@@ -216,6 +217,6 @@ class Reminders:
                 return
             tally = await self._alerts.tally(alert_id)
             await self._messenger.notify_deadline(alert, tally)
-            log.info("event=deadline_reached alert=%d accepted=%d", alert_id, tally.accepted)
+            event(log, "deadline_reached", alert=alert_id, accepted=tally.accepted)
 
         return deadline_reached

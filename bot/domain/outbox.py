@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from bot.domain.budget import SendBudget
 from bot.domain.people import Address
+from bot.logs import event
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ class OutboxSender:
             try:
                 jobs = await self.store.due_jobs(self.max_in_flight * 4, self._in_flight)
             except Exception:
-                log.exception("event=outbox_read_failed")
+                event(log, "outbox_read_failed", level=logging.ERROR, exc_info=True)
                 await asyncio.sleep(1.0)
                 continue
             if not jobs:
@@ -221,13 +222,13 @@ class OutboxSender:
             try:
                 result: Result = await self.transport.deliver(job)
             except Exception as exc:  # a bug or an unexpected error: retry, never lose the job
-                log.exception("event=outbox_transport_error job=%d", job.id)
+                event(log, "outbox_transport_error", job=job.id, level=logging.ERROR, exc_info=True)
                 result = Transient(type(exc).__name__)
             if isinstance(result, RetryLater):
                 self.stats.rate_limited += 1
                 self.budget.pause(result.seconds)
                 retry_at = time.time() + result.seconds
-                log.warning("event=outbox_retry_after job=%d seconds=%.1f", job.id, result.seconds)
+                event(log, "outbox_retry_after", job=job.id, seconds=round(result.seconds, 1), level=logging.WARNING)
             elif isinstance(result, Transient):
                 job.attempts += 1
                 if job.attempts >= self.max_attempts:
@@ -236,12 +237,13 @@ class OutboxSender:
                     self.stats.retried += 1
                     backoff = min(60.0, 0.5 * 2**job.attempts) * (0.75 + random.random() / 2)
                     retry_at = time.time() + backoff
-                    log.info(
-                        "event=outbox_retry job=%d attempt=%d reason=%s in=%.1fs",
-                        job.id,
-                        job.attempts,
-                        result.reason,
-                        backoff,
+                    event(
+                        log,
+                        "outbox_retry",
+                        job=job.id,
+                        attempt=job.attempts,
+                        reason=result.reason,
+                        retry_in=round(backoff, 1),
                     )
             if isinstance(result, Sent):
                 self.stats.sent += 1
@@ -249,14 +251,14 @@ class OutboxSender:
                 self.stats.blocked += 1
             elif isinstance(result, Failed):
                 self.stats.failed += 1
-                log.info("event=outbox_failed job=%d kind=%s reason=%s", job.id, job.kind, result.reason)
+                event(log, "outbox_failed", job=job.id, kind=job.kind, reason=result.reason)
             await self.store.record(job, result, retry_at)
             if isinstance(result, Sent) and result.message_id is not None and self._cancelled(job):
                 await self.store.enqueue_closing_edit(job, result.message_id)  # it went out as its alert closed
             if self.on_recorded is not None:
                 self.on_recorded(job, result)
         except Exception:
-            log.exception("event=outbox_record_failed job=%d", job.id)
+            event(log, "outbox_record_failed", job=job.id, level=logging.ERROR, exc_info=True)
         finally:
             self._in_flight.discard(job.id)
             self._slots.release()

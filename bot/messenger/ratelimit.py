@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.domain.budget import SendBudget
+from bot.logs import event
 from bot.messenger.errors import ErrorKind, classify
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,15 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
                 if attempt == self.max_retries or failure.kind not in (ErrorKind.RETRY_AFTER, ErrorKind.NETWORK):
                     raise
                 if failure.kind == ErrorKind.RETRY_AFTER:
-                    log.warning("event=interactive_retry_after endpoint=%s seconds=%.1f", endpoint, failure.retry_after)
+                    event(
+                        log,
+                        "interactive_retry_after",
+                        endpoint=endpoint,
+                        seconds=round(failure.retry_after, 1),
+                        level=logging.WARNING,
+                    )
                     await asyncio.sleep(failure.retry_after)
                 else:
-                    log.warning("event=interactive_retry endpoint=%s error=%s", endpoint, type(exc).__name__)
+                    event(log, "interactive_retry", endpoint=endpoint, error=type(exc).__name__, level=logging.WARNING)
                     await asyncio.sleep(0.3 * (attempt + 1))
         raise AssertionError("unreachable")
