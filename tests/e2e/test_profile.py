@@ -279,10 +279,12 @@ async def test_pause_for_a_week_until_a_date_and_resume(sandbox, bot, db_path):
 
     await u.send("/pause")
     await u.wait_for("Pause alerts for how long?")
+    before = datetime.now(ZoneInfo("Europe/Riga")).date()
     await u.press("One week")
     await u.wait_for("⏸ Alerts paused until")
-    week = datetime.now(ZoneInfo("Europe/Riga")).date() + timedelta(days=7)
-    assert person(db_path, 321)["paused_until"] == week.isoformat()
+    after = datetime.now(ZoneInfo("Europe/Riga")).date()  # Riga's midnight may pass meanwhile
+    week = person(db_path, 321)["paused_until"]
+    assert week in {(before + timedelta(days=7)).isoformat(), (after + timedelta(days=7)).isoformat()}
     profile = await open_profile(u)
     assert "⏸ Alerts paused until" in profile.text
     await u.press("✔️ Done", profile)
@@ -291,19 +293,20 @@ async def test_pause_for_a_week_until_a_date_and_resume(sandbox, bot, db_path):
     await u.wait_for("Pause alerts for how long?")
     await u.press("Until a date…")
     await u.wait_for("Until which date? Type it like 24.12.2026.")
-    for bad in ("31.02.2030", "01.01.2000", "soon"):
+    for bad in (f"31.02.{after.year + 3}", "01.01.2000", "soon"):
         await u.send(bad)
         await u.wait_for("Please type a date from today on, like 24.12.2026, or /cancel.")
-    assert person(db_path, 321)["paused_until"] == week.isoformat()
-    await u.send("24.12.2030")
-    await u.wait_for(lambda m: "⏸ Alerts paused until" in m.text and "2030" in m.text)
+    assert person(db_path, 321)["paused_until"] == week
+    later = after.year + 3  # dates that stay in the future whenever the test runs
+    await u.send(f"24.12.{later}")
+    await u.wait_for(lambda m: "⏸ Alerts paused until" in m.text and str(later) in m.text)
     p = person(db_path, 321)
-    assert (p["paused"], p["paused_until"]) == (1, "2030-12-24")
+    assert (p["paused"], p["paused_until"]) == (1, f"{later}-12-24")
     assert session_of(db_path, 321) is None
 
-    await u.send("/pause 2031-03-15")
-    await u.wait_for(lambda m: "⏸ Alerts paused until" in m.text and "2031" in m.text)
-    assert person(db_path, 321)["paused_until"] == "2031-03-15"
+    await u.send(f"/pause {later + 1}-03-15")
+    await u.wait_for(lambda m: "⏸ Alerts paused until" in m.text and str(later + 1) in m.text)
+    assert person(db_path, 321)["paused_until"] == f"{later + 1}-03-15"
 
     await u.send("/resume")
     await u.wait_for("▶️ Welcome back! You will receive alerts again.")
