@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.sandbox.users import SimMessage, SimUser
 
@@ -192,7 +193,7 @@ async def register_abroad(
     country: str = "GB",
     city: str = "London",
     skills: tuple[str, ...] = ("translation",),
-    **options: object,
+    **options: Any,  # register_volunteer's other keywords, checked there
 ) -> SimMessage:
     """Register ``u`` as living abroad (see ``register_volunteer`` for the options)."""
-    return await register_volunteer(u, lang=lang, country=country, city=city, skills=skills, **options)  # type: ignore[arg-type]
+    return await register_volunteer(u, lang=lang, country=country, city=city, skills=skills, **options)
