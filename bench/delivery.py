@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain.people import Address, Person
+from bot.domain.people import Address, LocationKind, Person, PersonStatus
 from bot.sandbox.demo import DemoSandbox, quiet_logs
 from bot.sandbox.scenarios import has_button
 from bot.sandbox.users import SimUser
@@ -53,6 +53,7 @@ from db.people import PeopleRepo
 TOKEN = "123456:SANDBOX-bench-token"
 COORDINATOR_ID = 9000
 FIRST_ID = 1_000_001
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 ALERT_TEXT = "Mācības: piegādes ātruma mērījums. / Drill: measuring the delivery rate."
 
@@ -148,10 +149,10 @@ def people(n: int, seed: int = 3) -> list[Person]:
             Person(
                 id=0,
                 address=Address.telegram(FIRST_ID + i),
-                status="active",
+                status=PersonStatus.ACTIVE,
                 language=lang,
                 name=f"Brīvprātīgais {i}",
-                location_kind="lv",
+                location_kind=LocationKind.LV,
                 municipality=rng.choice(places),
                 country="LV",
                 skills=("first_aid",) if rng.random() < 0.5 else ("driver", "logistics"),
@@ -208,7 +209,7 @@ async def benchmark(
     with quiet_logs() as capture:
         try:
             await sandbox.start()
-            config = {
+            config: dict[str, Any] = {
                 "telegram": {
                     "token": TOKEN,
                     "api_base_url": sandbox.base_url,
@@ -233,7 +234,8 @@ async def benchmark(
             say(f"  {recipients} people in the database and the sandbox in {time.monotonic() - t:.1f}s")
             handle = await (BotHandle.in_process(config, db) if in_process else BotHandle.child(config, db))
             calls0 = sandbox.count("getUpdates")
-            while sandbox.count("getUpdates") == calls0:  # the bot is polling
+            # the bot is polling (the sandbox's request counter signals nothing, so this polls it)
+            while sandbox.count("getUpdates") == calls0:  # noqa: ASYNC110 -- see above
                 await asyncio.sleep(0.05)
             say(f"  the bot is running ({'in this process' if in_process else f'process {handle.pid}'})")
             res.setup_seconds = round(time.monotonic() - started, 2)
@@ -381,7 +383,7 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     deadline = t0 + 60
     while time.monotonic() < deadline:
         now = time.monotonic()
-        for u, qid in qids:
+        for _, qid in qids:
             if qid not in answered_at and (rec := sandbox.callback(qid)) is not None and rec["answered"]:
                 answered_at[qid] = now
         if in_db_at is None:
@@ -458,7 +460,7 @@ class BotHandle:
             json.dumps(config),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            cwd=str(Path(__file__).resolve().parent.parent),
+            cwd=str(ROOT),
         )
         h.pid = h._proc.pid
         return h
@@ -500,7 +502,7 @@ async def serve_bot(config: dict[str, Any]) -> int:
     from bot.app import Sauciens
     from bot.settings import load_settings
 
-    profile_to = os.environ.get("SAUCIENS_BENCH_PROFILE")  # for developers: cProfile the bot in part c
+    profile_to = os.environ.get("SAUCIENS_BENCH_PROFILE", "")  # for developers: cProfile the bot in part c
     profiler = None
     if profile_to:
         import cProfile
@@ -530,7 +532,7 @@ async def serve_bot(config: dict[str, Any]) -> int:
 def _lat(lat: Latency) -> str:
     if not lat.n:
         return "no samples"
-    return f"n={lat.n} p50 {lat.p50 * 1000:.0f} ms · p95 {lat.p95 * 1000:.0f} ms · max {lat.max * 1000:.0f} ms"
+    return f"n={lat.n} p50 {_ms(lat.p50)} · p95 {_ms(lat.p95)} · max {_ms(lat.max)}"
 
 
 def markdown(res: Results) -> str:

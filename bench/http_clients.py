@@ -19,7 +19,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
-from bot.messenger.http import FastRequest
+from bot.messenger.http import FastRequest, Timeout
 
 BODY = (
     b'{"ok":true,"result":{"message_id":5,"date":1700000000,"chat":{"id":1,"type":"private","first_name":"A"},'
@@ -52,7 +52,9 @@ asyncio.run(main())
 """
 
 
-class FormData(RequestData):
+# PTB marks RequestData @final, and builds one only from its private RequestParameter; the
+# subclass overrides the one public property that requests read (url_encoded_parameters uses it).
+class FormData(RequestData):  # type: ignore[misc]
     """Form parameters for ``BaseRequest`` through RequestData's public surface (PTB builds
     them from its private ``RequestParameter``): non-strings are sent as JSON, as PTB does."""
 
@@ -87,8 +89,21 @@ class SpreadHttpx(BaseRequest):
             await p.shutdown()
 
     async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        timeouts: dict[str, Any] = {  # passed on as they came (PTB types them with a private alias)
+            "read_timeout": read_timeout,
+            "write_timeout": write_timeout,
+            "connect_timeout": connect_timeout,
+            "pool_timeout": pool_timeout,
+        }
         return await next(self._next).do_request(url, method, request_data, **timeouts)
 
 
@@ -110,8 +125,15 @@ class Aiohttp(BaseRequest):
     async def shutdown(self) -> None:
         await self._session.close()
 
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, **_: Any
+    async def do_request(  # the timeouts are aiohttp's defaults: this only measures CPU per request
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         data = request_data.url_encoded_parameters() if request_data else None
         headers = {"Content-Type": "application/x-www-form-urlencoded"}

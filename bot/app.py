@@ -8,7 +8,7 @@ import asyncio
 import logging
 
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
 from bot.application.tracking import Reminders, Tracking
@@ -28,12 +28,13 @@ from bot.settings import Settings
 from db.migrate import migrate
 from handlers import alerts, coordinator, groups, pause, privacy, registration, responses
 from handlers import help as help_handlers
+from handlers.base import App
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, budget: SendBudget) -> Application:
+def build_application(settings: Settings, budget: SendBudget) -> App:
     return (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -50,7 +51,7 @@ def build_application(settings: Settings, budget: SendBudget) -> Application:
 
 
 def register_handlers(
-    app: Application,
+    app: App,
     services: Services,
     alerting: Alerting,
     tracking: Tracking,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.domain.alerts import write_export_csv
-from bot.domain.people import LATVIA, Address, Person
+from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
 from bot.settings import Settings
 from db.alerts import AlertRepo
@@ -39,10 +39,10 @@ def record_to_person(r: VolunteerRecord) -> Person:
     return Person(
         id=0,
         address=Address.telegram(r.telegram_id),
-        status="active",
+        status=PersonStatus.ACTIVE,
         language=r.language,
         name=r.name,
-        location_kind="abroad" if abroad else "lv",
+        location_kind=LocationKind.ABROAD if abroad else LocationKind.LV,
         municipality=r.municipality,
         country=r.country,
         city=r.city,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import COMPOSE, Alerting, Author, Drafts
 from bot.application.identity import Identity
@@ -35,7 +35,18 @@ from bot.messenger.alert_render import (
     preview_texts,
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
-from handlers.base import Who, answer_query, coordinator, edit_or_send
+from handlers.base import (
+    App,
+    Who,
+    answer_query,
+    callback_args,
+    chat_of,
+    coordinator,
+    edit_or_send,
+    message_of,
+    query_of,
+    user_of,
+)
 from handlers.router import TextRouter
 
 if TYPE_CHECKING:  # the router hands flows a session; its type moves to the domain (bot.domain.sessions)
@@ -91,7 +102,7 @@ class Composer:
         w = await self._coordinator(update)
         if w is None:
             return
-        text = update.effective_message.text or ""
+        text = message_of(update).text or ""
         args = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
         if not args.strip():
             await self.drafts.compose(w.address, AlertDraft(), "menu")
@@ -100,7 +111,7 @@ class Composer:
         draft, problems = parse_one_line(args, datetime.now(UTC))
         if draft is None:
             lines = [w.t._("Nothing was sent:")] + [f"• {describe_problem(p, w.t)}" for p in problems]
-            await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+            await message_of(update).reply_text("\n".join(lines), parse_mode="HTML")
             return
         await self.drafts.compose(w.address, draft, "preview")
         await self.show_preview(update, w, draft)
@@ -158,7 +169,7 @@ class Composer:
         text = self.summary(draft, w.t) + "\n\n" + audience_lines(audience, w.t, self.rate)
         markup = self.menu_keyboard(draft, w.t)
         if new or update.callback_query is None:
-            await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=markup)
+            await chat_of(update).send_message(text, parse_mode="HTML", reply_markup=markup)
         else:
             await edit_or_send(update, text, markup)
 
@@ -212,7 +223,7 @@ class Composer:
         if session is None or session.flow != COMPOSE:
             await answer_query(update, t._("This draft is gone. Send /alert to start again."), alert=True)
             return
-        parts = update.callback_query.data.split(":")
+        parts = callback_args(update)
         action = parts[1]
         draft = self._draft(session)
         a = draft.audience
@@ -282,12 +293,12 @@ class Composer:
     async def show_preview(self, update: Update, w: Who, draft: AlertDraft) -> None:
         t = w.t
         if not draft.has_text:
-            await update.effective_chat.send_message(t._("The alert has no text yet: tap 📝 Text first."))
+            await chat_of(update).send_message(t._("The alert has no text yet: tap 📝 Text first."))
             return
         audience = await self.alerting.audience_of(draft)
         if not audience.recipients:
             await self.drafts.compose(w.address, draft, "menu")
-            await update.effective_chat.send_message(
+            await chat_of(update).send_message(
                 t._("Nobody matches this audience, so nothing can be sent. Change the audience:")
                 + "\n\n"
                 + audience_lines(audience, t, self.rate),
@@ -298,18 +309,18 @@ class Composer:
         author = self.author(w, update)
         texts = preview_texts(draft, audience, author.name, author.organisation, t, "Europe/Riga", self.rate)
         for text in texts[:-1]:
-            await update.effective_chat.send_message(text, parse_mode="HTML")
-        await update.effective_chat.send_message(
+            await chat_of(update).send_message(text, parse_mode="HTML")
+        await chat_of(update).send_message(
             texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t)
         )
 
     def author(self, w: Who, update: Update) -> Author:
-        return self.alerting.author_of(w.person, update.effective_user.full_name)
+        return self.alerting.author_of(w.person, user_of(update).full_name)
 
     async def send(self, update: Update, w: Who, session: Session, draft: AlertDraft) -> None:
         t = w.t
         if session.step != "preview":
-            await update.effective_chat.send_message(t._("Please look at the preview first."))
+            await chat_of(update).send_message(t._("Please look at the preview first."))
             return
         await self.drafts.discard(w.address)  # a second press cannot send twice
         author = self.author(w, update)
@@ -317,14 +328,14 @@ class Composer:
             draft, author=w.address, author_name=author.name, organisation=author.organisation, author_language=w.lang
         )
         if update.callback_query is not None:
-            await update.callback_query.edit_message_reply_markup(None)
+            await query_of(update).edit_message_reply_markup(None)
         await self.show_tracking(update, w, sent.alert)
 
     # ----- typed input ------------------------------------------------------------
 
     async def on_input(self, update: Update, w: Who, session: Session) -> None:
         t = w.t
-        msg = update.effective_message
+        msg = message_of(update)
         text = (msg.text or "").strip()
         draft = self._draft(session)
         if not self.identity.is_coordinator(w.address):
@@ -379,7 +390,7 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def register(
-    app: Application,
+    app: App,
     identity: Identity,
     alerting: Alerting,
     drafts: Drafts,

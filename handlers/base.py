@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 from bot.application.identity import Identity
 from bot.domain.people import Address, Person
@@ -17,6 +19,18 @@ from bot.messenger.errors import is_not_modified
 
 esc = html.escape
 log = logging.getLogger(__name__)
+
+# The application bot/app.py builds: PTB's default context and data types and a job queue (the
+# ``job-queue`` extra is a dependency). The bot's type parameter is its rate limiter's argument
+# type, which handlers never see.
+App = Application[
+    ExtBot[Any],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
 
 
 @dataclass
@@ -30,10 +44,48 @@ class Who:
         return self.t.lang
 
 
-def address_of(update: Update) -> Address:
+# PTB types every part of an update as optional, since an update carries only one kind of
+# content. Each handler is registered (by its handler class and filters) only for updates that
+# have the part it reads, so these accessors assert instead of letting every handler check.
+
+
+def message_of(update: Update) -> Message:
+    """The message of a message or command update (or of the message under a tapped button)."""
+    message = update.effective_message
+    assert message is not None, "handler registered only for updates with a message"
+    return message
+
+
+def chat_of(update: Update) -> Chat:
+    """The chat the update came from (every message, command and button tap has one)."""
+    chat = update.effective_chat
+    assert chat is not None, "handler registered only for updates from a chat"
+    return chat
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The button tap of an update from a ``CallbackQueryHandler``."""
+    query = update.callback_query
+    assert query is not None, "handler registered only for button taps"
+    return query
+
+
+def user_of(update: Update) -> User:
+    """Who sent the update (every private message, command and button tap has a sender)."""
     user = update.effective_user
-    assert user is not None
-    return Address.telegram(user.id)
+    assert user is not None, "handler registered only for updates with a sender"
+    return user
+
+
+def callback_args(update: Update) -> list[str]:
+    """The callback data of a button tap, split at ``:`` (``prefix:arg:arg``, bot.messenger.keyboards)."""
+    data = query_of(update).data
+    assert isinstance(data, str), "our buttons carry text callback data"
+    return data.split(":")
+
+
+def address_of(update: Update) -> Address:
+    return Address.telegram(user_of(update).id)
 
 
 async def who(identity: Identity, update: Update) -> Who:
@@ -53,7 +105,7 @@ async def answer_query(update: Update, text: str | None = None, alert: bool = Fa
             pass
 
 
-async def edit_or_send(update: Update, text: str, markup: object = None) -> Message | None:
+async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
     """Replace the text of the message whose button was tapped, or send a new message."""
     query = update.callback_query
     if query is not None and query.message is not None:
@@ -64,9 +116,7 @@ async def edit_or_send(update: Update, text: str, markup: object = None) -> Mess
             if is_not_modified(exc):
                 return None
             raise
-    chat = update.effective_chat
-    assert chat is not None
-    return await chat.send_message(text, parse_mode="HTML", reply_markup=markup)
+    return await chat_of(update).send_message(text, parse_mode="HTML", reply_markup=markup)
 
 
 async def coordinator(identity: Identity, update: Update, refusal: str) -> Who | None:
@@ -80,5 +130,5 @@ async def coordinator(identity: Identity, update: Update, refusal: str) -> Who |
     if update.callback_query is not None:
         await answer_query(update, text, alert=True)
     else:
-        await update.effective_message.reply_text(text)
+        await message_of(update).reply_text(text)
     return None

@@ -5,11 +5,11 @@ tracking use cases' (``bot.application.tracking``)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import FOLLOWUP, FOLLOWUP_LIMIT, Alerting, Drafts
 from bot.application.identity import Identity
@@ -18,14 +18,14 @@ from bot.domain.alerts import Alert, write_export_csv
 from bot.i18n import N_
 from bot.messenger.alert_render import SEVERITY_LABELS
 from bot.messenger.keyboards import inline
-from handlers.base import Who, answer_query, coordinator, edit_or_send, esc
+from handlers.base import App, Who, answer_query, callback_args, chat_of, coordinator, edit_or_send, esc, message_of
 from handlers.router import TextRouter
 
 if TYPE_CHECKING:  # the router hands flows a session; its type moves to the domain (bot.domain.sessions)
     from bot.domain.sessions import Session
 
 AlertAction = Callable[[Update, Who, Alert], Awaitable[None]]
-CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]  # what PTB accepts
 
 
 class Coordinator:
@@ -57,17 +57,17 @@ class Coordinator:
 
     async def _alert_arg(self, update: Update, w: Who, args: list[str]) -> Alert | None:
         if not args or not args[0].lstrip("#").isdigit():
-            await update.effective_message.reply_text(
+            await message_of(update).reply_text(
                 w.t._("Please give the alert's number, e.g. /status 12. /alerts lists them.")
             )
             return None
         alert = await self.tracking.alert(int(args[0].lstrip("#")))
         if alert is None:
-            await update.effective_message.reply_text(w.t._("There is no alert #{id}.", id=esc(args[0].lstrip("#"))))
+            await message_of(update).reply_text(w.t._("There is no alert #{id}.", id=esc(args[0].lstrip("#"))))
         return alert
 
     async def send_tracking(self, update: Update, w: Who, alert: Alert) -> None:
-        await self.tracking.show_tracking(alert, str(update.effective_chat.id), w.t.lang)
+        await self.tracking.show_tracking(alert, str(chat_of(update).id), w.t.lang)
 
     # ----- commands -------------------------------------------------------------------
 
@@ -78,7 +78,7 @@ class Coordinator:
         t = w.t
         open_alerts = await self.tracking.open_alerts()
         if not open_alerts:
-            await update.effective_message.reply_text(t._("No alerts are open."))
+            await message_of(update).reply_text(t._("No alerts are open."))
             return
         lines = [t.n_("<b>{n} open alert</b>", "<b>{n} open alerts</b>", len(open_alerts))]
         for a, tally in open_alerts:
@@ -96,14 +96,14 @@ class Coordinator:
                 )
             )
         lines.append(t._("/status ID shows one of them."))
-        await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+        await message_of(update).reply_text("\n".join(lines), parse_mode="HTML")
 
     async def remind_alert(self, update: Update, w: Who, alert: Alert) -> None:
         if not alert.open:
-            await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
+            await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
         count = await self.reminders.remind(alert.id)
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             w.t.n_(
                 "🔔 Reminding {n} person who has not answered.", "🔔 Reminding {n} people who have not answered.", count
             )
@@ -116,7 +116,7 @@ class Coordinator:
         alert = await self._alert_arg(update, w, context.args or [])
         if alert is None:
             return
-        text = (update.effective_message.text or "").split(maxsplit=2)
+        text = (message_of(update).text or "").split(maxsplit=2)
         if len(text) > 2 and text[2].strip():
             await self.send_followup(update, w, alert, text=text[2].strip())
         else:
@@ -124,7 +124,7 @@ class Coordinator:
 
     async def ask_followup(self, update: Update, w: Who, alert: Alert) -> None:
         await self.drafts.write_follow_up(w.address, alert.id)
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             w.t._(
                 "Write the message for those who accepted alert #{id} (e.g. the meeting point), or share a location. /cancel stops.",
                 id=alert.id,
@@ -135,10 +135,10 @@ class Coordinator:
         self, update: Update, w: Who, alert: Alert, text: str | None = None, location: tuple[float, float] | None = None
     ) -> None:
         if not alert.open:
-            await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
+            await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
         if text is not None and len(text) > FOLLOWUP_LIMIT:
-            await update.effective_chat.send_message(
+            await chat_of(update).send_message(
                 w.t._(
                     "The text is too long: {length} characters, at most {limit}.",
                     length=len(text),
@@ -147,12 +147,12 @@ class Coordinator:
             )
             return
         count = await self.alerting.follow_up(alert.id, text=text, location=location)
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             w.t.n_("📨 Sending to {n} person who accepted.", "📨 Sending to {n} people who accepted.", count)
         )
 
     async def on_followup_input(self, update: Update, w: Who, session: Session) -> None:
-        msg = update.effective_message
+        msg = message_of(update)
         alert = await self.tracking.alert(self.drafts.follow_up_alert(session))
         if not self.identity.is_coordinator(w.address) or alert is None:
             await self.drafts.discard(w.address)
@@ -169,9 +169,9 @@ class Coordinator:
     async def close_alert(self, update: Update, w: Who, alert: Alert) -> None:
         closing = await self.alerting.close_alert(alert.id)
         if not closing.closed:
-            await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
+            await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             w.t._("🔒 Alert #{id} closed.", id=alert.id)
             + " "
             + w.t.n_("Thanking {n} person who accepted;", "Thanking {n} people who accepted;", closing.thanked)
@@ -181,10 +181,10 @@ class Coordinator:
 
     async def confirm_close(self, update: Update, w: Who, alert: Alert) -> None:
         if not alert.open:
-            await update.effective_chat.send_message(w.t._("Alert #{id} is closed.", id=alert.id))
+            await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
         t = w.t
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             t._(
                 "Close alert #{id}? Those who accepted are thanked, those on standby are released, and answers are no longer taken.",
                 id=alert.id,
@@ -203,7 +203,7 @@ class Coordinator:
         out = io.StringIO()
         rows = await self.tracking.export_alert(alert.id)
         write_export_csv(rows, out)
-        await update.effective_chat.send_document(
+        await chat_of(update).send_document(
             io.BytesIO(out.getvalue().encode("utf-8")),
             filename=f"sauciens-alert-{alert.id}.csv",
             caption=w.t.n_("Alert #{id}: {n} recipient", "Alert #{id}: {n} recipients", len(rows), id=alert.id),
@@ -213,7 +213,7 @@ class Coordinator:
         w = await self._coordinator(update)
         if w is None:
             return
-        _, action, alert_id = update.callback_query.data.split(":")
+        _, action, alert_id = callback_args(update)
         alert = await self.tracking.alert(int(alert_id))
         await answer_query(update)
         if alert is None:
@@ -233,7 +233,7 @@ class Coordinator:
             await self.export_alert(update, w, alert)
 
 
-def register(app: Application, c: Coordinator, router: TextRouter) -> None:
+def register(app: App, c: Coordinator, router: TextRouter) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("alerts", c.alerts, filters=private))
     app.add_handler(CommandHandler("status", c.on_alert_command(c.send_tracking), filters=private))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.i18n import N_
-from handlers.base import who
+from handlers.base import App, message_of, who
 
 VOLUNTEER_COMMANDS = (
     ("start", N_("join, or see that you are registered")),
@@ -44,8 +44,8 @@ class Help:
             lines.append("")
             lines.append(t._("<b>For coordinators</b>"))
             lines += [f"/{cmd} — {t._(text)}" for cmd, text in COORDINATOR_COMMANDS]
-        await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+        await message_of(update).reply_text("\n".join(lines), parse_mode="HTML")
 
 
-def register(app: Application, identity: Identity) -> None:
+def register(app: App, identity: Identity) -> None:
     app.add_handler(CommandHandler("help", Help(identity).help, filters=filters.ChatType.PRIVATE))

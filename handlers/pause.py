@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
 from bot.domain.sessions import Flow, Session
 from bot.i18n import N_
 from bot.messenger.keyboards import inline
-from handlers.base import Who, answer_query, edit_or_send, who
+from handlers.base import App, Who, answer_query, callback_args, edit_or_send, message_of, who
 from handlers.router import TextRouter
 
 
@@ -24,13 +24,13 @@ class PauseHandlers:
     async def pause(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
         if w.person is None or not w.person.active:
-            await update.effective_message.reply_text(w.t._("You are not registered yet. Send /start to join."))
+            await message_of(update).reply_text(w.t._("You are not registered yet. Send /start to join."))
             return
         t = w.t
         if context.args:
             await self.pause_until_text(update, w, " ".join(context.args))
             return
-        await update.effective_message.reply_text(
+        await message_of(update).reply_text(
             t._("Pause alerts for how long?"),
             reply_markup=inline(
                 [
@@ -45,7 +45,7 @@ class PauseHandlers:
         await answer_query(update)
         if w.person is None or not w.person.active:
             return
-        choice = update.callback_query.data.split(":")[1]
+        choice = callback_args(update)[1]
         if choice == "date":
             await self.pausing.ask_until_date(w.person)
             await edit_or_send(update, w.t._("Until which date? Type it like 24.12.2026."))
@@ -68,25 +68,23 @@ class PauseHandlers:
         assert w.person is not None
         until = await self.pausing.pause_until_text(w.person, text)
         if until is None:
-            await update.effective_message.reply_text(
-                w.t._("Please type a date from today on, like 24.12.2026, or /cancel.")
-            )
+            await message_of(update).reply_text(w.t._("Please type a date from today on, like 24.12.2026, or /cancel."))
             return
         await self.paused(update, w, until)
 
     async def on_input(self, update: Update, w: Who, session: Session) -> None:
-        await self.pause_until_text(update, w, update.effective_message.text or "")
+        await self.pause_until_text(update, w, message_of(update).text or "")
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
         if w.person is None or not w.person.active:
-            await update.effective_message.reply_text(w.t._("You are not registered yet. Send /start to join."))
+            await message_of(update).reply_text(w.t._("You are not registered yet. Send /start to join."))
             return
         await self.pausing.resume(w.person)
-        await update.effective_message.reply_text(w.t._("▶️ Welcome back! You will receive alerts again."))
+        await message_of(update).reply_text(w.t._("▶️ Welcome back! You will receive alerts again."))
 
 
-def register(app: Application, identity: Identity, pausing: Pausing, router: TextRouter) -> None:
+def register(app: App, identity: Identity, pausing: Pausing, router: TextRouter) -> None:
     p = PauseHandlers(identity, pausing)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("pause", p.pause, filters=private))

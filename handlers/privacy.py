@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.application.privacy import Privacy
 from bot.messenger.keyboards import inline
-from handlers.base import answer_query, edit_or_send, who
+from handlers.base import App, answer_query, chat_of, edit_or_send, message_of, query_of, who
 
 
 class PrivacyHandlers:
@@ -22,9 +22,9 @@ class PrivacyHandlers:
         w = await who(self.identity, update)
         payload = await self.privacy.my_data(w.address)
         if payload is None:
-            await update.effective_message.reply_text(w.t._("I keep nothing about you."))
+            await message_of(update).reply_text(w.t._("I keep nothing about you."))
             return
-        await update.effective_chat.send_document(
+        await chat_of(update).send_document(
             io.BytesIO(payload),
             filename="sauciens-my-data.json",
             caption=w.t._("Everything Sauciens stores about you."),
@@ -33,10 +33,10 @@ class PrivacyHandlers:
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
         if w.person is None:
-            await update.effective_message.reply_text(w.t._("I keep nothing about you."))
+            await message_of(update).reply_text(w.t._("I keep nothing about you."))
             return
         t = w.t
-        await update.effective_message.reply_text(
+        await message_of(update).reply_text(
             t._("Erase everything about you? You will stop receiving alerts. This cannot be undone."),
             reply_markup=inline([[(t._("🗑 Yes, erase everything"), "forget:yes"), (t._("No, keep it"), "forget:no")]]),
         )
@@ -44,7 +44,7 @@ class PrivacyHandlers:
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
         await answer_query(update)
-        if update.callback_query.data != "forget:yes":
+        if query_of(update).data != "forget:yes":
             await edit_or_send(update, w.t._("Nothing was erased."))
             return
         await self.privacy.forget(w.address)
@@ -56,7 +56,7 @@ class PrivacyHandlers:
         )
 
 
-def register(app: Application, identity: Identity, privacy: Privacy) -> None:
+def register(app: App, identity: Identity, privacy: Privacy) -> None:
     handlers = PrivacyHandlers(identity, privacy)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("mydata", handlers.mydata, filters=private))

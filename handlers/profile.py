@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.application.identity import Identity
 from bot.application.profile import Profile, ProfileOutcome
 from bot.application.steps import EDITABLE, Step
-from handlers.base import Who, answer_query, who
+from handlers.base import Who, answer_query, callback_args, chat_of, query_of, who
 from handlers.steps import StepDialogue
 
 AskLanguage = Callable[[Update, str], Awaitable[None]]
@@ -28,7 +28,7 @@ class ProfileHandlers:
         w = await who(self.identity, update)
         opened = await self.profile_uc.open_profile(w.address, w.person)
         if opened.outcome == ProfileOutcome.NOT_REGISTERED:
-            await update.effective_chat.send_message(w.t._("You are not registered yet. Send /start to join."))
+            await chat_of(update).send_message(w.t._("You are not registered yet. Send /start to join."))
         elif opened.outcome == ProfileOutcome.REGISTERING:
             assert opened.step is not None
             await self.dialogue.ask(update, w, opened.step, note=w.t._("Let's finish your registration first."))
@@ -37,7 +37,7 @@ class ProfileHandlers:
             await self.dialogue.show_profile(update, Who(w.address, opened.person, w.t))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        action = update.callback_query.data.split(":")[1]
+        action = callback_args(update)[1]
         w = await who(self.identity, update)
         p = w.person
         if p is None or p.consent_at is None:
@@ -45,7 +45,7 @@ class ProfileHandlers:
             return
         await answer_query(update)
         if action == "done":
-            await update.callback_query.edit_message_reply_markup(None)
+            await query_of(update).edit_message_reply_markup(None)
             await self.profile_uc.finish_editing(w.address, p)
             return
         if action == "language":
@@ -54,7 +54,7 @@ class ProfileHandlers:
         part = next((s for s in EDITABLE if s == action), None)
         if part is None:
             return
-        await update.callback_query.edit_message_reply_markup(None)
+        await query_of(update).edit_message_reply_markup(None)
         p = await self.profile_uc.start_edit(w.address, p, part)
         await self.dialogue.ask(update, Who(w.address, p, w.t), Step(part))
 
@@ -63,7 +63,7 @@ class ProfileHandlers:
         w = await who(self.identity, update)
         if not await self.profile_uc.cancel_edit(w.address, w.person):
             return False
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             w.t._("Cancelled. Your details are unchanged."), reply_markup=ReplyKeyboardRemove()
         )
         return True

@@ -10,7 +10,7 @@ unfinished registration completely. The steps are ``handlers.steps``; ``/profile
 from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.application.profile import Profile
@@ -21,7 +21,7 @@ from bot.i18n import LANGUAGES, translator
 from bot.messenger.keyboards import NOOP, inline
 from bot.messenger.render import LANGUAGE_NAMES, esc
 from handlers import profile as profile_handlers
-from handlers.base import Who, answer_query, edit_or_send, who
+from handlers.base import App, Who, answer_query, callback_args, chat_of, edit_or_send, user_of, who
 from handlers.router import TextRouter
 from handlers.steps import StepDialogue
 
@@ -30,7 +30,7 @@ __all__ = ["RegistrationHandlers", "ask_language", "register"]
 
 async def ask_language(update: Update, suggested: str) -> None:
     order = [suggested] + [lang for lang in LANGUAGES if lang != suggested]
-    await update.effective_chat.send_message(
+    await chat_of(update).send_message(
         "\n".join(translator(lang)._("Hello! Choose your language.") for lang in order),
         reply_markup=inline([[(LANGUAGE_NAMES[lang], f"lang:{lang}") for lang in order]]),
     )
@@ -52,7 +52,7 @@ class RegistrationHandlers:
             await self.dialogue.ask(update, w, started.step, note=w.t._("Let's continue where you left off."))
         else:
             assert w.person is not None
-            await update.effective_chat.send_message(
+            await chat_of(update).send_message(
                 w.t._(
                     "Welcome back, {name}! You are registered. /profile shows your details, /help lists what I can do.",
                     name=esc(w.person.name or ""),
@@ -65,7 +65,7 @@ class RegistrationHandlers:
         await ask_language(update, suggested=w.lang)
 
     async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang = update.callback_query.data.split(":")[1]
+        lang = callback_args(update)[1]
         if lang not in LANGUAGES:
             await answer_query(update)
             return
@@ -91,14 +91,14 @@ class RegistrationHandlers:
             await self.dialogue.ask(update, Who(w.address, p, t), step)
 
     async def on_consent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        _, lang, answer = update.callback_query.data.split(":")
+        _, lang, answer = callback_args(update)
         t = translator(lang if lang in LANGUAGES else None)
         await answer_query(update)
         w = await who(self.identity, update)
         if answer != "yes":
             await edit_or_send(update, t._("All right, nothing was saved. Send /start if you change your mind."))
             return
-        user = update.effective_user
+        user = user_of(update)
         telegram_name = " ".join(filter(None, [user.first_name, user.last_name]))
         consented = await self.registration.give_consent(w.address, w.person, t.lang, telegram_name)
         if consented.outcome == ConsentOutcome.IMPORTED:
@@ -124,7 +124,7 @@ class RegistrationHandlers:
         w = await who(self.identity, update)
         if not await self.registration.cancel_registration(w.person):
             return False
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             w.t._("Registration cancelled. Nothing about you was kept. Send /start to begin again."),
             reply_markup=ReplyKeyboardRemove(),
         )
@@ -137,7 +137,7 @@ async def on_noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(
-    app: Application,
+    app: App,
     identity: Identity,
     steps: Steps,
     registration: Registration,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.application.alerting import Alerting, eta_of
 from bot.application.identity import Identity
@@ -14,7 +14,7 @@ from bot.domain.alerts import AnswerStatus, Response
 from bot.i18n import N_
 from bot.messenger.alert_render import answer_keyboard_json, recipient_text
 from bot.messenger.raw import edit_text
-from handlers.base import answer_query, who
+from handlers.base import App, answer_query, callback_args, query_of, who
 
 TOASTS = {
     Response.ACCEPTED: N_("Thank you! You are confirmed."),
@@ -29,7 +29,7 @@ class Responses:
         self.alerting = alerting
 
     async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        _, alert_id_text, choice = update.callback_query.data.split(":")
+        _, alert_id_text, choice = callback_args(update)
         alert_id = int(alert_id_text)
         w = await who(self.identity, update)
         t = w.t
@@ -49,12 +49,12 @@ class Responses:
             text = recipient_text(alert, t, tz, response=result.response, eta=eta_of(choice))
             markup = answer_keyboard_json(alert_id, t)
         # The toast and the changed message are independent: one round trip, not two.
-        message = update.callback_query.message
+        message = query_of(update).message
         if message is None:  # not a message the bot sent (an inline-mode message): nothing to edit
             await toast
             return
         await asyncio.gather(toast, edit_text(context.bot, message.chat.id, message.message_id, text, markup))
 
 
-def register(app: Application, identity: Identity, alerting: Alerting) -> None:
+def register(app: App, identity: Identity, alerting: Alerting) -> None:
     app.add_handler(CallbackQueryHandler(Responses(identity, alerting).on_answer, pattern=r"^ans:\d+:(yes|30m|2h|no)$"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.domain.sessions import Flow, Session
-from handlers.base import Who, who
+from handlers.base import App, Who, message_of, who
 
 FlowHandler = Callable[[Update, Who, Session], Awaitable[None]]
 CancelHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
@@ -48,32 +48,30 @@ class TextRouter:
             text = w.t._("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
         else:
             text = w.t._("I did not understand that. /help lists what I can do.")
-        await update.effective_message.reply_text(text)
+        await message_of(update).reply_text(text)
 
     async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
         session = await self.conversations.current(w.address)
         if session is not None and session.flow in self._cancelled:
             await self.conversations.end(w.address)
-            await update.effective_message.reply_text(
+            await message_of(update).reply_text(
                 w.t._(self._cancelled[session.flow]), reply_markup=ReplyKeyboardRemove()
             )
             return
         for handler in self._cancels:
             if await handler(update, context):
                 return
-        await update.effective_message.reply_text(
-            w.t._("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
-        )
+        await message_of(update).reply_text(w.t._("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove())
 
-    def register(self, app: Application) -> None:
+    def register(self, app: App) -> None:
         private = filters.ChatType.PRIVATE
         app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
         app.add_handler(MessageHandler(private & ~filters.COMMAND, self.on_message))
 
-    def register_unknown_commands(self, app: Application) -> None:
+    def register_unknown_commands(self, app: App) -> None:
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, self.on_unknown_command))
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
-        await update.effective_message.reply_text(w.t._("I don't know that command. /help lists what I can do."))
+        await message_of(update).reply_text(w.t._("I don't know that command. /help lists what I can do."))

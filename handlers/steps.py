@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot.application.identity import Identity
@@ -21,7 +21,7 @@ from bot.domain.sessions import Session
 from bot.i18n import N_, Translator
 from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
 from bot.messenger.render import AVAILABILITY_LABELS, esc, person_summary, skills_line
-from handlers.base import Who, answer_query, edit_or_send, who
+from handlers.base import Who, answer_query, callback_args, chat_of, edit_or_send, message_of, query_of, who
 
 MUNI_PAGE = 10
 QUIET_PRESETS = ("22:00-07:00", "23:00-08:00")
@@ -46,13 +46,13 @@ class StepView:
     contact: InputAnswer | None = None
 
 
-def municipality_keyboard(t: Translator, page: int) -> object:
+def municipality_keyboard(t: Translator, page: int) -> InlineKeyboardMarkup:
     buttons = [(m.name(t.lang), f"reg:muni:{m.atvk}") for m in places.municipalities()]
     rows, _ = paged(buttons, page, MUNI_PAGE, "reg:mpage")
     return inline(rows)
 
 
-def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) -> object:
+def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) -> InlineKeyboardMarkup:
     chosen = set(chosen_codes)
     rows: list[list[Button]] = []
     group = None
@@ -68,7 +68,8 @@ def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) 
 
 def phone_keyboard(t: Translator, has_phone: bool) -> ReplyKeyboardMarkup:
     rows: list[list[KeyboardButton | str]] = [[KeyboardButton(t._("📱 Share my phone number"), request_contact=True)]]
-    rows.append([t._("Skip")] + ([t._("Remove my number")] if has_phone else []))
+    last: list[KeyboardButton | str] = [t._("Skip")]
+    rows.append(last + ([t._("Remove my number")] if has_phone else []))
     return reply_keyboard(rows)
 
 
@@ -132,12 +133,12 @@ class StepDialogue:
         else:
             text = prefix + person_summary(p, t)
             rows = [*edit_rows, [(t._("🌐 Language"), "prof:language"), (t._("✔️ Done"), "prof:done")]]
-        await update.effective_chat.send_message(text, parse_mode="HTML", reply_markup=inline(rows))
+        await chat_of(update).send_message(text, parse_mode="HTML", reply_markup=inline(rows))
 
     # ----- the two ways in: a button and typed input ------------------------------------------
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        parts = update.callback_query.data.split(":")
+        parts = callback_args(update)
         action = parts[1]
         w = await who(self.identity, update)
         session = await self.steps.current(w.address) if w.person else None
@@ -155,7 +156,7 @@ class StepDialogue:
 
     async def on_input(self, update: Update, w: Who, session: Session) -> None:
         """Text, a location or a contact while in the registration or edit flow."""
-        msg: Message = update.effective_message
+        msg = message_of(update)
         step = step_of(session)
         view = self.table.get(step) if step is not None else None
         answer = None
@@ -185,7 +186,7 @@ class StepDialogue:
             text += "\n" + t._("If not, type the name you want to use.")
         else:
             text = t._("What name should coordinators see? Type it, please.")
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + text, parse_mode="HTML", reply_markup=inline(rows) if rows else None
         )
 
@@ -208,7 +209,7 @@ class StepDialogue:
 
     async def ask_where(self, update: Update, w: Who, prefix: str) -> None:
         t = w.t
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + t._("Where are you now?"),
             reply_markup=inline([[(t._("🇱🇻 In Latvia"), "reg:where:lv"), (t._("🌍 Abroad"), "reg:where:abroad")]]),
         )
@@ -225,7 +226,7 @@ class StepDialogue:
         await self.advance(update, w, session, Step.WHERE)
 
     async def ask_municipality(self, update: Update, w: Who, prefix: str) -> None:
-        t, chat = w.t, update.effective_chat
+        t, chat = w.t, chat_of(update)
         await chat.send_message(
             prefix + t._("Which municipality are you in? Choose below, type its name, or share your location."),
             reply_markup=municipality_keyboard(t, 0),
@@ -237,7 +238,7 @@ class StepDialogue:
 
     async def on_municipality_page(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
         await answer_query(update)
-        await update.callback_query.edit_message_reply_markup(municipality_keyboard(w.t, int(args[0])))
+        await query_of(update).edit_message_reply_markup(municipality_keyboard(w.t, int(args[0])))
 
     async def on_municipality(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
         assert w.person is not None
@@ -246,7 +247,7 @@ class StepDialogue:
         if m is None:
             return
         await edit_or_send(update, w.t._("📍 {place}", place=esc(m.name(w.lang))))
-        await update.effective_chat.send_message("✓", reply_markup=ReplyKeyboardRemove())
+        await chat_of(update).send_message("✓", reply_markup=ReplyKeyboardRemove())
         await self.advance(update, w, session, Step.MUNICIPALITY)
 
     async def on_municipality_name(self, update: Update, w: Who, session: Session, msg: Message) -> None:
@@ -277,8 +278,9 @@ class StepDialogue:
             )
 
     async def on_location(self, update: Update, w: Who, session: Session, msg: Message) -> None:
-        t = w.t
-        m = places.nearest_municipality(msg.location.latitude, msg.location.longitude)
+        t, location = w.t, msg.location
+        assert location is not None, "on_input routes only messages with a location here"
+        m = places.nearest_municipality(location.latitude, location.longitude)
         await msg.reply_text(
             t._("The nearest municipality is <b>{place}</b>. Is that right?", place=esc(m.name(t.lang))),
             parse_mode="HTML",
@@ -290,7 +292,7 @@ class StepDialogue:
     async def ask_country(self, update: Update, w: Who, prefix: str) -> None:
         t = w.t
         buttons = [(t.country(c), f"reg:country:{c}") for c in places.DIASPORA_COUNTRIES[:12]]
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + t._("Which country are you in? Choose below or type its name."),
             reply_markup=inline(columns(buttons, 3)),
         )
@@ -324,11 +326,11 @@ class StepDialogue:
         if edit:
             await edit_or_send(update, text)
         else:
-            await update.effective_message.reply_text(text, parse_mode="HTML")
+            await message_of(update).reply_text(text, parse_mode="HTML")
         await self.advance(update, w, session, Step.COUNTRY)
 
     async def ask_city(self, update: Update, w: Who, prefix: str) -> None:
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + w.t._("Which city or town are you in? Type its name."), reply_markup=ReplyKeyboardRemove()
         )
 
@@ -345,7 +347,7 @@ class StepDialogue:
         assert w.person is not None
         zones = places.country_timezones(w.person.country or "")
         buttons = [(places.timezone_label(z, w.lang), f"reg:tz:{i}") for i, z in enumerate(zones[:30])]
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + w.t._("Which time zone are you in?"), reply_markup=inline(columns(buttons, 2))
         )
 
@@ -362,7 +364,7 @@ class StepDialogue:
 
     async def ask_skills(self, update: Update, w: Who, prefix: str) -> None:
         assert w.person is not None
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + w.t._("What can you help with? Tap everything that applies, then tap Done."),
             reply_markup=skills_keyboard(w.person.skills, w.person.abroad, w.t),
         )
@@ -372,7 +374,7 @@ class StepDialogue:
         person = await self.profile.toggle_skill(w.person, args[0])
         await answer_query(update)
         if person is not None:
-            await update.callback_query.edit_message_reply_markup(skills_keyboard(person.skills, person.abroad, w.t))
+            await query_of(update).edit_message_reply_markup(skills_keyboard(person.skills, person.abroad, w.t))
 
     async def on_skills_done(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
         assert w.person is not None
@@ -386,7 +388,7 @@ class StepDialogue:
     async def ask_availability(self, update: Update, w: Who, prefix: str) -> None:
         t = w.t
         buttons = [(t._(AVAILABILITY_LABELS[code]), f"reg:avail:{code}") for code in AVAILABILITY]
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix + t._("When can you usually help?"), reply_markup=inline(columns(buttons, 2))
         )
 
@@ -405,7 +407,7 @@ class StepDialogue:
             [(t._("No quiet hours"), "reg:quiet:none")],
             [(q.replace("-", "–"), f"reg:quiet:{q}") for q in QUIET_PRESETS],
         ]
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix
             + t._(
                 "Quiet hours: when should I not disturb you (except for critical alerts)? Choose or type, e.g. 22-7."
@@ -440,7 +442,7 @@ class StepDialogue:
 
     async def ask_phone(self, update: Update, w: Who, prefix: str) -> None:
         assert w.person is not None
-        await update.effective_chat.send_message(
+        await chat_of(update).send_message(
             prefix
             + w.t._(
                 "Would you like to share your phone number? Only the coordinators who send alerts will see it, "

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
@@ -107,14 +107,14 @@ class AlertDraft:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> AlertDraft:
+    def from_dict(cls, data: dict[str, Any]) -> AlertDraft:  # as to_dict wrote it, decoded from JSON
         respond_by = data.get("respond_by")
         return cls(
-            audience=AudienceFilter.from_dict(data.get("audience") or {}),  # type: ignore[arg-type]
-            text_lv=data.get("text_lv"),  # type: ignore[arg-type]
-            text_en=data.get("text_en"),  # type: ignore[arg-type]
+            audience=AudienceFilter.from_dict(data.get("audience") or {}),
+            text_lv=data.get("text_lv"),
+            text_en=data.get("text_en"),
             severity=Severity(str(data.get("severity") or Severity.URGENT)),
-            need=data.get("need"),  # type: ignore[arg-type]
+            need=data.get("need"),
             respond_by=datetime.fromisoformat(respond_by) if isinstance(respond_by, str) else None,
             drill=bool(data.get("drill")),
         )

@@ -4,7 +4,7 @@ free connection), mapping Telegram's answers to the sender's results."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import TelegramError
@@ -84,7 +84,7 @@ class TelegramTransport:
         )
         if job.alert_id is not None and alert is None:
             return Failed("alert no longer exists")
-        extra = {"allow_paid_broadcast": True} if self.paid else {}
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if self.paid else {}
         if job.kind in (OutboxKind.ALERT, OutboxKind.REMINDER):
             assert alert is not None
             text = recipient_text(alert, t, job.timezone, reminder=job.kind == OutboxKind.REMINDER)

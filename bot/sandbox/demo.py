@@ -805,9 +805,7 @@ async def _summarise_registrations(bot: Any, report: DemoReport, con: Console) -
         f"  Registered {report.registered} people (lv {report.by_language.get('lv', 0)}, en {report.by_language.get('en', 0)}; "
         f"in Latvia {report.in_latvia} in {report.municipalities} municipalities, abroad {report.abroad} in {report.countries} countries)"
     )
-    top = ", ".join(
-        f"{skill_catalog.skill(c).label('en') if skill_catalog.skill(c) else c} {n}" for c, n in report.top_skills
-    )
+    top = ", ".join(f"{s.label('en') if (s := skill_catalog.skill(c)) else c} {n}" for c, n in report.top_skills)
     con.line(f"  Top skills: {top}")
     con.line()
 
@@ -938,7 +936,7 @@ async def _mobilise(
     await asyncio.sleep(max(2.0, 8.0 * speed))
     remind_label = next(lbl for row in tracking.buttons for lbl, d in row if d == f"trk:remind:{alert_id}")
     con.line(f"  👮 {cname} taps [{remind_label}] on the tracking message ({con.since(sent_at)})")
-    await coord.press(f"trk:remind:{alert_id}", coord.chat.by_id[tracking.message_id])
+    await coord.press(f"trk:remind:{alert_id}", tracking.message_id)
     reply = await coord.wait_for(lambda m: m.text.startswith("🔔"), 20)
     con.line(f"  🤖 {reply.text}")
     reminded.set()
@@ -1018,7 +1016,9 @@ async def _mobilise(
     live_task.cancel()
     await asyncio.gather(live_task, return_exceptions=True)
     con.end_status()
-    final = coord.chat.by_id[tracking.message_id]
+    coord_chat = coord.chat
+    assert coord_chat is not None  # it holds the tracking message
+    final = coord_chat.by_id[tracking.message_id]
     con.line(f"  📱 {cname}'s tracking message, edited {final.edited}× (last state):")
     for line in final.text.split("\n"):
         con.line("     " + line)
@@ -1027,9 +1027,9 @@ async def _mobilise(
     ans_msgs = [(t, chat, m) for t, chat, m in sandbox.answer_messages[answers_before:]]
     first_per_chat: dict[int, float] = {}
     per_chat: Counter[int] = Counter()
-    for t, chat, _ in ans_msgs:
+    for at, chat, _ in ans_msgs:
         per_chat[chat] += 1
-        first_per_chat.setdefault(chat, t)
+        first_per_chat.setdefault(chat, at)
     counts = await _outbox_counts(bot)
     reminder_rows = await bot.services.db.fetchall(
         "SELECT external_id, count(*) AS n FROM outbox WHERE kind = 'reminder' AND state = 'sent' GROUP BY external_id"

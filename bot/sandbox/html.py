@@ -143,6 +143,7 @@ def parse_html(source: str) -> ParsedText:
             continue
         if c != "<":
             m = _TEXT_RUN_RE.match(source, i)
+            assert m is not None  # source[i] is neither "<" nor "&": a run of at least one character
             run = m.group(0)
             out.append(run)
             offset += utf16_len(run)

@@ -4,6 +4,7 @@ bodies) and the parsing of Bot API parameters from JSON, multipart or urlencoded
 from __future__ import annotations
 
 import asyncio
+import builtins  # the parameter getters are named after the types they return
 import json
 import logging
 import re
@@ -54,7 +55,7 @@ class Params:
             return json.dumps(v)
         return str(v)
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
         v = self.data.get(name)
         if v is None or v == "":
             return default
@@ -73,7 +74,7 @@ class Params:
                 pass
             raise bad(f"invalid {name} specified") from None
 
-    def float(self, name: str) -> float | None:
+    def float(self, name: builtins.str) -> builtins.float | None:
         v = self.data.get(name)
         if v is None or v == "":
             return None
@@ -82,13 +83,13 @@ class Params:
         except (TypeError, ValueError):
             raise bad(f"invalid {name} specified") from None
 
-    def bool(self, name: str) -> bool:
+    def bool(self, name: builtins.str) -> builtins.bool:
         v = self.data.get(name)
         if isinstance(v, str):
             return v.strip().lower() in ("true", "1")
         return bool(v)
 
-    def json(self, name: str) -> Any:
+    def json(self, name: builtins.str) -> Any:
         v = self.data.get(name)
         if isinstance(v, str):
             if v == "":
@@ -101,7 +102,7 @@ class Params:
                 raise bad(f"can't parse {name} JSON object") from None
         return v
 
-    def chat_id(self) -> int | str | None:
+    def chat_id(self) -> builtins.int | builtins.str | None:
         v = self.data.get("chat_id")
         if v is None or v == "":
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.sandbox.users import SimMessage, SimUser
 
@@ -42,7 +43,7 @@ async def register_in_latvia(
     await u.wait_for("Tap everything" if en else "Atzīmējiet")
     for skill in skills:
         await u.press(skill)
-        await u.wait_for(lambda m, s=skill: any(("✅ " + s) in label for row in m.buttons for label, _ in row))
+        await u.wait_for(label_ticked(skill))
     await u.press("Done" if en else "Gatavs")
     await u.wait_for("When can you" if en else "Kad jūs")
     await u.press("Any time" if en else "Jebkurā laikā")
@@ -76,6 +77,16 @@ def button_data(msg: SimMessage) -> list[str]:
 def has_button(prefix: str) -> Callable[[SimMessage], bool]:
     """A wait_for predicate: the message has a button whose callback data starts with ``prefix``."""
     return lambda m: any(d.startswith(prefix) for d in button_data(m))
+
+
+def label_ticked(label: str) -> Callable[[SimMessage], bool]:
+    """A wait_for predicate: the message has a button labelled ``label`` with a ✅ in front."""
+    return lambda m: any(("✅ " + label) in text for row in m.buttons for text, _ in row)
+
+
+def data_ticked(data: str) -> Callable[[SimMessage], bool]:
+    """A wait_for predicate: the button with callback data ``data`` is ticked (✅)."""
+    return lambda m: any(d == data and text.startswith("✅") for row in m.buttons for text, d in row)
 
 
 def _asks_for_contact(m: SimMessage) -> bool:
@@ -154,12 +165,7 @@ async def register_volunteer(
     for code in skills:
         await _pause(think)
         await u.press(f"reg:skill:{code}")
-        await u.wait_for(
-            lambda m, c=code: any(
-                d == f"reg:skill:{c}" and label.startswith("✅") for row in m.buttons for label, d in row
-            ),
-            timeout,
-        )
+        await u.wait_for(data_ticked(f"reg:skill:{code}"), timeout)
     await _pause(think)
     await u.press("reg:skills_done")
     await u.wait_for(has_button("reg:avail:"), timeout)
@@ -187,7 +193,7 @@ async def register_abroad(
     country: str = "GB",
     city: str = "London",
     skills: tuple[str, ...] = ("translation",),
-    **options: object,
+    **options: Any,  # register_volunteer's other keywords, checked there
 ) -> SimMessage:
     """Register ``u`` as living abroad (see ``register_volunteer`` for the options)."""
-    return await register_volunteer(u, lang=lang, country=country, city=city, skills=skills, **options)  # type: ignore[arg-type]
+    return await register_volunteer(u, lang=lang, country=country, city=city, skills=skills, **options)

@@ -338,7 +338,7 @@ class SimUser(_Waitable):
             raise AssertionError(
                 f"{self!r}: no reply-keyboard button {label!r}; visible reply keyboard: {rows if rows else 'none'}"
             )
-        if markup and markup.get("one_time_keyboard"):
+        if chat is not None and markup and markup.get("one_time_keyboard"):
             chat.reply_keyboard = None
         return await self.send(label)
 

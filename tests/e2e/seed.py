@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.app import Sauciens
-from bot.domain.people import Address, Person
+from bot.domain.people import Address, LocationKind, Person, PersonStatus
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.users import SimUser
 
@@ -28,10 +28,10 @@ async def seed(bot: Sauciens, sandbox: BotApiSandbox, specs: list[Spec], *, star
         Person(
             id=0,
             address=Address.telegram(s.id),
-            status="active",
+            status=PersonStatus.ACTIVE,
             language=s.language,
             name=s.name,
-            location_kind="lv" if s.country == "LV" else "abroad",
+            location_kind=LocationKind.LV if s.country == "LV" else LocationKind.ABROAD,
             municipality=s.municipality if s.country == "LV" else None,
             country=s.country,
             city=s.city,

@@ -7,12 +7,15 @@ import csv
 import io
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.seed import Spec, alert_messages, seed
+from tests.e2e.waits import eventually
 
 OGRE, RIGA, CESIS = "0040000", "0001000", "0026000"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def quiet_hours_around_now(tz: str = "Europe/Riga") -> dict[str, object]:
@@ -33,6 +36,13 @@ async def send_one_line(coord, args: str):
     await coord.press("cmp:send")
     tracking = await coord.wait_for("📤 Delivery")
     return preview, tracking
+
+
+async def wait_sent(bot, alert_id: int, at_least: int) -> None:
+    async def sent() -> bool:
+        return (await bot.services.alerts.tally(alert_id)).sent >= at_least
+
+    await eventually(sent, f"{at_least} messages of alert #{alert_id} sent")
 
 
 async def wait_delivered(bot, alert_id: int, total: int, timeout: float = 20.0):
@@ -233,8 +243,7 @@ async def test_restart_halfway_through_a_broadcast(sandbox, start_bot):
     users = await seed(bot, sandbox, specs)
     coord = await coordinator(sandbox)
     await send_one_line(coord, "areas=Ogre Evacuation help needed")
-    while (await bot.services.alerts.tally(1)).sent < 20:
-        await asyncio.sleep(0.02)
+    await wait_sent(bot, 1, 20)
     await bot.stop()  # mid-broadcast
     sent_before = await_sync_tally(bot.settings.database.path)
     assert 0 < sent_before < 60
@@ -289,7 +298,7 @@ async def test_followup_location_export_and_status(sandbox, bot):
         bot, sandbox, [Spec(1, "A", "en", OGRE, extra={"phone": "+37120000001"}), Spec(2, "B", "en", OGRE)]
     )
     coord = await coordinator(sandbox)
-    _, tracking = await send_one_line(coord, "areas=Ogre Fire near Ogre")
+    await send_one_line(coord, "areas=Ogre Fire near Ogre")
     await wait_delivered(bot, 1, 2)
     await users[0].press("ans:1:30m")
     await users[0].wait_for("within 30 minutes")
@@ -298,6 +307,7 @@ async def test_followup_location_export_and_status(sandbox, bot):
     await coord.share_location(56.8162, 24.6140)
     await coord.wait_for("Sending to 1 person")
     loc = await users[0].wait_for(lambda m: m.location is not None)
+    assert loc.location is not None
     assert abs(loc.location["latitude"] - 56.8162) < 1e-6
     assert not any(m.location for m in users[1].messages)
     await coord.send("/alerts")
@@ -329,7 +339,7 @@ async def test_cancel_leaves_the_composer_and_the_follow_up(sandbox, bot):
     await coord.wait_for("The draft was discarded")
     await coord.send("some text")  # no longer taken as the alert text
     await coord.wait_for("did not understand")
-    _, tracking = await send_one_line(coord, "areas=Ogre Test call")
+    await send_one_line(coord, "areas=Ogre Test call")
     await wait_delivered(bot, 1, 1)
     await u.press("ans:1:yes")
     await u.wait_for("You are confirmed")
@@ -378,11 +388,10 @@ async def test_alerts_command_line_list_and_export(sandbox, bot, tmp_path):
 
 
 async def wait_outbox_empty(bot, timeout: float = 20.0) -> None:
-    async def empty():
-        while (await bot.services.outbox.counts()).get("queued", 0):
-            await asyncio.sleep(0.05)
+    async def empty() -> bool:
+        return not (await bot.services.outbox.counts()).get("queued", 0)
 
-    await asyncio.wait_for(empty(), timeout)
+    await eventually(empty, "the outbox empty", timeout, every=0.05)
 
 
 def closed(m) -> bool:
@@ -394,8 +403,7 @@ async def test_closing_mid_broadcast_stops_sending_and_closes_every_message(sand
     users = await seed(bot, sandbox, [Spec(1100 + i, f"P{i}", "en", OGRE) for i in range(40)])
     coord = await coordinator(sandbox)
     await send_one_line(coord, "areas=Ogre Sandbags at the bridge")
-    while (await bot.services.alerts.tally(1)).sent < 8:
-        await asyncio.sleep(0.02)
+    await wait_sent(bot, 1, 8)
     await coord.send("/close 1")
     await coord.wait_for("closed")
     await wait_outbox_empty(bot)
@@ -439,7 +447,7 @@ async def test_tracking_buttons_remind_and_close_after_confirming_and_reminders_
         for m in [m for m in u.messages if "Pumps needed" in m.text]:
             if not closed(m):
                 await u.wait_for_edit(m, closed)
-    assert "confirmed" in [m for m in users[0].messages if "Pumps needed" in m.text][0].text
+    assert "confirmed" in next(m for m in users[0].messages if "Pumps needed" in m.text).text
     await users[0].wait_for("is closed. Thank you for your help")
 
 
@@ -465,7 +473,6 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
     import os
     import signal
     import sys
-    from pathlib import Path
 
     from tests.conftest import TOKEN
 
@@ -478,9 +485,8 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
         f'poll_timeout = 1\n[database]\npath = "{db_path}"\n[access]\nadmin_ids = [{COORDINATOR_ID}]\n'
         "[broadcast]\nmessages_per_second = 20\n[alerts]\nremind_after_minutes = 0\n"
     )
-    root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAUCIENS_")}
-    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -497,8 +503,11 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
         coord = await coordinator(sandbox)
         await coord.send("/alert areas=Ogre Evacuation help needed")
         await coord.press("cmp:send", await coord.wait_for("Preview", timeout=20))
-        while await_sync_tally(db_path) < 20:
-            await asyncio.sleep(0.01)
+
+        async def twenty_sent() -> bool:  # read by the test, while the bot's process writes
+            return await asyncio.to_thread(await_sync_tally, db_path) >= 20
+
+        await eventually(twenty_sent, "20 messages sent by the bot's process", timeout=60, every=0.01)
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
@@ -588,8 +597,7 @@ async def test_replies_do_not_wait_behind_a_broadcast(sandbox, start_bot):
     (outsider,) = await seed(bot, sandbox, [Spec(1799, "Elsewhere", "en", CESIS)])
     coord = await coordinator(sandbox)
     await send_one_line(coord, "areas=Ogre Sandbags at the bridge")  # 30 messages at 5/s: about 6 s
-    while (await bot.services.alerts.tally(1)).sent < 2:
-        await asyncio.sleep(0.02)
+    await wait_sent(bot, 1, 2)
     await outsider.send("/help")
     await outsider.wait_for("/profile")
     await users[0].wait_for("Sandbags")  # the first recipients have it

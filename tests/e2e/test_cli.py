@@ -19,7 +19,7 @@ import pytest
 
 from bot.sandbox.scenarios import register_volunteer
 from tests.conftest import TOKEN
-from tests.e2e.test_registration import person, rows, skills_of
+from tests.e2e.test_registration import person, person_or_none, rows, skills_of
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "telegram_id,name,language,skills,municipality,country,city,phone,organisation"
@@ -213,7 +213,7 @@ abc,Bad Id,lv,,Rīga,,,,
     assert f"{bad}:2:" not in err and f"{bad}:4:" not in err
     assert "4 invalid row(s); nothing was imported" in err
     assert "Traceback" not in err
-    assert count_people(db_path) == 3 and person(db_path, 3002) is None
+    assert count_people(db_path) == 3 and person_or_none(db_path, 3002) is None
     assert person(db_path, 1001)["name"] == "Anna Bērziņa"
 
 
@@ -296,6 +296,7 @@ async def run_bot(tmp_path: Path, db_path: Path, token: str, api: str, file_api:
 
 async def finish(proc: asyncio.subprocess.Process, timeout: float = 30) -> tuple[int, str]:
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None  # communicate() returns once the process has exited
     return proc.returncode, out.decode() + err.decode()
 
 

@@ -5,8 +5,10 @@ Latvian flows expect the Latvian wordings of the catalog; English flows check th
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,15 +21,22 @@ PERSON_COLUMNS = (
 )
 
 
-def rows(db_path: Path, sql: str, *args: object) -> list[dict]:
+def rows(db_path: Path, sql: str, *args: object) -> list[dict[str, Any]]:
     with closing(sqlite3.connect(db_path)) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(r) for r in conn.execute(sql, args)]
 
 
-def person(db_path: Path, user_id: int) -> dict | None:
+def person_or_none(db_path: Path, user_id: int) -> dict[str, Any] | None:
     found = rows(db_path, f"SELECT id, consent_at, {PERSON_COLUMNS} FROM people WHERE external_id = ?", str(user_id))
     return found[0] if found else None
+
+
+def person(db_path: Path, user_id: int) -> dict[str, Any]:
+    """The stored row of the person with Telegram id ``user_id``, who must exist."""
+    found = person_or_none(db_path, user_id)
+    assert found is not None, f"no person with external id {user_id} is stored"
+    return found
 
 
 def skills_of(db_path: Path, user_id: int) -> set[str]:
@@ -41,9 +50,15 @@ def skills_of(db_path: Path, user_id: int) -> set[str]:
     }
 
 
-def session_of(db_path: Path, user_id: int) -> dict | None:
+def session_of(db_path: Path, user_id: int) -> dict[str, Any] | None:
     found = rows(db_path, "SELECT flow, step, data FROM sessions WHERE external_id = ?", str(user_id))
     return found[0] if found else None
+
+
+def step_of(db_path: Path, user_id: int) -> str | None:
+    """The step of the person's session, None without one."""
+    session = session_of(db_path, user_id)
+    return session["step"] if session is not None else None
 
 
 def nothing_stored(db_path: Path) -> bool:
@@ -60,14 +75,19 @@ def data_of(m: SimMessage) -> list[str]:
     return [d for row in m.buttons for _, d in row if d]
 
 
-def labels_with(prefix: str):
+def labels_with(prefix: str) -> Callable[[SimMessage], bool]:
     return lambda m: any(d.startswith(prefix) for d in data_of(m))
+
+
+def ticked(label: str) -> Callable[[SimMessage], bool]:
+    """A wait_for predicate: a button is labelled ``label`` with a ✅ in front."""
+    return lambda m: ("✅ " + label) in m.button_labels
 
 
 async def choose_skills(u: SimUser, *labels: str) -> None:
     for label in labels:
         await u.press(label)
-        await u.wait_for(lambda m, s=label: ("✅ " + s) in m.button_labels)
+        await u.wait_for(ticked(label))
 
 
 # ----- Latvia -----------------------------------------------------------------------------
@@ -123,7 +143,7 @@ async def test_typed_municipality(sandbox, bot, db_path, lang, typed, atvk, show
         None,
         "Europe/Riga",
     )
-    assert session_of(db_path, 110)["step"] == "skills"
+    assert step_of(db_path, 110) == "skills"
 
 
 async def test_whole_registration_in_latvian_with_paged_list_contact_and_typed_quiet_hours(sandbox, bot, db_path):
@@ -367,7 +387,7 @@ async def test_cancel_mid_registration_removes_everything(sandbox, bot, db_path)
     await u.send("Ogre")
     await u.wait_for("Atzīmējiet")
     await choose_skills(u, "Pirmā palīdzība")
-    assert person(db_path, 180) is not None and skills_of(db_path, 180) == {"first_aid"}
+    assert person_or_none(db_path, 180) is not None and skills_of(db_path, 180) == {"first_aid"}
     await u.send("/cancel")
     done = await u.wait_for("Reģistrācija atcelta.")
     assert done.removes_keyboard
@@ -581,7 +601,7 @@ async def test_agreeing_twice_continues_the_registration(sandbox, bot, db_path):
     again = await u.wait_for("Let's continue where you left off.")
     assert "What name should coordinators see?" in again.text
     assert len(rows(db_path, "SELECT id FROM people")) == 1
-    assert session_of(db_path, 230)["step"] == "name"
+    assert step_of(db_path, 230) == "name"
 
 
 async def test_latvia_typed_as_the_country_asks_for_the_municipality(sandbox, bot, db_path):

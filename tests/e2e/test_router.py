@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
@@ -21,7 +21,7 @@ from db.database import Database
 from db.migrate import migrate
 from db.people import PeopleRepo
 from db.sessions import SessionRepo
-from handlers.base import Who
+from handlers.base import App, Who, address_of, message_of
 from handlers.router import TextRouter
 from tests.conftest import COORDINATOR_ID, TOKEN
 
@@ -44,28 +44,26 @@ async def router_bot(sandbox: BotApiSandbox, db_path) -> AsyncIterator[RouterBot
     router = TextRouter(Identity(PeopleRepo(db), Access([COORDINATOR_ID])), Conversations(sessions))
 
     async def on_compose(update: Update, w: Who, session: Session) -> None:
-        state.received.append((session.flow, session.step, update.effective_message.text or ""))
-        await update.effective_message.reply_text(f"composing: {update.effective_message.text}")
+        state.received.append((session.flow, session.step, message_of(update).text or ""))
+        await message_of(update).reply_text(f"composing: {message_of(update).text}")
 
     async def on_followup(update: Update, w: Who, session: Session) -> None:
-        state.received.append((session.flow, session.step, update.effective_message.text or ""))
+        state.received.append((session.flow, session.step, message_of(update).text or ""))
 
     async def cancel_followup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        address = Address.telegram(update.effective_user.id)
+        address = address_of(update)
         state.cancel_asked.append(address)
         session = await sessions.get(address)
         if session is None or session.flow != Flow.FOLLOWUP:
             return False
         await sessions.clear(address)
-        await update.effective_message.reply_text("follow-up dropped")
+        await message_of(update).reply_text("follow-up dropped")
         return True
 
     router.add_flow(Flow.COMPOSE, on_compose, cancelled=N_("Cancelled. Your details are unchanged."))
     router.add_flow(Flow.FOLLOWUP, on_followup)
     router.add_cancel(cancel_followup)
-    app: Application = (
-        ApplicationBuilder().token(TOKEN).base_url(sandbox.base_url).base_file_url(sandbox.base_file_url).build()
-    )
+    app: App = ApplicationBuilder().token(TOKEN).base_url(sandbox.base_url).base_file_url(sandbox.base_file_url).build()
     router.register(app)
     router.register_unknown_commands(app)
     await app.initialize()

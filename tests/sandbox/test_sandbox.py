@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
 from bot.sandbox.html import HtmlParseError, parse_html, utf16_len
@@ -412,9 +413,9 @@ async def test_injected_faults(sandbox):
         assert not isinstance(ei.value, (BadRequest, TimedOut))
 
         sandbox.inject_faults("sendMessage", "429", retry_after=7)
-        with pytest.raises(RetryAfter) as ei:
+        with pytest.raises(RetryAfter) as retry:
             await bot.send_message(1010, "c")
-        assert retry_seconds(ei.value) == 7
+        assert retry_seconds(retry.value) == 7
 
         sandbox.inject_faults("sendMessage", "timeout")
         t0 = time.monotonic()
@@ -565,7 +566,7 @@ async def test_concurrent_get_updates_conflict(sandbox):
     try:
         first = asyncio.create_task(bot.get_updates(timeout=5))
         await asyncio.sleep(0.1)
-        second = asyncio.create_task(other.get_updates(timeout=0.2))
+        second = asyncio.create_task(other.get_updates(timeout=timedelta(seconds=0.2)))
         with pytest.raises(Conflict, match="(?i)terminated by other getUpdates"):
             await first
         assert await second == ()
@@ -630,17 +631,20 @@ async def test_server_throughput_raw_keepalive():
 
 
 async def test_application_end_to_end_with_wait_helpers(sandbox):
-    async def start(update: Update, context) -> None:
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None  # a CommandHandler's update has one
         await update.message.reply_html(
             "<b>Sveiki!</b> Vai esi gatavs palīdzēt?", reply_markup=kb([("Jā", "y"), ("Nē", "n")])
         )
 
-    async def button(update: Update, context) -> None:
+    async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         q = update.callback_query
+        assert q is not None  # a CallbackQueryHandler's update has one
         await q.answer("Saņemts")
         await q.edit_message_text(f"Atbilde: {q.data}")
 
-    async def echo(update: Update, context) -> None:
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None  # filters.TEXT passes only messages
         await update.message.reply_text(f"Tu rakstīji: {update.message.text}")
 
     app = ApplicationBuilder().token(sandbox.token).base_url(sandbox.base_url).build()
@@ -648,9 +652,11 @@ async def test_application_end_to_end_with_wait_helpers(sandbox):
     app.add_handler(CallbackQueryHandler(button))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     u = sandbox.user(1016, "Inese")
+    updater = app.updater
+    assert updater is not None  # ApplicationBuilder makes one unless told not to
     async with app:
         await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=5)
+        await updater.start_polling(poll_interval=0, timeout=5)
         try:
             await u.send("/start")
             msg = await u.wait_for("gatavs")
@@ -666,7 +672,7 @@ async def test_application_end_to_end_with_wait_helpers(sandbox):
                 await u.wait_for("nekas tāds", timeout=0.2)
             await u.wait_no_message(0.2)
         finally:
-            await app.updater.stop()
+            await updater.stop()
             await app.stop()
     assert sandbox.pending_updates == 0
     assert sandbox.count("sendMessage", 200) == 2 and sandbox.count("editMessageText", 200) == 1

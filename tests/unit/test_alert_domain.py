@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from bot.domain.alerts import AudienceFilter, parse_one_line, parse_respond_by, select_audience
-from bot.domain.people import Address, Person
+from bot.domain.alerts import AudienceFilter, Response, Severity, parse_one_line, parse_respond_by, select_audience
+from bot.domain.people import Address, LocationKind, Person, PersonStatus
 from bot.domain.quota import decide, still_needed
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # 14:00 in Riga
 
 
-def person(i: int, **kw) -> Person:
-    base = dict(
+def person(i: int, **kw: Any) -> Person:
+    base: dict[str, Any] = dict(
         id=i,
         address=Address.telegram(i),
-        status="active",
+        status=PersonStatus.ACTIVE,
         language="lv",
-        location_kind="lv",
+        location_kind=LocationKind.LV,
         municipality="0001000",
         country="LV",
     )
@@ -30,7 +31,7 @@ def test_one_line_options_and_text_with_line_breaks():
         'skills=first_aid,driver areas="Cēsu novads",Ogre,0001000 countries=gb,* langs=en severity=critical need=12 drill=yes by=2h Line one\nLine <two>',
         NOW,
     )
-    assert problems == []
+    assert problems == [] and draft is not None
     assert draft.audience.skills == ["first_aid", "driver"]
     assert draft.audience.areas == ["0026000", "0040000", "0001000"]
     assert draft.audience.countries == ["GB", "*"]
@@ -42,7 +43,8 @@ def test_one_line_options_and_text_with_line_breaks():
 
 def test_one_line_words_after_the_text_are_text():
     draft, problems = parse_one_line("need=2 Come to Ogre need=3 people", NOW)
-    assert problems == [] and draft.need == 2 and draft.text_lv == "Come to Ogre need=3 people"
+    assert problems == [] and draft is not None
+    assert draft.need == 2 and draft.text_lv == "Come to Ogre need=3 people"
 
 
 def test_one_line_every_problem_is_reported():
@@ -72,7 +74,7 @@ def test_audience_and_exclusions():
         person(
             3,
             skills=("translation",),
-            location_kind="abroad",
+            location_kind=LocationKind.ABROAD,
             municipality=None,
             country="IE",
             timezone="Europe/Dublin",
@@ -82,19 +84,23 @@ def test_audience_and_exclusions():
         person(5, skills=("first_aid",), paused=True, paused_until=date(2026, 11, 22)),  # pause over today
         person(6, skills=("first_aid",), blocked=True),
         person(7, skills=("first_aid",), quiet_start="13:00", quiet_end="15:00"),
-        person(8, skills=("first_aid",), status="registering"),
+        person(8, skills=("first_aid",), status=PersonStatus.REGISTERING),
     ]
-    a = select_audience(people, AudienceFilter(skills=["first_aid"]), "urgent", NOW)
+    a = select_audience(people, AudienceFilter(skills=["first_aid"]), Severity.URGENT, NOW)
     assert [p.id for p in a.recipients] == [1, 5] and (a.paused, a.blocked, a.quiet) == (1, 1, 1)
     assert [
-        p.id for p in select_audience(people, AudienceFilter(skills=["first_aid"]), "critical", NOW).recipients
+        p.id for p in select_audience(people, AudienceFilter(skills=["first_aid"]), Severity.CRITICAL, NOW).recipients
     ] == [1, 5, 7]
-    assert [p.id for p in select_audience(people, AudienceFilter(countries=["*"]), "info", NOW).recipients] == [3]
+    assert [p.id for p in select_audience(people, AudienceFilter(countries=["*"]), Severity.INFO, NOW).recipients] == [
+        3
+    ]
     assert [
         p.id
-        for p in select_audience(people, AudienceFilter(areas=["0040000"], countries=["IE"]), "info", NOW).recipients
+        for p in select_audience(
+            people, AudienceFilter(areas=["0040000"], countries=["IE"]), Severity.INFO, NOW
+        ).recipients
     ] == [2, 3]
-    assert [p.id for p in select_audience(people, AudienceFilter(langs=["en"]), "info", NOW).recipients] == [3]
+    assert [p.id for p in select_audience(people, AudienceFilter(langs=["en"]), Severity.INFO, NOW).recipients] == [3]
 
 
 def test_quiet_hours_over_midnight():
@@ -105,11 +111,11 @@ def test_quiet_hours_over_midnight():
 
 
 def test_quota_decisions():
-    assert decide("none", True, 2, 0).response == "accepted"
-    assert decide("none", True, 2, 2).response == "standby"
-    assert decide("none", True, None, 500).response == "accepted"
-    assert decide("standby", True, 2, 1).response == "standby"  # a second tap keeps the place in line
-    d = decide("accepted", False, 2, 2)
+    assert decide(Response.NONE, True, 2, 0).response == "accepted"
+    assert decide(Response.NONE, True, 2, 2).response == "standby"
+    assert decide(Response.NONE, True, None, 500).response == "accepted"
+    assert decide(Response.STANDBY, True, 2, 1).response == "standby"  # a second tap keeps the place in line
+    d = decide(Response.ACCEPTED, False, 2, 2)
     assert d.response == "declined" and d.promote_standby
-    assert not decide("standby", False, 2, 2).promote_standby
+    assert not decide(Response.STANDBY, False, 2, 2).promote_standby
     assert still_needed(3, 1) == 2 and still_needed(3, 5) == 0 and still_needed(None, 4) is None

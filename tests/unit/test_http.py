@@ -84,7 +84,9 @@ async def keep_alive(seen: Seen, writer: asyncio.StreamWriter) -> bool:
     return True
 
 
-class FormData(RequestData):
+# PTB marks RequestData @final, and builds one only from its private RequestParameter; the
+# subclass overrides the one public property that requests read (url_encoded_parameters uses it).
+class FormData(RequestData):  # type: ignore[misc]
     """Form parameters for ``BaseRequest`` through RequestData's public surface (PTB builds
     them from its private ``RequestParameter``): non-strings are sent as JSON, as PTB does."""
 

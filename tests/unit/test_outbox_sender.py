@@ -153,7 +153,11 @@ async def test_429_pauses_the_broadcast_and_retries_after_the_wait():
 
 async def test_passing_failures_are_retried_with_growing_backoff_then_given_up():
     store = MemoryStore([job(1), job(2)])
-    transport = ScriptedTransport({1: [Transient("502")] * 3, 2: [Transient("timeout")] * 2 + [ValueError("bug")]})
+    script: dict[int, list[Result | Exception]] = {
+        1: [Transient("502")] * 3,
+        2: [Transient("timeout"), Transient("timeout"), ValueError("bug")],
+    }
+    transport = ScriptedTransport(script)
     sender = OutboxSender(store, transport, fast_budget(), max_in_flight=2, max_attempts=3)
     await run(sender, store)
     one = [r for r in store.recorded if r.job_id == 1]

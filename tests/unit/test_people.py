@@ -4,6 +4,7 @@ real SQLite file."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -127,8 +128,8 @@ def test_parse_date(text, expected):
     assert parse_date(text, TODAY) == expected
 
 
-def make_person(**fields) -> Person:
-    return Person(id=1, address=Address.telegram(1), status="active", language="lv", **fields)
+def make_person(**fields: Any) -> Person:
+    return Person(id=1, address=Address.telegram(1), status=PersonStatus.ACTIVE, language="lv", **fields)
 
 
 def test_quiet_hours_over_midnight_in_the_persons_zone():
@@ -217,10 +218,10 @@ async def test_import_inserts_then_updates_and_replaces_skills(db):
         return Person(
             id=0,
             address=Address.telegram(601),
-            status="active",
+            status=PersonStatus.ACTIVE,
             language="lv",
             name=name,
-            location_kind="lv",
+            location_kind=LocationKind.LV,
             municipality="0001000",
             country="LV",
             skills=skills,
@@ -254,8 +255,10 @@ async def test_forget_removes_the_person_and_their_conversation(db):
 
     data = await repo.personal_data(address)
     assert data is not None
-    assert data["person"]["name"] == "Zelma" and data["person"]["skills"] == ["first_aid"]
-    assert data["conversation"]["step"] == "where" and data["alerts"] == []
+    person, conversation = data["person"], data["conversation"]
+    assert isinstance(person, dict) and isinstance(conversation, dict)
+    assert person["name"] == "Zelma" and person["skills"] == ["first_aid"]
+    assert conversation["step"] == "where" and data["alerts"] == []
 
     assert await repo.forget(address) is True
     assert await repo.get(address) is None
@@ -263,7 +266,8 @@ async def test_forget_removes_the_person_and_their_conversation(db):
     assert await db.fetchval("SELECT count(*) FROM person_skills") == 0
     assert await repo.personal_data(address) is None
     assert await repo.forget(address) is False
-    assert (await repo.get(other.address)).name == "Other"  # nobody else is touched
+    kept = await repo.get(other.address)
+    assert kept is not None and kept.name == "Other"  # nobody else is touched
 
 
 async def test_sessions_round_trip(db):

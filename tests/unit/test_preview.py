@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.domain.alerts import AlertDraft, Audience
-from bot.domain.people import Address, Person
+from bot.domain.alerts import AlertDraft, Audience, Severity
+from bot.domain.people import Address, LocationKind, Person, PersonStatus
 from bot.i18n import translator
 from bot.messenger.alert_render import preview_texts
 
@@ -12,9 +12,9 @@ def person(i: int, lang: str) -> Person:
     return Person(
         id=i,
         address=Address.telegram(i),
-        status="active",
+        status=PersonStatus.ACTIVE,
         language=lang,
-        location_kind="lv",
+        location_kind=LocationKind.LV,
         municipality="0001000",
         country="LV",
     )
@@ -25,7 +25,7 @@ def utf16(s: str) -> int:
 
 
 def test_short_alert_is_one_message_in_the_recipients_languages():
-    draft = AlertDraft(text_lv="Smilšu maisi pie tilta", severity="critical", need=3)
+    draft = AlertDraft(text_lv="Smilšu maisi pie tilta", severity=Severity.CRITICAL, need=3)
     en_only = preview_texts(draft, Audience([person(1, "en")]), "Kārlis", "LAPAS", translator("lv"), "Europe/Riga", 30)
     assert len(en_only) == 1
     assert "CRITICAL" in en_only[0] and translator("lv")._("CRITICAL") not in en_only[0]

@@ -3,6 +3,7 @@ in-memory store (the test's own implementations of the Protocols)."""
 
 from __future__ import annotations
 
+import builtins  # Store.list (the Protocol's name) shadows the type in the class's annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.application.tracking import Callback, MessageFailed, Reminders, Tracking
@@ -33,7 +34,7 @@ class Store:
     async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None:
         self.where = (chat, message_id)
 
-    async def export_rows(self, alert_id: int) -> list[ExportRow]:
+    async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]:
         return []
 
     async def enqueue(
@@ -55,7 +56,7 @@ class Store:
     async def mark_deadline_done(self, alert_id: int) -> None:
         self.deadline_done = True
 
-    async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]:
+    async def schedules(self) -> builtins.list[tuple[int, datetime | None, datetime | None]]:
         return [(self.alert.id, datetime(2020, 1, 1, tzinfo=UTC), self.alert.draft.respond_by)]
 
 
