@@ -806,7 +806,7 @@ async def _summarise_registrations(bot: Any, report: DemoReport, con: Console) -
         f"in Latvia {report.in_latvia} in {report.municipalities} municipalities, abroad {report.abroad} in {report.countries} countries)"
     )
     top = ", ".join(
-        f"{skill_catalog.skill(c).label('en') if skill_catalog.skill(c) else c} {n}" for c, n in report.top_skills
+        f"{skill_catalog.skill(c).label if skill_catalog.skill(c) else c} {n}" for c, n in report.top_skills
     )
     con.line(f"  Top skills: {top}")
     con.line()
@@ -1080,8 +1080,9 @@ def _draft_of(command: str) -> Any:
     from datetime import datetime
 
     from bot.domain.alerts import parse_one_line
+    from bot.i18n import language_codes
 
-    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC))
+    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC), language_codes())
     return draft
 
 
