@@ -20,6 +20,7 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -87,7 +88,7 @@ def language_codes() -> tuple[str, ...]:
     return tuple(lang.code for lang in _enabled.languages)
 
 
-def is_supported(code: str | None) -> bool:
+def is_supported(code: str | None) -> TypeGuard[str]:
     return code is not None and code in language_codes()
 
 

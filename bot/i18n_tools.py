@@ -58,10 +58,22 @@ def fill_from_msgid(message: Message) -> None:
         if not message.string:
             message.string = message.id
         return
-    ids = tuple(message.id)
-    strings = message.string if isinstance(message.string, tuple) else (message.string or "",)
-    strings = strings + ("",) * (len(ids) - len(strings))
+    ids = tuple(str(i) for i in message.id)
+    given = message.string if isinstance(message.string, tuple) else (message.string or "",)
+    strings = tuple(str(s) for s in given) + ("",) * (len(ids) - len(given))
     message.string = tuple(s or ids[min(i, len(ids) - 1)] for i, s in enumerate(strings))
+
+
+def write_catalog(catalog: Catalog, path: Path) -> None:
+    """Write a language's catalogue as ``make locales`` does, with CLDR's plural forms (babel's
+    own header uses older rules for some languages)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=0, no_location=True, omit_header=False, sort_output=True)
+    text = path.read_text("utf-8")
+    header = f'"Plural-Forms: {plural_forms(str(catalog.locale))}\\n"'
+    text = re.sub(r'"Plural-Forms: [^"]*\\n"', header.replace("\\", r"\\"), text)  # a backslash doubled
+    path.write_text(text, "utf-8")
 
 
 def update() -> int:
@@ -86,16 +98,7 @@ def update() -> int:
                 missing += 1
                 print(f"{lang}: untranslated: {message.id if isinstance(message.id, str) else message.id[0]!r}")
         catalog.obsolete.clear()
-        path = catalog_path(lang)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            write_po(fh, catalog, width=0, no_location=True, omit_header=False, sort_output=True)
-        text = path.read_text("utf-8")
-        header = f'"Plural-Forms: {plural_forms(lang)}\\n"'
-        text = re.sub(
-            r'"Plural-Forms: [^"]*\\n"', header.replace("\\", r"\\"), text
-        )  # a backslash in a replacement is doubled
-        path.write_text(text, "utf-8")
+        write_catalog(catalog, catalog_path(lang))
     print(f"catalogs updated; {missing} entr{'y' if missing == 1 else 'ies'} to translate")
     return 0
 

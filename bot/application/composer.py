@@ -172,10 +172,10 @@ class Composer:
             session.step = ComposeStep.MENU
         elif action == "same":
             # the languages not written yet read the text for everyone
-            language = text_language(session.step)
+            writing = text_language(session.step)
             order = text_order()
-            if language in order:
-                for later in order[order.index(language) :]:
+            if writing in order:
+                for later in order[order.index(writing) :]:
                     if later != DEFAULT_LANGUAGE:
                         draft.texts.pop(later, None)
             session.step = ComposeStep.MENU

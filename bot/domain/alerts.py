@@ -111,7 +111,7 @@ class AlertDraft:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> AlertDraft:
+    def from_dict(cls, data: Mapping[str, object]) -> AlertDraft:
         """Also a draft saved before texts were a mapping (``text_lv``/``text_en``), e.g. in a
         session that was open across the upgrade."""
         respond_by = data.get("respond_by")
