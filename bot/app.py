@@ -11,11 +11,12 @@ from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
+from bot.application.composer import Composer
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
 from bot.domain.outbox import OutboxSender
-from bot.i18n import translator
+from bot.i18n import language_codes, translator
 from bot.logs import event
 from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.requests import make_request
@@ -71,7 +72,8 @@ def register_handlers(
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
     privacy.register(app, services.identity, services.privacy)  # /mydata, /forget
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
-    alerts.register(app, services.identity, alerting, drafts, router, following.send_tracking, rate)  # /alert
+    composer = Composer(alerting, drafts)
+    alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert
     coordinator.register(app, following, router)  # following alerts: /alerts, /status, /close, ...
     router.register_unknown_commands(app)  # anything else that looks like a command
 
@@ -154,7 +156,7 @@ class Sauciens:
         event(log, "stopped")
 
     async def _set_commands(self) -> None:
-        for lang in ("lv", "en"):
+        for lang in language_codes():
             t = translator(lang)
             commands = [BotCommand(c, t._(d)[:256]) for c, d in help_handlers.VOLUNTEER_COMMANDS]
             await self.app.bot.set_my_commands(commands, language_code=lang)

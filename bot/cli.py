@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.domain.alerts import write_export_csv
+from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
+from bot.i18n import language_codes
 from bot.settings import Settings
 from db.alerts import AlertRepo
 from db.database import Database
@@ -75,7 +77,7 @@ async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.st
     except OSError as exc:
         print(f"sauciens: cannot read {path}: {exc.strerror}", file=err)
         return 1
-    records, errors = parse_volunteer_csv(data)
+    records, errors = parse_volunteer_csv(data, languages=language_codes())
     if errors:
         for e in errors:
             print(f"{path}:{e.line}: {e.message}", file=err)
@@ -139,7 +141,7 @@ async def list_alerts(settings: Settings, out: TextIO) -> int:
                     t.standby,
                     t.declined,
                     t.none,
-                    " ".join(a.draft.text_for("lv").split())[:60],
+                    " ".join(a.draft.text_for(DEFAULT_LANGUAGE).split())[:60],
                 ]
             )
     finally:

@@ -1,8 +1,9 @@
-"""Catalog maintenance (``make locales``): merge ``locales/messages.pot`` into the lv and en
-catalogs. English is the source language, so its new entries are filled from the msgids
-(English wording changed in review lives in the en msgstr and is kept); Latvian
-entries that are new are left empty for a translator (and the catalog test fails until they
-are filled)."""
+"""Catalog maintenance (``make locales``): add the data files' labels to
+``locales/messages.pot`` (which ``pybabel extract`` filled from the code), then merge the
+template into the catalogue of every language in ``bot.i18n.LANGUAGES``. English is the source
+language, so its empty entries are filled from the msgids (English wording changed in review
+lives in the en msgstr and is kept); entries of other languages that are new are left empty for
+a translator (and the catalog test fails until they are filled). Plural forms come from CLDR."""
 
 from __future__ import annotations
 
@@ -10,25 +11,37 @@ import re
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LANGUAGES
+from bot.domain import places, skills
+from bot.i18n import DOMAIN, LANGUAGES, SOURCE_LANGUAGE, plural_forms
 
 # The checkout's catalogues, which this tool rewrites (an installed copy is never edited).
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+TEMPLATE = LOCALES_DIR / "messages.pot"
 
 
 def catalog_path(lang: str) -> Path:
     return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-# CLDR's Latvian plural categories, in this order: zero (0, 10-20, 30, 100, 111...),
-# one (1, 21, 31, 101...), other (2-9, 22-29...). Babel's default header uses an older rule.
-PLURAL_FORMS = {
-    "lv": "nplurals=3; plural=(n%10==0 || (n%100>=11 && n%100<=19) ? 0 : n%10==1 && n%100!=11 ? 1 : 2);",
-    "en": "nplurals=2; plural=(n != 1);",
-}
+def data_messages() -> dict[str, str]:
+    """The msgids that come from data files rather than code, each with where it comes from:
+    the skill labels (``bot/data/skills.csv``) and the municipalities' English names
+    (``bot/data/latvia_municipalities.csv``; Latvian catalogues give the official name)."""
+    found: dict[str, str] = {}
+    for s in skills.skills():
+        found.setdefault(s.label, f"bot/data/skills.csv: {s.code}")
+    for m in places.municipalities():
+        found.setdefault(m.name_en, f"bot/data/latvia_municipalities.csv: {m.atvk} {m.name_lv}")
+    return found
+
+
+def add_data_messages(template: Catalog) -> None:
+    for msgid, origin in data_messages().items():
+        if msgid not in template:
+            template[msgid] = Message(msgid, auto_comments=[origin])
 
 
 def _load(lang: str) -> Catalog:
@@ -39,32 +52,53 @@ def _load(lang: str) -> Catalog:
     return Catalog(locale=lang, domain=DOMAIN)
 
 
+def fill_from_msgid(message: Message) -> None:
+    """English: every empty form takes the msgid's wording; filled forms stay as reviewed."""
+    if isinstance(message.id, str):
+        if not message.string:
+            message.string = message.id
+        return
+    ids = tuple(str(i) for i in message.id)
+    given = message.string if isinstance(message.string, tuple) else (message.string or "",)
+    strings = tuple(str(s) for s in given) + ("",) * (len(ids) - len(given))
+    message.string = tuple(s or ids[min(i, len(ids) - 1)] for i, s in enumerate(strings))
+
+
+def write_catalog(catalog: Catalog, path: Path) -> None:
+    """Write a language's catalogue as ``make locales`` does, with CLDR's plural forms (babel's
+    own header uses older rules for some languages)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=0, no_location=True, omit_header=False, sort_output=True)
+    text = path.read_text("utf-8")
+    header = f'"Plural-Forms: {plural_forms(str(catalog.locale))}\\n"'
+    text = re.sub(r'"Plural-Forms: [^"]*\\n"', header.replace("\\", r"\\"), text)  # a backslash doubled
+    path.write_text(text, "utf-8")
+
+
 def update() -> int:
-    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+    with TEMPLATE.open("rb") as fh:
         template = read_po(fh)
+    add_data_messages(template)
+    with TEMPLATE.open("wb") as fh:
+        write_po(fh, template, no_location=True, sort_output=True)
     missing = 0
-    for lang in LANGUAGES:
+    for language in LANGUAGES:
+        lang = language.code
         catalog = _load(lang)
         catalog.update(template, no_fuzzy_matching=True)
         for message in catalog:
             if not message.id:
                 continue
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            if lang == "en" and not all(strings):  # new entries; reviewed English wording is kept
-                message.string = tuple(message.id) if message.pluralizable else message.id
+            if lang == SOURCE_LANGUAGE:
+                fill_from_msgid(message)
             message.flags.discard("fuzzy")
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             if not all(strings):
                 missing += 1
                 print(f"{lang}: untranslated: {message.id if isinstance(message.id, str) else message.id[0]!r}")
         catalog.obsolete.clear()
-        path = catalog_path(lang)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            write_po(fh, catalog, width=0, no_location=True, omit_header=False, sort_output=True)
-        text = path.read_text("utf-8")
-        text = re.sub(r'"Plural-Forms: [^"]*\\n"', f'"Plural-Forms: {PLURAL_FORMS[lang]}\\\\n"', text)
-        path.write_text(text, "utf-8")
+        write_catalog(catalog, catalog_path(lang))
     print(f"catalogs updated; {missing} entr{'y' if missing == 1 else 'ies'} to translate")
     return 0
 

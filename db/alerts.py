@@ -32,8 +32,7 @@ from db.people import now_iso
 def _to_alert(row: aiosqlite.Row) -> Alert:
     draft = AlertDraft(
         audience=AudienceFilter.from_dict(json.loads(row["filters"])),
-        text_lv=row["text_lv"],
-        text_en=row["text_en"],
+        texts=json.loads(row["texts"]),
         severity=Severity(row["severity"]),
         need=row["need"],
         respond_by=datetime.fromisoformat(row["respond_by"]) if row["respond_by"] else None,
@@ -72,16 +71,15 @@ class AlertRepo:
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "INSERT INTO alerts (author_channel, author_external_id, author_name, author_language, organisation,"
-                " text_lv, text_en, severity, need, respond_by, drill, filters, created_at, remind_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " texts, severity, need, respond_by, drill, filters, created_at, remind_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     author.channel,
                     author.external_id,
                     author_name,
                     author_language,
                     organisation,
-                    draft.text_lv,
-                    draft.text_en,
+                    json.dumps(draft.texts, ensure_ascii=False),
                     draft.severity,
                     draft.need,
                     draft.respond_by.isoformat() if draft.respond_by else None,

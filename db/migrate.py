@@ -1,5 +1,6 @@
 """Versioned raw-SQL migrations: ``db/migrations/NNNN_name.sql``, applied in order, each in
-one transaction together with ``PRAGMA user_version``."""
+one transaction together with ``PRAGMA user_version``, with foreign keys checked at the end
+rather than enforced statement by statement (so a migration can rebuild a table)."""
 
 from __future__ import annotations
 
@@ -51,12 +52,23 @@ async def migrate(db: Database) -> list[str]:
         if mig.version <= version:
             continue
         async with db.read() as conn:
+            # SQLite's procedure for rebuilding a table: foreign keys off (it cannot be changed
+            # inside a transaction), so that dropping the old table cascades nothing, and checked
+            # before the commit.
+            enforced = (await (await conn.execute("PRAGMA foreign_keys")).fetchone() or (0,))[0]
+            await conn.execute("PRAGMA foreign_keys=OFF")
             try:
-                await conn.executescript(f"BEGIN IMMEDIATE;\n{mig.sql}\nPRAGMA user_version = {mig.version};\nCOMMIT;")
+                await conn.executescript(f"BEGIN IMMEDIATE;\n{mig.sql}\nPRAGMA user_version = {mig.version};")
+                broken = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+                if broken:
+                    raise RuntimeError(f"migration {mig.name} leaves {len(broken)} broken foreign key(s)")
+                await conn.execute("COMMIT")
             except Exception:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
+            finally:
+                await conn.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
         event(log, "migration_applied", version=mig.version, name=mig.name)
         applied.append(mig.name)
     return applied

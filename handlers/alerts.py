@@ -1,33 +1,24 @@
 """/alert: the guided composer and the one-line form, the preview, and sending.
 
-The draft lives in the coordinator's session (flow ``compose``), so a restart keeps it.
-Nothing is sent before the coordinator presses the first button of the preview."""
+The rules (steps, texts, checks, preview before send) are ``bot.application.composer``'s;
+this module reads the update, calls one of its operations and renders what it returns."""
 
 from __future__ import annotations
 
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.application.alerting import COMPOSE, Alerting, Author, Drafts
+from bot.application.alerting import COMPOSE
+from bot.application.composer import BY_PRESETS, Composer, Screen, Shown, View
 from bot.application.identity import Identity
 from bot.domain import places, skills
-from bot.domain.alerts import (
-    ALL_ABROAD,
-    SEVERITIES,
-    TEXT_LIMIT,
-    Alert,
-    AlertDraft,
-    Problem,
-    parse_one_line,
-    parse_respond_by,
-)
-from bot.i18n import N_, Translator
+from bot.domain.alerts import ALL_ABROAD, TEXT_LIMIT, Alert, AlertDraft, Problem
+from bot.i18n import N_, Translator, language_codes, language_name
 from bot.messenger.alert_render import (
     SEVERITY_LABELS,
     audience_lines,
@@ -35,6 +26,7 @@ from bot.messenger.alert_render import (
     preview_texts,
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
+from bot.messenger.render import municipality_name
 from handlers.base import (
     App,
     Who,
@@ -54,14 +46,13 @@ if TYPE_CHECKING:  # the router hands flows a session; its type moves to the dom
 
 log = logging.getLogger(__name__)
 esc = html.escape
-BY_PRESETS = ("30m", "1h", "2h", "4h")
 
 PROBLEMS = {
     "unknown_key": N_("Unknown key “{key}”. Keys: skills, areas, countries, langs, severity, need, drill, by."),
     "unknown_skill": N_("Unknown skill “{value}”. /alert with no text shows the skills to choose from."),
     "unknown_area": N_("Unknown municipality “{value}”. Use an ATVK code or a name, e.g. areas=Ogre."),
     "unknown_country": N_("Unknown country “{value}”. Use codes like GB or IE, or * for everyone abroad."),
-    "unknown_language": N_("Unknown language “{value}”: use lv or en."),
+    "unknown_language": N_("Unknown language “{value}”: use {languages}."),
     "bad_severity": N_("Severity must be info, urgent or critical, not “{value}”."),
     "bad_need": N_("need must be a whole number above 0, not “{value}”."),
     "bad_drill": N_("drill must be yes or no, not “{value}”."),
@@ -79,13 +70,10 @@ def describe_problem(problem: Problem, t: Translator) -> str:
 ShowTracking = Callable[[Update, Who, Alert], Awaitable[None]]
 
 
-class Composer:
-    def __init__(
-        self, identity: Identity, alerting: Alerting, drafts: Drafts, show_tracking: ShowTracking, rate: float
-    ) -> None:
+class ComposerDialogue:
+    def __init__(self, identity: Identity, composer: Composer, show_tracking: ShowTracking, rate: float) -> None:
         self.identity = identity
-        self.alerting = alerting
-        self.drafts = drafts
+        self.composer = composer
         self.show_tracking = show_tracking
         self.rate = rate  # the broadcast's messages per second, for the delivery time
 
@@ -96,38 +84,108 @@ class Composer:
             N_("Sorry, only coordinators can send alerts. If you should be one, ask your organisation."),
         )
 
-    # ----- entry ------------------------------------------------------------------
+    # ----- input ------------------------------------------------------------------
 
     async def alert(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await self._coordinator(update)
         if w is None:
             return
+        parts = (message_of(update).text or "").split(maxsplit=1)
+        await self.render(update, w, await self.composer.start(w.address, parts[1] if len(parts) > 1 else ""))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        w = await self._coordinator(update)
+        if w is None:
+            return
+        _, action, *args = callback_args(update)
+        messenger_name = user_of(update).full_name
+        shown = await self.composer.press(w.address, w.person, messenger_name, w.lang, action, args)
+        if shown.screen == Screen.GONE:
+            await answer_query(update, w.t._("This draft is gone. Send /alert to start again."), alert=True)
+            return
+        await answer_query(update)
+        await self.render(update, w, shown)
+
+    async def on_input(self, update: Update, w: Who, session: Session) -> None:
         text = message_of(update).text or ""
-        args = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
-        if not args.strip():
-            await self.drafts.compose(w.address, AlertDraft(), "menu")
-            await self.show_menu(update, w, AlertDraft(), new=True)
-            return
-        draft, problems = parse_one_line(args, datetime.now(UTC))
-        if draft is None:
-            lines = [w.t._("Nothing was sent:")] + [f"• {describe_problem(p, w.t)}" for p in problems]
+        coordinator = self.identity.is_coordinator(w.address)
+        await self.render(update, w, await self.composer.type_in(w.address, session, text, coordinator))
+
+    # ----- what is shown ------------------------------------------------------------
+
+    async def render(self, update: Update, w: Who, shown: Shown) -> None:
+        t, draft = w.t, shown.draft
+        reply = chat_of(update).send_message
+        if shown.screen == Screen.MENU:
+            await self.show_menu(update, w, shown)
+        elif shown.screen == Screen.VIEW:
+            assert shown.view is not None
+            await self.view(update, w, draft, shown.view, shown.page)
+        elif shown.screen == Screen.ASK_TEXT:
+            assert shown.language is not None
+            if shown.for_everyone:
+                prompt = t._(
+                    "Type the alert text in {language} (or one text for everyone). At most {limit} characters.",
+                    language=t.language(shown.language),
+                    limit=TEXT_LIMIT,
+                )
+                await edit_or_send(update, prompt)
+            else:
+                await message_of(update).reply_text(
+                    t._(
+                        "Now the {language} version, or use the same text for everyone.",
+                        language=t.language(shown.language),
+                    ),
+                    reply_markup=inline([[(t._("Same text for everyone"), "cmp:same")]]),
+                )
+        elif shown.screen == Screen.ASK_NEED:
+            await edit_or_send(
+                update, t._("How many people are needed? Type a number."), inline([[(t._("No limit"), "cmp:noneed")]])
+            )
+        elif shown.screen == Screen.PREVIEW:
+            await self.show_preview(update, w, shown)
+        elif shown.screen == Screen.NO_TEXT:
+            await reply(t._("The alert has no text yet: tap 📝 Text first."))
+        elif shown.screen == Screen.NOBODY:
+            assert shown.audience is not None
+            await reply(
+                t._("Nobody matches this audience, so nothing can be sent. Change the audience:")
+                + "\n\n"
+                + audience_lines(shown.audience, t, self.rate),
+                parse_mode="HTML",
+                reply_markup=self.menu_keyboard(draft, t),
+            )
+        elif shown.screen == Screen.NOT_PREVIEWED:
+            await reply(t._("Please look at the preview first."))
+        elif shown.screen == Screen.SENT:
+            assert shown.sent is not None
+            if update.callback_query is not None:
+                await query_of(update).edit_message_reply_markup(None)
+            await self.show_tracking(update, w, shown.sent.alert)
+        elif shown.screen == Screen.DISCARDED:
+            await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
+        elif shown.screen == Screen.PROBLEMS:
+            lines = [t._("Nothing was sent:")] + [f"• {describe_problem(p, t)}" for p in shown.problems]
             await message_of(update).reply_text("\n".join(lines), parse_mode="HTML")
-            return
-        await self.drafts.compose(w.address, draft, "preview")
-        await self.show_preview(update, w, draft)
-
-    # ----- the menu and its views ------------------------------------------------------
-
-    def _draft(self, session: Session) -> AlertDraft:
-        return self.drafts.draft_of(session)
-
-    async def _save(self, w: Who, session: Session, draft: AlertDraft, step: str | None = None) -> None:
-        await self.drafts.save(w.address, session, draft, step)
+        elif shown.screen == Screen.EMPTY_TEXT:
+            await message_of(update).reply_text(t._("Please type the text of the alert."))
+        elif shown.screen == Screen.TEXT_TOO_LONG:
+            await message_of(update).reply_text(
+                t._(
+                    "The text is too long: {length} characters, at most {limit}.", length=shown.length, limit=TEXT_LIMIT
+                )
+            )
+        elif shown.screen == Screen.BAD_NEED:
+            await message_of(update).reply_text(t._("Please type a whole number above 0."))
+        elif shown.screen == Screen.BAD_BY:
+            await message_of(update).reply_text(t._("Please type a time like 18:30, or a delay like 90m or 2h."))
+        elif shown.screen == Screen.USE_BUTTONS:
+            await message_of(update).reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
 
     def summary(self, draft: AlertDraft, t: Translator) -> str:
         a = draft.audience
-        skill_names = [s.label(t.lang) for s in skills.skills() if s.code in a.skills]
-        area_names = [m.name(t.lang) for m in places.municipalities() if m.atvk in a.areas]
+        skill_names = [t._(s.label) for s in skills.skills() if s.code in a.skills]
+        area_names = [municipality_name(m, t) for m in places.municipalities() if m.atvk in a.areas]
         abroad = [t._("everyone abroad") if c == ALL_ABROAD else t.country(c) for c in a.countries]
         where = ", ".join(area_names + abroad) or t._("anywhere")
         icon, label = SEVERITY_LABELS[draft.severity]
@@ -141,10 +199,11 @@ class Composer:
             t._("Answer by: {time}", time=t.datetime(draft.respond_by) if draft.respond_by else "—"),
             t._("Drill: {drill}", drill=t._("yes") if draft.drill else t._("no")),
         ]
-        if draft.text_lv:
-            lines.append(t._("Text (lv): {text}", text=esc(_short(draft.text_lv))))
-        if draft.text_en:
-            lines.append(t._("Text (en): {text}", text=esc(_short(draft.text_en))))
+        for language in language_codes():
+            if draft.texts.get(language):
+                lines.append(
+                    t._("Text ({language}): {text}", language=language, text=esc(_short(draft.texts[language])))
+                )
         if not draft.has_text:
             lines.append(t._("Text: {text}", text="—"))
         return "\n".join(lines)
@@ -164,33 +223,33 @@ class Composer:
         ]
         return inline(rows)
 
-    async def show_menu(self, update: Update, w: Who, draft: AlertDraft, new: bool = False) -> None:
-        audience = await self.alerting.audience_of(draft)
-        text = self.summary(draft, w.t) + "\n\n" + audience_lines(audience, w.t, self.rate)
-        markup = self.menu_keyboard(draft, w.t)
-        if new or update.callback_query is None:
+    async def show_menu(self, update: Update, w: Who, shown: Shown) -> None:
+        assert shown.audience is not None
+        text = self.summary(shown.draft, w.t) + "\n\n" + audience_lines(shown.audience, w.t, self.rate)
+        markup = self.menu_keyboard(shown.draft, w.t)
+        if shown.new_message or update.callback_query is None:
             await chat_of(update).send_message(text, parse_mode="HTML", reply_markup=markup)
         else:
             await edit_or_send(update, text, markup)
 
-    async def view(self, update: Update, w: Who, draft: AlertDraft, name: str, page: int = 0) -> None:
+    async def view(self, update: Update, w: Who, draft: AlertDraft, name: View, page: int = 0) -> None:
         t, a = w.t, draft.audience
         back = [(t._("⬅️ Back"), "cmp:menu")]
         rows: list[list[Button]]
-        if name == "skills":
+        if name == View.SKILLS:
             rows = [
-                [(("✅ " if s.code in a.skills else "") + s.label(t.lang), f"cmp:sk:{s.code}")] for s in skills.skills()
+                [(("✅ " if s.code in a.skills else "") + t._(s.label), f"cmp:sk:{s.code}")] for s in skills.skills()
             ]
             title = t._("Which skills? Nothing chosen means any.")
-        elif name == "areas":
+        elif name == View.AREAS:
             buttons = [
-                (("✅ " if m.atvk in a.areas else "") + m.name(t.lang), f"cmp:ar:{m.atvk}:{page}")
+                (("✅ " if m.atvk in a.areas else "") + municipality_name(m, t), f"cmp:ar:{m.atvk}:{page}")
                 for m in places.municipalities()
             ]
             rows, _ = paged(buttons, page, 10, "cmp:arp")
             title = t._("Which municipalities? Nothing chosen (and no one abroad) means everywhere.")
-        elif name == "abroad":
-            present = await self.alerting.countries_abroad()
+        elif name == View.ABROAD:
+            present = await self.composer.countries_abroad()
             codes = list(dict.fromkeys([c for c in places.DIASPORA_COUNTRIES[:9]] + present))
             buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}") for c in codes]
             rows = [
@@ -198,11 +257,11 @@ class Composer:
                 *columns(buttons, 3),
             ]
             title = t._("People abroad: everyone, or in which countries?")
-        elif name == "langs":
+        elif name == View.LANGS:
             rows = [
                 [
-                    (("✅ " if lang in a.langs else "") + label, f"cmp:lg:{lang}")
-                    for lang, label in (("lv", "Latviešu"), ("en", "English"))
+                    (("✅ " if code in a.langs else "") + language_name(code), f"cmp:lg:{code}")
+                    for code in language_codes()
                 ]
             ]
             title = t._("Which languages? Nothing chosen means all.")
@@ -212,176 +271,16 @@ class Composer:
         rows.append(back)
         await edit_or_send(update, self.summary(draft, t) + "\n\n" + title, inline(rows))
 
-    # ----- buttons ----------------------------------------------------------------
-
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        w = await self._coordinator(update)
-        if w is None:
-            return
-        t = w.t
-        session = await self.drafts.current(w.address)
-        if session is None or session.flow != COMPOSE:
-            await answer_query(update, t._("This draft is gone. Send /alert to start again."), alert=True)
-            return
-        parts = callback_args(update)
-        action = parts[1]
-        draft = self._draft(session)
-        a = draft.audience
-        await answer_query(update)
-        if action == "menu":
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft)
-        elif action == "v":
-            await self._save(w, session, draft, "by" if parts[2] == "by" else "menu")
-            await self.view(update, w, draft, parts[2])
-        elif action in ("sk", "ar", "co", "lg"):
-            value = parts[2]
-            target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
-            if value in target:
-                target.remove(value)
-            else:
-                target.append(value)
-            await self._save(w, session, draft)
-            view = {"sk": "skills", "ar": "areas", "co": "abroad", "lg": "langs"}[action]
-            await self.view(update, w, draft, view, page=int(parts[3]) if action == "ar" and len(parts) > 3 else 0)
-        elif action == "arp":
-            await self.view(update, w, draft, "areas", page=int(parts[2]))
-        elif action == "sev":
-            draft.severity = SEVERITIES[(SEVERITIES.index(draft.severity) + 1) % len(SEVERITIES)]
-            await self._save(w, session, draft)
-            await self.show_menu(update, w, draft)
-        elif action == "drill":
-            draft.drill = not draft.drill
-            await self._save(w, session, draft)
-            await self.show_menu(update, w, draft)
-        elif action == "by":
-            value = parts[2]
-            draft.respond_by = None if value == "none" else parse_respond_by(value, datetime.now(UTC))
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft)
-        elif action == "text":
-            await self._save(w, session, draft, "text_lv")
-            await edit_or_send(
-                update,
-                t._(
-                    "Type the alert text in Latvian (or one text for everyone). At most {limit} characters.",
-                    limit=TEXT_LIMIT,
-                ),
-            )
-        elif action == "same":
-            draft.text_en = None
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft)
-        elif action == "need":
-            await self._save(w, session, draft, "need")
-            await edit_or_send(
-                update, t._("How many people are needed? Type a number."), inline([[(t._("No limit"), "cmp:noneed")]])
-            )
-        elif action == "noneed":
-            draft.need = None
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft)
-        elif action == "preview":
-            await self._save(w, session, draft, "preview")
-            await self.show_preview(update, w, draft)
-        elif action == "send":
-            await self.send(update, w, session, draft)
-        elif action == "cancel":
-            await self.drafts.discard(w.address)
-            await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
-
-    async def show_preview(self, update: Update, w: Who, draft: AlertDraft) -> None:
-        t = w.t
-        if not draft.has_text:
-            await chat_of(update).send_message(t._("The alert has no text yet: tap 📝 Text first."))
-            return
-        audience = await self.alerting.audience_of(draft)
-        if not audience.recipients:
-            await self.drafts.compose(w.address, draft, "menu")
-            await chat_of(update).send_message(
-                t._("Nobody matches this audience, so nothing can be sent. Change the audience:")
-                + "\n\n"
-                + audience_lines(audience, t, self.rate),
-                parse_mode="HTML",
-                reply_markup=self.menu_keyboard(draft, t),
-            )
-            return
-        author = self.author(w, update)
-        texts = preview_texts(draft, audience, author.name, author.organisation, t, "Europe/Riga", self.rate)
+    async def show_preview(self, update: Update, w: Who, shown: Shown) -> None:
+        t, audience = w.t, shown.audience
+        assert audience is not None
+        author = self.composer.author_of(w.person, user_of(update).full_name)
+        texts = preview_texts(shown.draft, audience, author.name, author.organisation, t, "Europe/Riga", self.rate)
         for text in texts[:-1]:
             await chat_of(update).send_message(text, parse_mode="HTML")
         await chat_of(update).send_message(
             texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t)
         )
-
-    def author(self, w: Who, update: Update) -> Author:
-        return self.alerting.author_of(w.person, user_of(update).full_name)
-
-    async def send(self, update: Update, w: Who, session: Session, draft: AlertDraft) -> None:
-        t = w.t
-        if session.step != "preview":
-            await chat_of(update).send_message(t._("Please look at the preview first."))
-            return
-        await self.drafts.discard(w.address)  # a second press cannot send twice
-        author = self.author(w, update)
-        sent = await self.alerting.send_alert(
-            draft, author=w.address, author_name=author.name, organisation=author.organisation, author_language=w.lang
-        )
-        if update.callback_query is not None:
-            await query_of(update).edit_message_reply_markup(None)
-        await self.show_tracking(update, w, sent.alert)
-
-    # ----- typed input ------------------------------------------------------------
-
-    async def on_input(self, update: Update, w: Who, session: Session) -> None:
-        t = w.t
-        msg = message_of(update)
-        text = (msg.text or "").strip()
-        draft = self._draft(session)
-        if not self.identity.is_coordinator(w.address):
-            await self.drafts.discard(w.address)
-            return
-        if session.step in ("text_lv", "text_en"):
-            if not text:
-                await msg.reply_text(t._("Please type the text of the alert."))
-                return
-            if len(text) > TEXT_LIMIT:
-                await msg.reply_text(
-                    t._(
-                        "The text is too long: {length} characters, at most {limit}.",
-                        length=len(text),
-                        limit=TEXT_LIMIT,
-                    )
-                )
-                return
-            if session.step == "text_lv":
-                draft.text_lv = text
-                await self._save(w, session, draft, "text_en")
-                await msg.reply_text(
-                    t._("Now the English version, or use the same text for everyone."),
-                    reply_markup=inline([[(t._("Same text for everyone"), "cmp:same")]]),
-                )
-                return
-            draft.text_en = text
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft, new=True)
-        elif session.step == "need":
-            if not text.isdigit() or int(text) <= 0:
-                await msg.reply_text(t._("Please type a whole number above 0."))
-                return
-            draft.need = int(text)
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft, new=True)
-        elif session.step == "by":
-            when = parse_respond_by(text, datetime.now(UTC))
-            if when is None:
-                await msg.reply_text(t._("Please type a time like 18:30, or a delay like 90m or 2h."))
-                return
-            draft.respond_by = when
-            await self._save(w, session, draft, "menu")
-            await self.show_menu(update, w, draft, new=True)
-        else:
-            await msg.reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -392,13 +291,12 @@ def _short(text: str, limit: int = 80) -> str:
 def register(
     app: App,
     identity: Identity,
-    alerting: Alerting,
-    drafts: Drafts,
+    composer: Composer,
     router: TextRouter,
     show_tracking: ShowTracking,
     rate: float,
 ) -> None:
-    c = Composer(identity, alerting, drafts, show_tracking, rate)
+    c = ComposerDialogue(identity, composer, show_tracking, rate)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
     router.add_flow(COMPOSE, c.on_input, cancelled=N_("The draft was discarded. Nothing was sent."))

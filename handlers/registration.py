@@ -14,12 +14,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, fil
 
 from bot.application.identity import Identity
 from bot.application.profile import Profile
-from bot.application.registration import ConsentOutcome, Registration, StartOutcome
+from bot.application.registration import ConsentOutcome, Registration, StartOutcome, supported_language
 from bot.application.steps import Steps
 from bot.domain.sessions import Flow
-from bot.i18n import LANGUAGES, translator
+from bot.i18n import language_codes, language_name, translator
 from bot.messenger.keyboards import NOOP, inline
-from bot.messenger.render import LANGUAGE_NAMES, esc
+from bot.messenger.render import esc
 from handlers import profile as profile_handlers
 from handlers.base import App, Who, answer_query, callback_args, chat_of, edit_or_send, user_of, who
 from handlers.router import TextRouter
@@ -29,10 +29,10 @@ __all__ = ["RegistrationHandlers", "ask_language", "register"]
 
 
 async def ask_language(update: Update, suggested: str) -> None:
-    order = [suggested] + [lang for lang in LANGUAGES if lang != suggested]
+    order = [suggested] + [lang for lang in language_codes() if lang != suggested]
     await chat_of(update).send_message(
         "\n".join(translator(lang)._("Hello! Choose your language.") for lang in order),
-        reply_markup=inline([[(LANGUAGE_NAMES[lang], f"lang:{lang}") for lang in order]]),
+        reply_markup=inline([[(language_name(lang), f"lang:{lang}") for lang in order]]),
     )
 
 
@@ -65,8 +65,8 @@ class RegistrationHandlers:
         await ask_language(update, suggested=w.lang)
 
     async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang = callback_args(update)[1]
-        if lang not in LANGUAGES:
+        lang = supported_language(callback_args(update)[1])
+        if lang is None:
             await answer_query(update)
             return
         w = await who(self.identity, update)
@@ -86,13 +86,13 @@ class RegistrationHandlers:
             )
             return
         step = await self.registration.change_language(p, lang)
-        await edit_or_send(update, t._("Language: {language}", language=LANGUAGE_NAMES[lang]))
+        await edit_or_send(update, t._("Language: {language}", language=language_name(lang)))
         if step is not None:
             await self.dialogue.ask(update, Who(w.address, p, t), step)
 
     async def on_consent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _, lang, answer = callback_args(update)
-        t = translator(lang if lang in LANGUAGES else None)
+        t = translator(lang)
         await answer_query(update)
         w = await who(self.identity, update)
         if answer != "yes":

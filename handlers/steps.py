@@ -20,7 +20,7 @@ from bot.domain.people import AVAILABILITY, Address, PersonStatus
 from bot.domain.sessions import Session
 from bot.i18n import N_, Translator
 from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
-from bot.messenger.render import AVAILABILITY_LABELS, esc, person_summary, skills_line
+from bot.messenger.render import AVAILABILITY_LABELS, esc, group_heading, municipality_name, person_summary, skills_line
 from handlers.base import Who, answer_query, callback_args, chat_of, edit_or_send, message_of, query_of, who
 
 MUNI_PAGE = 10
@@ -47,7 +47,7 @@ class StepView:
 
 
 def municipality_keyboard(t: Translator, page: int) -> InlineKeyboardMarkup:
-    buttons = [(m.name(t.lang), f"reg:muni:{m.atvk}") for m in places.municipalities()]
+    buttons = [(municipality_name(m, t), f"reg:muni:{m.atvk}") for m in places.municipalities()]
     rows, _ = paged(buttons, page, MUNI_PAGE, "reg:mpage")
     return inline(rows)
 
@@ -59,9 +59,8 @@ def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) 
     for s in skills.skills_for(abroad=abroad):
         if s.group != group:
             group = s.group
-            en, lv = skills.GROUP_LABELS.get(group, (group, group))
-            rows.append([(f"— {lv if t.lang == 'lv' else en} —", NOOP)])
-        rows.append([(("✅ " if s.code in chosen else "") + s.label(t.lang), f"reg:skill:{s.code}")])
+            rows.append([(f"— {group_heading(group, t)} —", NOOP)])
+        rows.append([(("✅ " if s.code in chosen else "") + t._(s.label), f"reg:skill:{s.code}")])
     rows.append([(t.n_("Done ({n} chosen)", "Done ({n} chosen)", len(chosen)), "reg:skills_done")])
     return inline(rows)
 
@@ -246,7 +245,7 @@ class StepDialogue:
         await answer_query(update)
         if m is None:
             return
-        await edit_or_send(update, w.t._("📍 {place}", place=esc(m.name(w.lang))))
+        await edit_or_send(update, w.t._("📍 {place}", place=esc(municipality_name(m, w.t))))
         await chat_of(update).send_message("✓", reply_markup=ReplyKeyboardRemove())
         await self.advance(update, w, session, Step.MUNICIPALITY)
 
@@ -257,7 +256,7 @@ class StepDialogue:
         if match.best is not None:
             await self.profile.move_to_latvia(w.person, match.best)
             await msg.reply_text(
-                t._("📍 {place}", place=esc(match.best.name(w.lang))),
+                t._("📍 {place}", place=esc(municipality_name(match.best, w.t))),
                 parse_mode="HTML",
                 reply_markup=ReplyKeyboardRemove(),
             )
@@ -265,7 +264,7 @@ class StepDialogue:
         elif match.candidates:
             await msg.reply_text(
                 t._("Did you mean one of these?"),
-                reply_markup=inline([[(m.name(t.lang), f"reg:muni:{m.atvk}")] for m in match.candidates[:5]]),
+                reply_markup=inline([[(municipality_name(m, t), f"reg:muni:{m.atvk}")] for m in match.candidates[:5]]),
             )
         else:
             await msg.reply_text(
@@ -282,7 +281,7 @@ class StepDialogue:
         assert location is not None, "on_input routes only messages with a location here"
         m = places.nearest_municipality(location.latitude, location.longitude)
         await msg.reply_text(
-            t._("The nearest municipality is <b>{place}</b>. Is that right?", place=esc(m.name(t.lang))),
+            t._("The nearest municipality is <b>{place}</b>. Is that right?", place=esc(municipality_name(m, t))),
             parse_mode="HTML",
             reply_markup=inline(
                 [[(t._("✅ Yes"), f"reg:muni:{m.atvk}")], [(t._("Choose from the list"), "reg:mpage:0")]]

@@ -14,6 +14,7 @@ from bot.application.steps import Step, Steps
 from bot.application.stores import PeopleStore, SessionStore
 from bot.domain.people import Address, Person, PersonStatus, clean_name
 from bot.domain.sessions import Flow, Session
+from bot.i18n import is_supported
 from bot.logs import event
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,20 @@ def missing_parts(person: Person) -> tuple[Missing, ...]:
     return tuple(part for part, ok in complete.items() if not ok)
 
 
+class UnsupportedLanguage(ValueError):
+    """A language code that is not in ``bot.i18n``'s list (a stale or forged button)."""
+
+
+def supported_language(code: str) -> str | None:
+    """The code if the bot speaks that language (``bot.i18n.LANGUAGES``), else None."""
+    return code if is_supported(code) else None
+
+
+def _check_language(code: str) -> None:
+    if supported_language(code) is None:
+        raise UnsupportedLanguage(code)
+
+
 class Registration:
     def __init__(self, people: PeopleStore, sessions: SessionStore, steps: Steps, profile: Profile) -> None:
         self._people = people
@@ -85,6 +100,7 @@ class Registration:
     ) -> Consented:
         """The person agreed to the privacy notice in ``language``; a new registration
         starts with the name they have on Telegram."""
+        _check_language(language)
         now = datetime.now(UTC)
         if person is not None and person.consent_at is None:  # imported from an organisation's list
             await self._people.update(person.id, consent_at=now, language=language)
@@ -103,6 +119,7 @@ class Registration:
 
     async def change_language(self, person: Person, language: str) -> Step | None:
         """The step to ask again in the new language when the person is registering."""
+        _check_language(language)
         await self._people.update(person.id, language=language)
         person.language = language
         event(log, "language_changed", user=person.address.external_id, lang=language)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -11,6 +12,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
+from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA_TZ, Address, Person
 
 
@@ -87,9 +89,12 @@ class AudienceFilter:
 
 @dataclass
 class AlertDraft:
+    """What a coordinator is writing. ``texts``: language code -> text, in the order they
+    were written; a language without its own text reads the default language's (the text for
+    everyone), else any."""
+
     audience: AudienceFilter = field(default_factory=AudienceFilter)
-    text_lv: str | None = None
-    text_en: str | None = None
+    texts: dict[str, str] = field(default_factory=dict)
     severity: Severity = Severity.URGENT
     need: int | None = None
     respond_by: datetime | None = None
@@ -98,8 +103,7 @@ class AlertDraft:
     def to_dict(self) -> dict[str, object]:
         return {
             "audience": self.audience.to_dict(),
-            "text_lv": self.text_lv,
-            "text_en": self.text_en,
+            "texts": dict(self.texts),
             "severity": self.severity,
             "need": self.need,
             "respond_by": self.respond_by.isoformat() if self.respond_by else None,
@@ -107,25 +111,37 @@ class AlertDraft:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AlertDraft:  # as to_dict wrote it, decoded from JSON
+    def from_dict(cls, data: Mapping[str, Any]) -> AlertDraft:  # as to_dict wrote it, decoded from JSON
+        """Also a draft saved before texts were a mapping (``text_lv``/``text_en``), e.g. in a
+        session that was open across the upgrade."""
         respond_by = data.get("respond_by")
+        need = data.get("need")
         return cls(
             audience=AudienceFilter.from_dict(data.get("audience") or {}),
-            text_lv=data.get("text_lv"),
-            text_en=data.get("text_en"),
+            texts=texts_of(data),
             severity=Severity(str(data.get("severity") or Severity.URGENT)),
-            need=data.get("need"),
+            need=need if isinstance(need, int) else None,
             respond_by=datetime.fromisoformat(respond_by) if isinstance(respond_by, str) else None,
             drill=bool(data.get("drill")),
         )
 
     @property
     def has_text(self) -> bool:
-        return bool(self.text_lv or self.text_en)
+        return any(self.texts.values())
 
     def text_for(self, lang: str) -> str:
-        own = self.text_lv if lang == "lv" else self.text_en
-        return own or self.text_lv or self.text_en or ""
+        own = self.texts.get(lang) or self.texts.get(DEFAULT_LANGUAGE)
+        return own or next((text for text in self.texts.values() if text), "")
+
+
+def texts_of(data: Mapping[str, object]) -> dict[str, str]:
+    """The texts of a saved draft: its ``texts`` mapping, or the ``text_lv``/``text_en`` keys of
+    an older one."""
+    saved = data.get("texts")
+    if isinstance(saved, dict):
+        return {str(lang): text for lang, text in saved.items() if isinstance(text, str) and text}
+    legacy = {"lv": data.get("text_lv"), "en": data.get("text_en")}
+    return {lang: text for lang, text in legacy.items() if isinstance(text, str) and text}
 
 
 @dataclass
@@ -296,9 +312,10 @@ def parse_respond_by(value: str, now: datetime, tz: str = LATVIA_TZ) -> datetime
     return None
 
 
-def parse_one_line(args: str, now: datetime) -> tuple[AlertDraft | None, list[Problem]]:
+def parse_one_line(args: str, now: datetime, languages: Collection[str]) -> tuple[AlertDraft | None, list[Problem]]:
     """``[skills=a,b] [areas=X,Y] [countries=GB,IE] [langs=lv,en] [severity=…] [need=N]
-    [drill=yes] [by=2h|18:30] TEXT``: leading ``key=value`` words, then the text."""
+    [drill=yes] [by=2h|18:30] TEXT``: leading ``key=value`` words, then the text, which is
+    for everyone. ``langs`` must be among ``languages`` (the enabled language codes)."""
     draft = AlertDraft()
     problems: list[Problem] = []
     rest = args.strip()
@@ -337,8 +354,8 @@ def parse_one_line(args: str, now: datetime) -> tuple[AlertDraft | None, list[Pr
                     draft.audience.countries.append(match.best)
         elif key == "langs":
             for lang in items:
-                if lang.lower() not in ("lv", "en"):
-                    problems.append(Problem("unknown_language", {"value": lang}))
+                if lang.lower() not in languages:
+                    problems.append(Problem("unknown_language", {"value": lang, "languages": ", ".join(languages)}))
                 else:
                     draft.audience.langs.append(lang.lower())
         elif key == "severity":
@@ -370,5 +387,6 @@ def parse_one_line(args: str, now: datetime) -> tuple[AlertDraft | None, list[Pr
     for dim in ("skills", "areas", "countries", "langs"):
         values = getattr(draft.audience, dim)
         setattr(draft.audience, dim, list(dict.fromkeys(values)))
-    draft.text_lv = text or None
+    if text:
+        draft.texts = {DEFAULT_LANGUAGE: text}
     return (None if problems else draft), problems

@@ -1,5 +1,9 @@
 """The volunteer skill catalogue (``bot/data/skills.csv``).
 
+Labels are in English and are msgids: ``make locales`` puts them into the catalogues, where
+they are translated like every other string; the groups' headings are in
+``bot.messenger.render.GROUP_HEADINGS``.
+
 Skill codes are stable identifiers used in the CSV import, the one-line
 ``/alert`` form and the database; once shipped they are never renamed.
 """
@@ -15,9 +19,7 @@ from functools import cache
 from importlib import resources
 
 __all__ = [
-    "GROUP_LABELS",
     "Skill",
-    "group_label",
     "parse_skill_codes",
     "skill",
     "skill_groups",
@@ -27,41 +29,12 @@ __all__ = [
 ]
 
 
-def _is_lv(lang: str) -> bool:
-    return lang.lower().startswith("lv")
-
-
 @dataclass(frozen=True)
 class Skill:
     code: str
     group: str
     remote_ok: bool
-    label_en: str
-    label_lv: str
-
-    def label(self, lang: str) -> str:
-        """Latvian label for 'lv', English for anything else."""
-        return self.label_lv if _is_lv(lang) else self.label_en
-
-
-#: Menu headings for the skill groups: group -> (English, Latvian).
-GROUP_LABELS: dict[str, tuple[str, str]] = {
-    "care": ("Care and health", "Aprūpe un veselība"),
-    "transport": ("Transport", "Transports"),
-    "shelter": ("Shelter and food", "Izmitināšana un ēdināšana"),
-    "supplies": ("Supplies and logistics", "Apgāde un loģistika"),
-    "field": ("Work on site", "Darbs notikuma vietā"),
-    "information": ("Information and communication", "Informācija un sakari"),
-    "coordination": ("Coordination and support", "Koordinēšana un atbalsts"),
-}
-
-
-def group_label(group: str, lang: str) -> str:
-    """Localised group heading; the group code itself if unknown."""
-    labels = GROUP_LABELS.get(group)
-    if labels is None:
-        return group
-    return labels[1] if _is_lv(lang) else labels[0]
+    label: str  # in English: the msgid its translations are found by (``t._(skill.label)``)
 
 
 _BOOL = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
@@ -75,8 +48,7 @@ def _catalogue() -> tuple[Skill, ...]:
             code=row["code"].strip(),
             group=row["group"].strip(),
             remote_ok=_BOOL[row["remote_ok"].strip().lower()],
-            label_en=row["label_en"].strip(),
-            label_lv=row["label_lv"].strip(),
+            label=row["label"].strip(),
         )
         for row in csv.DictReader(io.StringIO(text))
     )

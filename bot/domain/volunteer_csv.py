@@ -57,10 +57,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import (
     CITY_MAX,
     LATVIA,
@@ -75,7 +76,6 @@ from bot.domain.skills import parse_skill_codes, suggest_skill
 
 __all__ = [
     "HEADER",
-    "LANGUAGES",
     "RowError",
     "VolunteerRecord",
     "parse_volunteer_csv",
@@ -93,7 +93,6 @@ HEADER: tuple[str, ...] = (
     "phone",
     "organisation",
 )
-LANGUAGES: tuple[str, ...] = ("lv", "en")
 _MAX_TELEGRAM_ID = 2**63 - 1  # fits a signed 64-bit database integer
 
 
@@ -101,7 +100,7 @@ _MAX_TELEGRAM_ID = 2**63 - 1  # fits a signed 64-bit database integer
 class VolunteerRecord:
     telegram_id: int
     name: str
-    language: str  # "lv" or "en"
+    language: str  # one of the enabled language codes (``bot.i18n``)
     skills: list[str]  # catalogue codes
     municipality: str | None  # ATVK code; None abroad
     country: str  # ISO 3166-1 alpha-2; "LV" for Latvia
@@ -177,7 +176,9 @@ def _check_header(cells: list[str]) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _parse_row(values: dict[str, str], line: int, seen_ids: dict[int, int]) -> tuple[VolunteerRecord | None, list[str]]:
+def _parse_row(
+    values: dict[str, str], line: int, seen_ids: dict[int, int], languages: Collection[str]
+) -> tuple[VolunteerRecord | None, list[str]]:
     problems: list[str] = []
 
     # telegram_id
@@ -202,9 +203,9 @@ def _parse_row(values: dict[str, str], line: int, seen_ids: dict[int, int]) -> t
         problems.append(f"name is longer than {NAME_MAX} characters ({len(name)})")
 
     # language
-    language = values["language"].strip().lower() or "lv"
-    if language not in LANGUAGES:
-        problems.append(f"language {values['language'].strip()!r} must be lv or en")
+    language = values["language"].strip().lower() or DEFAULT_LANGUAGE
+    if language not in languages:
+        problems.append(f"language {values['language'].strip()!r} must be one of {', '.join(languages)}")
 
     # skills
     skill_codes, unknown = parse_skill_codes(values["skills"])
@@ -309,7 +310,9 @@ def _decode(data: bytes | str) -> tuple[str | None, RowError | None]:
         )
 
 
-def parse_volunteer_csv(data: bytes | str) -> tuple[list[VolunteerRecord], list[RowError]]:
+def parse_volunteer_csv(
+    data: bytes | str, *, languages: Collection[str]
+) -> tuple[list[VolunteerRecord], list[RowError]]:
     """Parse a volunteer spreadsheet.
 
     Returns the valid records and an error for every invalid row (all
@@ -371,7 +374,7 @@ def parse_volunteer_csv(data: bytes | str) -> tuple[list[VolunteerRecord], list[
                 )
                 continue
             values = dict(zip(columns, cells, strict=True))
-            record, problems = _parse_row(values, start, seen_ids)
+            record, problems = _parse_row(values, start, seen_ids, languages)
             if problems:
                 errors.append(RowError(start, "; ".join(problems)))
             elif record is not None:

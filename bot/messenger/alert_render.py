@@ -4,6 +4,7 @@ coordinator's preview and live tracking message."""
 from __future__ import annotations
 
 import html
+from collections import Counter
 from datetime import datetime
 from functools import lru_cache
 
@@ -11,7 +12,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.domain.alerts import Alert, AlertDraft, Audience, Response, Severity, Tally, delivery_seconds
 from bot.domain.quota import still_needed
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, Translator, language_codes, translator
 from bot.messenger.keyboards import inline
 
 esc = html.escape
@@ -110,13 +111,9 @@ def _answer_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:  # immut
 
 def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
     n = len(audience.recipients)
-    by_lang: dict[str, int] = {"lv": 0, "en": 0}
-    for p in audience.recipients:
-        by_lang[p.language] = by_lang.get(p.language, 0) + 1
-    lines = [
-        t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n)
-        + f" (lv {by_lang['lv']}, en {by_lang['en']})"
-    ]
+    by_lang = Counter(p.language for p in audience.recipients)
+    counts = ", ".join(f"{code} {by_lang[code]}" for code in language_codes())
+    lines = [t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) + f" ({counts})"]
     left = []
     if audience.paused:
         left.append(t.n_("{n} paused", "{n} paused", audience.paused))
@@ -152,7 +149,7 @@ def preview_texts(
     buttons, as text), then the audience. One message when it fits, else one per language
     and the summary last."""
     present = {p.language for p in audience.recipients}
-    langs: list[str] = [lang for lang in ("lv", "en") if lang in present] or [t.lang]
+    langs: list[str] = [lang for lang in language_codes() if lang in present] or [t.lang]
     bodies = [
         alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs
     ]

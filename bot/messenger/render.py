@@ -6,7 +6,8 @@ import html
 
 from bot.domain import places, skills
 from bot.domain.people import Person
-from bot.i18n import N_, Translator
+from bot.domain.places import Municipality
+from bot.i18n import N_, Translator, language_name
 
 esc = html.escape
 
@@ -17,13 +18,32 @@ AVAILABILITY_LABELS = {
     "weekends": N_("Weekends only"),
 }
 
-LANGUAGE_NAMES = {"lv": "Latviešu", "en": "English"}
+#: The skill groups' headings (``bot/data/skills.csv``'s ``group`` column).
+GROUP_HEADINGS = {
+    "care": N_("Care and health"),
+    "transport": N_("Transport"),
+    "shelter": N_("Shelter and food"),
+    "supplies": N_("Supplies and logistics"),
+    "field": N_("Work on site"),
+    "information": N_("Information and communication"),
+    "coordination": N_("Coordination and support"),
+}
+
+
+def municipality_name(m: Municipality, t: Translator) -> str:
+    """The territory's name in the reader's language (the official name in Latvian)."""
+    return t._(m.name_en)
+
+
+def group_heading(group: str, t: Translator) -> str:
+    """A skill group's heading; the group's code if it has none."""
+    return t._(GROUP_HEADINGS[group]) if group in GROUP_HEADINGS else group
 
 
 def place_line(person: Person, t: Translator) -> str:
     if person.location_kind == "lv" and person.municipality:
         m = places.municipality(person.municipality)
-        return t._("{place}, Latvia", place=esc(m.name(t.lang) if m else person.municipality))
+        return t._("{place}, Latvia", place=esc(municipality_name(m, t) if m else person.municipality))
     if person.location_kind == "abroad" and person.country:
         country = t.country(person.country)
         city = esc(person.city) if person.city else "?"
@@ -33,7 +53,7 @@ def place_line(person: Person, t: Translator) -> str:
 
 
 def skills_line(codes: tuple[str, ...] | list[str], t: Translator) -> str:
-    labels = [s.label(t.lang) for s in skills.skills() if s.code in set(codes)]
+    labels = [t._(s.label) for s in skills.skills() if s.code in set(codes)]
     return esc(", ".join(labels)) if labels else "—"
 
 
@@ -48,7 +68,7 @@ def person_summary(person: Person, t: Translator) -> str:
         t._("Available: {when}", when=t._(AVAILABILITY_LABELS[person.availability]) if person.availability else "—"),
         t._("Quiet hours: {hours}", hours=quiet),
         t._("Phone: {phone}", phone=phone),
-        t._("Language: {language}", language=LANGUAGE_NAMES[person.language]),
+        t._("Language: {language}", language=language_name(person.language)),
     ]
     if person.organisation:
         lines.append(t._("Organisation: {organisation}", organisation=esc(person.organisation)))

@@ -805,7 +805,7 @@ async def _summarise_registrations(bot: Any, report: DemoReport, con: Console) -
         f"  Registered {report.registered} people (lv {report.by_language.get('lv', 0)}, en {report.by_language.get('en', 0)}; "
         f"in Latvia {report.in_latvia} in {report.municipalities} municipalities, abroad {report.abroad} in {report.countries} countries)"
     )
-    top = ", ".join(f"{s.label('en') if (s := skill_catalog.skill(c)) else c} {n}" for c, n in report.top_skills)
+    top = ", ".join(f"{s.label if (s := skill_catalog.skill(c)) else c} {n}" for c, n in report.top_skills)
     con.line(f"  Top skills: {top}")
     con.line()
 
@@ -1080,8 +1080,9 @@ def _draft_of(command: str) -> Any:
     from datetime import datetime
 
     from bot.domain.alerts import parse_one_line
+    from bot.i18n import language_codes
 
-    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC))
+    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC), language_codes())
     return draft
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.domain.alerts import AudienceFilter, Response, Severity, parse_one_line, parse_respond_by, select_audience
+from bot.domain.alerts import (
+    AlertDraft,
+    AudienceFilter,
+    Response,
+    Severity,
+    parse_one_line,
+    parse_respond_by,
+    select_audience,
+)
 from bot.domain.people import Address, LocationKind, Person, PersonStatus
 from bot.domain.quota import decide, still_needed
 
@@ -26,10 +34,14 @@ def person(i: int, **kw: Any) -> Person:
     return Person(**base)
 
 
+LANGS = ("lv", "en")
+
+
 def test_one_line_options_and_text_with_line_breaks():
     draft, problems = parse_one_line(
         'skills=first_aid,driver areas="Cēsu novads",Ogre,0001000 countries=gb,* langs=en severity=critical need=12 drill=yes by=2h Line one\nLine <two>',
         NOW,
+        LANGS,
     )
     assert problems == [] and draft is not None
     assert draft.audience.skills == ["first_aid", "driver"]
@@ -38,17 +50,18 @@ def test_one_line_options_and_text_with_line_breaks():
     assert draft.audience.langs == ["en"]
     assert (draft.severity, draft.need, draft.drill) == ("critical", 12, True)
     assert draft.respond_by == datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
-    assert draft.text_lv == "Line one\nLine <two>"
+    assert draft.texts == {"lv": "Line one\nLine <two>"}  # one text, for everyone
+    assert draft.text_for("en") == draft.text_for("uk") == "Line one\nLine <two>"
 
 
 def test_one_line_words_after_the_text_are_text():
-    draft, problems = parse_one_line("need=2 Come to Ogre need=3 people", NOW)
+    draft, problems = parse_one_line("need=2 Come to Ogre need=3 people", NOW, LANGS)
     assert problems == [] and draft is not None
-    assert draft.need == 2 and draft.text_lv == "Come to Ogre need=3 people"
+    assert draft.need == 2 and draft.texts == {"lv": "Come to Ogre need=3 people"}
 
 
 def test_one_line_every_problem_is_reported():
-    draft, problems = parse_one_line("x=1 skills=nope areas=Atlantis need=0 drill=maybe", NOW)
+    draft, problems = parse_one_line("x=1 skills=nope areas=Atlantis need=0 drill=maybe langs=lv,uk", NOW, LANGS)
     assert draft is None
     assert [p.code for p in problems] == [
         "unknown_key",
@@ -56,8 +69,33 @@ def test_one_line_every_problem_is_reported():
         "unknown_area",
         "bad_need",
         "bad_drill",
+        "unknown_language",
         "no_text",
     ]
+    assert problems[-2].values == {"value": "uk", "languages": "lv, en"}
+    # with Ukrainian enabled, langs=uk is a language
+    draft, problems = parse_one_line("langs=lv,uk Text", NOW, (*LANGS, "uk"))
+    assert problems == [] and draft is not None
+    assert draft.audience.langs == ["lv", "uk"]
+
+
+def test_an_alert_reads_its_own_text_else_the_default_languages_else_any():
+    both = AlertDraft(texts={"lv": "Latviski", "en": "In English"})
+    assert [both.text_for(lang) for lang in ("lv", "en", "uk")] == ["Latviski", "In English", "Latviski"]
+    english = AlertDraft(texts={"en": "In English"})
+    assert [english.text_for(lang) for lang in ("lv", "en", "uk")] == ["In English"] * 3
+    assert AlertDraft().text_for("lv") == "" and not AlertDraft().has_text
+
+
+def test_a_draft_saved_with_text_lv_and_text_en_still_loads():
+    """A composer session open across the upgrade has the old keys."""
+    old = {"audience": {"skills": ["driver"]}, "text_lv": "Latviski", "text_en": None, "severity": "info", "need": 3}
+    draft = AlertDraft.from_dict(old)
+    assert draft.texts == {"lv": "Latviski"} and draft.audience.skills == ["driver"] and draft.need == 3
+    assert AlertDraft.from_dict({"text_lv": "A", "text_en": "B"}).texts == {"lv": "A", "en": "B"}
+    assert AlertDraft.from_dict({"text_en": "B"}).texts == {"en": "B"}
+    again = AlertDraft.from_dict(draft.to_dict())
+    assert again == draft
 
 
 def test_respond_by_clock_is_riga_time_and_rolls_to_tomorrow():

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
+from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, catalog_path, translator
+from bot.domain import places
+from bot.i18n import LANGUAGES, LOCALES_DIR, catalog_path, plural_forms, translator
+from bot.i18n_tools import data_messages, fill_from_msgid
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}
+CODES = [lang.code for lang in LANGUAGES]
 
 
 def load(lang: str):
@@ -30,7 +34,7 @@ def code_messages() -> set[str]:
             (f, ln, m, c, x) for f, ln, m, c, x in extract_from_dir(ROOT / folder, keywords=KEYWORDS)
         ):
             found.add(message if isinstance(message, str) else message[0])
-    return found
+    return found | set(data_messages())  # the skill labels and municipality names count too
 
 
 def test_template_matches_the_code():
@@ -41,7 +45,7 @@ def test_template_matches_the_code():
     assert template - in_code == set(), "stale strings in locales/messages.pot: run `make locales`"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", CODES)
 def test_catalog_is_complete_with_matching_placeholders(lang):
     catalog = load(lang)
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
@@ -62,8 +66,37 @@ def test_catalog_is_complete_with_matching_placeholders(lang):
             if sorted(re.findall(r"</?\w+", s)) != sorted(re.findall(r"</?\w+", source)):
                 problems.append(f"HTML tags differ: {source!r} -> {s!r}")
         if isinstance(m.string, tuple):
-            assert len(m.string) == (3 if lang == "lv" else 2), source
+            assert len(m.string) == catalog.num_plurals, source
     assert problems == []
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_plural_forms_are_cldrs(lang):
+    assert load(lang).plural_forms == plural_forms(lang)
+
+
+def test_data_labels_are_in_the_template():
+    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+        template = {m.id for m in read_po(fh) if m.id}
+    assert "First aid" in template and "Cēsis Municipality" in template and "Care and health" in template
+    assert set(data_messages()) <= template
+
+
+def test_municipalities_are_named_officially_in_latvian_and_in_english_otherwise():
+    lv, en = translator("lv"), translator("en")
+    assert [lv._(m.name_en) for m in places.municipalities()] == [m.name_lv for m in places.municipalities()]
+    assert [en._(m.name_en) for m in places.municipalities()] == [m.name_en for m in places.municipalities()]
+
+
+def test_make_locales_fills_english_only_where_it_is_empty():
+    reviewed = Message("🕐 In 30 min", "🕐 Ready in 30 min")
+    new = Message("Only in the code", "")
+    plural = Message(("{n} paused", "{n} people paused"), ("", "{n} paused, reviewed"))
+    for message in (reviewed, new, plural):
+        fill_from_msgid(message)
+    assert reviewed.string == "🕐 Ready in 30 min"
+    assert new.string == "Only in the code"
+    assert plural.string == ("{n} paused", "{n} paused, reviewed")
 
 
 def cldr_category(n: int) -> str:
@@ -189,7 +222,7 @@ HALF_WIDTH_BUTTONS = [
 ]
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", CODES)
 def test_half_width_buttons_fit_a_phone(lang):
     t = translator(lang)
     assert [t._(s) for s in HALF_WIDTH_BUTTONS if len(t._(s)) > 20] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -79,3 +80,94 @@ async def test_a_partly_migrated_database_gets_only_the_rest(db):
     applied = await migrate(db)
     assert applied == [m.name for m in migrations()[1:]]
     assert await current_version(db) == latest_version()
+
+
+async def at_version(db: Database, version: int) -> None:
+    async with db.read() as conn:
+        for mig in migrations()[:version]:
+            await conn.executescript(f"BEGIN; {mig.sql}\nPRAGMA user_version = {mig.version}; COMMIT;")
+
+
+async def rows(db: Database, table: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in await db.fetchall(f"SELECT * FROM {table} ORDER BY 1, 2")]
+
+
+async def test_0003_moves_the_alert_texts_into_a_mapping_and_keeps_everything_else(db):
+    await at_version(db, 2)
+    person = "INSERT INTO people (id, external_id, status, language, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'x', 'x')"
+    async with db.tx() as conn:
+        await conn.execute(person, (1, "11", "active", "lv", "Anna"))
+        await conn.execute(person, (2, "12", "registering", "en", "Ben"))
+        await conn.execute("INSERT INTO person_skills VALUES (1, 'first_aid'), (1, 'driver'), (2, 'it_comms')")
+        alert = (
+            "INSERT INTO alerts (id, author_channel, author_external_id, author_name, text_lv, text_en, severity,"
+            " created_at) VALUES (?, 'telegram', '9000', 'Koordinators', ?, ?, 'urgent', 'x')"
+        )
+        await conn.execute(alert, (1, "Smilšu maisi pie tilta", "Sandbags at the bridge"))
+        await conn.execute(alert, (2, "Tikai latviski", None))
+        await conn.execute(alert, (3, None, "English only"))
+        await conn.execute(alert, (4, "Ar tukšu", ""))
+        await conn.execute(
+            "INSERT INTO recipients (id, alert_id, person_id, channel, external_id, language, delivery, response)"
+            " VALUES (1, 1, 1, 'telegram', '11', 'lv', 'sent', 'accepted'), (2, 1, 2, 'telegram', '12', 'en', 'queued',"
+            " 'none'), (3, 3, 2, 'telegram', '12', 'en', 'sent', 'declined')"
+        )
+        await conn.execute(
+            "INSERT INTO outbox (id, recipient_id, channel, external_id, kind, payload, state, created_at)"
+            " VALUES (1, 1, 'telegram', '11', 'alert', '{}', 'sent', 'x'), (2, 2, 'telegram', '12', 'alert', '{}',"
+            " 'queued', 'x')"
+        )
+    before = {table: await rows(db, table) for table in ("people", "person_skills", "recipients", "outbox")}
+    before_alerts = await db.fetchall("SELECT * FROM alerts ORDER BY id")
+
+    assert await migrate(db) == [m.name for m in migrations()[2:]]
+
+    texts = {r["id"]: json.loads(r["texts"]) for r in await db.fetchall("SELECT id, texts FROM alerts")}
+    assert texts == {
+        1: {"lv": "Smilšu maisi pie tilta", "en": "Sandbags at the bridge"},
+        2: {"lv": "Tikai latviski"},
+        3: {"en": "English only"},
+        4: {"lv": "Ar tukšu"},
+    }
+    assert list(texts[1]) == ["lv", "en"]
+    after_alerts = await db.fetchall("SELECT * FROM alerts ORDER BY id")
+    for old, new in zip(before_alerts, after_alerts, strict=True):
+        kept = set(old.keys()) - {"text_lv", "text_en"}
+        assert {k: old[k] for k in kept} == {k: new[k] for k in kept}
+    for table, content in before.items():
+        assert await rows(db, table) == content, table
+    assert await db.fetchval("PRAGMA foreign_keys") == 1
+    assert await db.fetchall("PRAGMA foreign_key_check") == []
+    indexes = {
+        r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    }
+    assert {"recipients_by_person", "recipients_by_address", "outbox_queue", "outbox_by_recipient"} <= indexes
+
+    # the references still hold, in both directions
+    await db.execute("DELETE FROM alerts WHERE id = 1")
+    assert await db.fetchval("SELECT count(*) FROM recipients WHERE alert_id = 1") == 0
+    assert await db.fetchval("SELECT count(*) FROM outbox") == 0
+    await db.execute("DELETE FROM people WHERE id = 2")
+    assert await db.fetchval("SELECT person_id FROM recipients WHERE id = 3") is None
+    assert await db.fetchval("SELECT count(*) FROM person_skills WHERE person_id = 2") == 0
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute("INSERT INTO person_skills VALUES (99, 'first_aid')")
+
+
+async def test_after_0003_any_language_code_is_stored_but_an_alert_needs_a_text(db):
+    await migrate(db)
+    await db.execute(
+        "INSERT INTO people (channel, external_id, status, language, created_at, updated_at)"
+        " VALUES ('telegram', '1', 'active', 'uk', 'x', 'x')"
+    )
+    insert = (
+        "INSERT INTO alerts (author_channel, author_external_id, author_name, texts, severity, created_at)"
+        " VALUES ('telegram', '1', 'A', ?, 'info', 'x')"
+    )
+    for texts in ("{}", "not json", '["lv"]'):
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute(insert, (texts,))
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute(
+            "INSERT INTO outbox (channel, external_id, kind, payload, created_at) VALUES ('telegram', '1', 'x', '{}', 'x')"
+        )

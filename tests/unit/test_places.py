@@ -94,17 +94,16 @@ def test_municipality_fields_and_names() -> None:
     cesis = municipality("0026000")
     assert cesis is not None
     assert cesis.name_lv == "Cēsu novads"
-    assert cesis.name("lv") == "Cēsu novads"
-    assert cesis.name("en") == "Cēsis Municipality"
+    assert cesis.name_en == "Cēsis Municipality"
     assert cesis.iso == "LV-022"
     assert (cesis.lat, cesis.lon) == (57.312, 25.275)
     assert cesis.emma_id == "LV016"
     assert not cesis.is_city
     riga = municipality("0001000")
-    assert riga is not None and riga.is_city and riga.name("en") == "Riga"
+    assert riga is not None and riga.is_city and riga.name_en == "Riga"
     # English names keep their diacritics; Riga is the established English exonym.
     found = [municipality(c) for c in ("0004000", "0005000", "0006000")]
-    assert [m.name("en") if m else None for m in found] == ["Jūrmala", "Liepāja", "Rēzekne"]
+    assert [m.name_en if m else None for m in found] == ["Jūrmala", "Liepāja", "Rēzekne"]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def utf16(s: str) -> int:
 
 
 def test_short_alert_is_one_message_in_the_recipients_languages():
-    draft = AlertDraft(text_lv="Smilšu maisi pie tilta", severity=Severity.CRITICAL, need=3)
+    draft = AlertDraft(texts={"lv": "Smilšu maisi pie tilta"}, severity=Severity.CRITICAL, need=3)
     en_only = preview_texts(draft, Audience([person(1, "en")]), "Kārlis", "LAPAS", translator("lv"), "Europe/Riga", 30)
     assert len(en_only) == 1
     assert "CRITICAL" in en_only[0] and translator("lv")._("CRITICAL") not in en_only[0]
@@ -35,7 +35,7 @@ def test_short_alert_is_one_message_in_the_recipients_languages():
 
 
 def test_long_bilingual_alert_is_split_so_every_message_fits():
-    draft = AlertDraft(text_lv="Ā" * 3400, text_en="😀" * 1700, need=2)
+    draft = AlertDraft(texts={"lv": "Ā" * 3400, "en": "😀" * 1700}, need=2)
     audience = Audience([person(1, "lv"), person(2, "en")], paused=1)
     texts = preview_texts(draft, audience, "Kārlis", "LAPAS", translator("en"), "Europe/Riga", 30)
     assert len(texts) == 3

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 from bot.domain.skills import (
-    GROUP_LABELS,
     Skill,
-    group_label,
     parse_skill_codes,
     skill,
     skill_groups,
@@ -11,6 +9,8 @@ from bot.domain.skills import (
     skills_for,
     suggest_skill,
 )
+from bot.i18n import language_codes, translator
+from bot.messenger.render import GROUP_HEADINGS, group_heading
 
 
 def test_catalogue_is_loaded_in_file_order() -> None:
@@ -20,19 +20,18 @@ def test_catalogue_is_loaded_in_file_order() -> None:
         code="first_aid",
         group="care",
         remote_ok=False,
-        label_en="First aid",
-        label_lv="Pirmā palīdzība",
+        label="First aid",
     )
     assert items[-1].code == "legal"
     assert len({s.code for s in items}) == len(items)
 
 
-def test_labels_with_embedded_commas_and_languages() -> None:
+def test_labels_with_embedded_commas_are_msgids_translated_by_the_catalogues() -> None:
     medical = skill("medical")
     assert medical is not None
-    assert medical.label("en") == "Medic (doctor, nurse, paramedic)"
-    assert medical.label("lv") == "Mediķis (ārsts, māsa, ārsta palīgs)"
-    assert medical.label("ru") == medical.label_en
+    assert medical.label == "Medic (doctor, nurse, paramedic)"
+    assert translator("en")._(medical.label) == "Medic (doctor, nurse, paramedic)"
+    assert translator("lv")._(medical.label) == "Mediķis (ārsts, māsa, ārsta palīgs)"
 
 
 def test_skill_lookup() -> None:
@@ -47,13 +46,14 @@ def test_hosting_is_split_and_shelter_keeps_its_code() -> None:
     shelter, home = skill("shelter"), skill("home_hosting")
     assert shelter is not None and home is not None
     assert shelter.group == home.group == "shelter"
-    assert not shelter.remote_ok and shelter.label("en") == "Work in an evacuee shelter"
-    assert home.remote_ok and home.label("en") == "Hosting evacuees at home"
+    assert not shelter.remote_ok and shelter.label == "Work in an evacuee shelter"
+    assert home.remote_ok and home.label == "Hosting evacuees at home"
 
 
 def test_labels_fit_a_phone_button() -> None:
     # One skill per keyboard row; labels longer than this are cut off on a phone.
-    too_long = [(s.code, label) for s in skills() for label in (s.label_en, s.label_lv) if len(label) > 48]
+    labels = [(s.code, translator(lang)._(s.label)) for s in skills() for lang in language_codes()]
+    too_long = [(code, label) for code, label in labels if len(label) > 48]
     assert too_long == []
 
 
@@ -69,13 +69,14 @@ def test_skill_groups_in_first_appearance_order() -> None:
     ]
 
 
-def test_group_labels_cover_every_group() -> None:
-    assert set(GROUP_LABELS) == set(skill_groups())
-    for en, lv in GROUP_LABELS.values():
-        assert en and lv and en != lv
-    assert group_label("care", "lv") == "Aprūpe un veselība"
-    assert group_label("care", "en") == "Care and health"
-    assert group_label("unknown", "lv") == "unknown"
+def test_group_headings_cover_every_group() -> None:
+    assert set(GROUP_HEADINGS) == set(skill_groups())
+    lv, en = translator("lv"), translator("en")
+    for group in skill_groups():
+        assert group_heading(group, lv) != group_heading(group, en)
+    assert group_heading("care", lv) == "Aprūpe un veselība"
+    assert group_heading("care", en) == "Care and health"
+    assert group_heading("unknown", lv) == "unknown"
 
 
 def test_skills_for_latvia_is_catalogue_order() -> None:

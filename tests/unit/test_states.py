@@ -9,7 +9,7 @@ from enum import StrEnum
 import pytest
 
 from bot.domain.alerts import AlertStatus, Delivery, Response, Severity
-from bot.domain.outbox import OutboxState
+from bot.domain.outbox import OutboxKind, OutboxState
 from db.database import Database
 from db.migrate import migrate
 
@@ -19,6 +19,7 @@ CHECKED = [
     ("recipients", "delivery", Delivery),
     ("recipients", "response", Response),
     ("outbox", "state", OutboxState),
+    ("outbox", "kind", OutboxKind),
 ]
 
 

@@ -101,7 +101,7 @@ class Outbox:
 
 
 def an_alert(respond_by: datetime | None = None) -> Alert:
-    draft = AlertDraft(text_lv="Smilšu maisi", respond_by=respond_by)
+    draft = AlertDraft(texts={"lv": "Smilšu maisi"}, respond_by=respond_by)
     return Alert(5, draft, "Kārlis", "LAPAS", datetime(2020, 1, 1, tzinfo=UTC), author_external_id="9000")
 
 

@@ -13,17 +13,24 @@ from bot.domain.volunteer_csv import (
     write_volunteer_csv,
 )
 
+LANGUAGES = ("lv", "en")
+
+
+def parse(data: str | bytes) -> tuple[list[VolunteerRecord], list[RowError]]:
+    return parse_volunteer_csv(data, languages=LANGUAGES)
+
+
 HEAD = "telegram_id,name,language,skills,municipality,country,city,phone,organisation"
 
 
 def parse_ok(text: str | bytes) -> list[VolunteerRecord]:
-    records, errors = parse_volunteer_csv(text)
+    records, errors = parse(text)
     assert errors == []
     return records
 
 
 def one_error(row: str) -> RowError:
-    records, errors = parse_volunteer_csv(HEAD + "\n" + row + "\n")
+    records, errors = parse(HEAD + "\n" + row + "\n")
     assert records == []
     assert len(errors) == 1
     assert errors[0].line == 2
@@ -114,7 +121,7 @@ def test_bom_semicolon_crlf_file_from_latvian_excel() -> None:
 
 def test_excel_sep_directive_and_trailing_separators() -> None:
     text = "sep=;\r\n" + HEAD.replace(",", ";") + ";;\r\n1;Anna;;;Ogre;;;;;;\r\n2;Bad;;;Nowhere;;;;;;\r\n"
-    records, errors = parse_volunteer_csv(text)
+    records, errors = parse(text)
     assert [r.municipality for r in records] == ["0040000"]
     assert errors == [RowError(4, "municipality 'Nowhere' not found")]
 
@@ -130,31 +137,29 @@ def test_columns_in_another_order_and_case() -> None:
 
 
 def test_header_problems_are_reported_on_line_1() -> None:
-    records, errors = parse_volunteer_csv(
-        "telegram_id,name,language,skills,municipality,country,city,mobile\n1,A,,,Rīga,,,\n"
-    )
+    records, errors = parse("telegram_id,name,language,skills,municipality,country,city,mobile\n1,A,,,Rīga,,,\n")
     assert records == []
     assert len(errors) == 1
     assert errors[0].line == 1
     assert "missing column(s): phone, organisation" in errors[0].message
     assert "unknown column(s): 'mobile'" in errors[0].message
 
-    _, errors = parse_volunteer_csv(HEAD + ",name\n")
+    _, errors = parse(HEAD + ",name\n")
     assert errors[0].line == 1 and "duplicate column(s): name" in errors[0].message
 
 
 def test_empty_file_and_header_only() -> None:
     for empty in ("", b"", "\n\n", b"\xef\xbb\xbf"):
-        records, errors = parse_volunteer_csv(empty)
+        records, errors = parse(empty)
         assert records == []
         assert len(errors) == 1 and errors[0].line == 1 and "empty" in errors[0].message
-    assert parse_volunteer_csv(HEAD + "\n") == ([], [])
-    assert parse_volunteer_csv(HEAD) == ([], [])
+    assert parse(HEAD + "\n") == ([], [])
+    assert parse(HEAD) == ([], [])
 
 
 def test_not_utf8_reports_the_line() -> None:
     data = (HEAD + "\n1,Anna,,,Rīga,,,,\n2,").encode() + "Jānis".encode("cp1257") + b",,,R\xe2ga,,,,\n"
-    records, errors = parse_volunteer_csv(data)
+    records, errors = parse(data)
     assert records == []
     assert len(errors) == 1
     assert errors[0].line == 3
@@ -172,7 +177,7 @@ def test_every_bad_row_is_reported_with_its_physical_line() -> None:
         "3,Eve,en,,Rīga,DE,,,\n"  # line 9
         "4,Ok,en,,,SE,Stockholm,,\n"  # line 10
     )
-    records, errors = parse_volunteer_csv(text)
+    records, errors = parse(text)
     assert [r.telegram_id for r in records] == [1, 4]
     assert records[0].name == "Anna Bērziņa"
     assert records[0].organisation == "Org on two lines"
@@ -185,7 +190,7 @@ def test_every_bad_row_is_reported_with_its_physical_line() -> None:
     assert errors[1].message == "duplicate telegram_id 1 (also on line 2)"
     assert errors[2].message == (
         "telegram_id 'x' is not a positive integer; name is required; "
-        "language 'de' must be lv or en; "
+        "language 'de' must be one of lv, en; "
         "country 'XX' is not an ISO 3166-1 alpha-2 code"
     )
     assert errors[3].message == (
@@ -196,7 +201,7 @@ def test_every_bad_row_is_reported_with_its_physical_line() -> None:
 
 def test_duplicate_ids() -> None:
     text = HEAD + "\n10,A,,,Rīga,,,,\n11,B,,,Rīga,,,,\n10,C,,,Rīga,,,,\n10,D,,,Rīga,,,,\n"
-    records, errors = parse_volunteer_csv(text)
+    records, errors = parse(text)
     assert [r.name for r in records] == ["A", "B"]
     assert errors == [
         RowError(4, "duplicate telegram_id 10 (also on line 2)"),
@@ -206,7 +211,7 @@ def test_duplicate_ids() -> None:
 
 def test_wrong_number_of_fields_and_unclosed_quote() -> None:
     text = HEAD + '\n1,A,,,Rīga,,,\n2,B,,,Rīga,,,,,extra\n3,"C,,,Rīga,,,,\n4,D,,,Rīga,,,,\n'
-    records, errors = parse_volunteer_csv(text)
+    records, errors = parse(text)
     assert records == []
     assert [e.line for e in errors] == [2, 3, 4]
     assert errors[0].message == "expected 9 fields separated by ',', found 8"
@@ -303,7 +308,7 @@ def test_a_city_may_be_as_long_in_the_list_as_in_the_chat() -> None:
 
     longest, too_long = "c" * CITY_MAX, "c" * (CITY_MAX + 1)
     assert parse_ok(f"{HEAD}\n1,A,,,,NO,{longest},,\n")[0].city == longest == clean_city(longest)
-    records, errors = parse_volunteer_csv(f"{HEAD}\n1,A,,,,NO,{too_long},,\n")
+    records, errors = parse(f"{HEAD}\n1,A,,,,NO,{too_long},,\n")
     assert records == [] and clean_city(too_long) is None
     assert errors[0].message == f"city is longer than {CITY_MAX} characters ({CITY_MAX + 1})"
 
@@ -351,12 +356,12 @@ def test_round_trip() -> None:
     records = make_records()
     out = io.StringIO()
     write_volunteer_csv(records, out)
-    parsed, errors = parse_volunteer_csv(out.getvalue())
+    parsed, errors = parse(out.getvalue())
     assert errors == []
     assert parsed == records
     # ...also as bytes with CRLF line endings, as a spreadsheet would save it.
     crlf = out.getvalue().replace("\n", "\r\n").encode("utf-8-sig")
-    assert parse_volunteer_csv(crlf) == (records, [])
+    assert parse(crlf) == (records, [])
 
 
 def test_row_error_str() -> None:

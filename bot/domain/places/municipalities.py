@@ -28,7 +28,6 @@ from .matching import (
     MatchResult,
     allowed_typos,
     confident,
-    lang_code,
     latvian_sort_key,
     make_query,
     split_words,
@@ -38,6 +37,10 @@ from .matching import (
 @dataclass(frozen=True)
 class Municipality:
     """One of Latvia's 42 top-level territories (state city or novads).
+
+    ``name_lv`` is the official name. ``name_en``, the English one, is also the msgid by
+    which other languages name it (``t._(m.name_en)``; the Latvian catalogue gives the
+    official name), so a language without a translation shows the English name.
 
     ``lat``/``lon`` is the administrative centre.  For Augšdaugavas,
     Jelgavas, Rēzeknes and Ventspils novads that is the state city outside
@@ -53,10 +56,6 @@ class Municipality:
     emma_id: str = ""
     centroid_lat: float | None = None
     centroid_lon: float | None = None
-
-    def name(self, lang: str) -> str:
-        """Latvian name for 'lv', English name for anything else."""
-        return self.name_lv if lang_code(lang) == "lv" else self.name_en
 
     @property
     def is_city(self) -> bool:

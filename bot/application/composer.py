@@ -1,0 +1,265 @@
+"""The /alert composer's rules: which step takes which input, the texts in every enabled
+language, the draft's checks, and that nothing is sent before the preview was shown.
+
+The draft lives in the coordinator's session (flow ``compose``), so a restart keeps it. Each
+operation returns what to show next (``Shown``); the handler only renders that."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from bot.application.alerting import COMPOSE, Alerting, Author, Drafts, SentAlert
+from bot.domain.alerts import (
+    SEVERITIES,
+    TEXT_LIMIT,
+    AlertDraft,
+    Audience,
+    Problem,
+    parse_one_line,
+    parse_respond_by,
+)
+from bot.domain.languages import DEFAULT_LANGUAGE
+from bot.domain.people import Address, Person
+from bot.domain.sessions import Session
+from bot.i18n import is_supported, language_codes
+
+BY_PRESETS = ("30m", "1h", "2h", "4h")
+_TEXT_STEP = "text:"
+_LEGACY_TEXT_STEPS = {"text_lv": "lv", "text_en": "en"}  # sessions saved before texts were a mapping
+
+
+class ComposeStep(StrEnum):
+    """Where the composer is (``sessions.step``); the text steps are ``text:<language>``."""
+
+    MENU = "menu"
+    NEED = "need"
+    BY = "by"
+    PREVIEW = "preview"
+
+
+class View(StrEnum):
+    SKILLS = "skills"
+    AREAS = "areas"
+    ABROAD = "abroad"
+    LANGS = "langs"
+    BY = "by"
+
+
+class Screen(StrEnum):
+    """What the coordinator is shown next."""
+
+    MENU = "menu"  # the draft's summary and the menu
+    VIEW = "view"  # one of the lists (``view``, ``page``)
+    ASK_TEXT = "ask_text"  # type the text in ``language`` (the first one is for everyone)
+    ASK_NEED = "ask_need"
+    PREVIEW = "preview"  # the alert as recipients will see it (``audience``)
+    NO_TEXT = "no_text"  # a preview was asked for before any text
+    NOBODY = "nobody"  # nobody matches: the menu again, with the reason
+    NOT_PREVIEWED = "not_previewed"  # send was pressed before the preview
+    SENT = "sent"  # ``sent``
+    DISCARDED = "discarded"
+    GONE = "gone"  # no draft any more (a button of an old one)
+    PROBLEMS = "problems"  # the one-line form was refused (``problems``)
+    EMPTY_TEXT = "empty_text"
+    TEXT_TOO_LONG = "text_too_long"  # ``length``
+    BAD_NEED = "bad_need"
+    BAD_BY = "bad_by"
+    USE_BUTTONS = "use_buttons"
+    NOTHING = "nothing"  # not a coordinator any more: the draft is dropped silently
+
+
+@dataclass
+class Shown:
+    screen: Screen
+    draft: AlertDraft = field(default_factory=AlertDraft)
+    new_message: bool = False  # the menu as a new message rather than by editing the last one
+    view: View | None = None
+    page: int = 0
+    language: str | None = None
+    for_everyone: bool = False  # the text asked for is the first, for everyone without their own
+    audience: Audience | None = None
+    problems: list[Problem] = field(default_factory=list)
+    sent: SentAlert | None = None
+    length: int = 0
+
+
+def text_step(language: str) -> str:
+    return _TEXT_STEP + language
+
+
+def text_language(step: str) -> str | None:
+    """The language a text step asks for; None for the other steps."""
+    if step.startswith(_TEXT_STEP):
+        return step[len(_TEXT_STEP) :]
+    return _LEGACY_TEXT_STEPS.get(step)
+
+
+def text_order() -> list[str]:
+    """The order the texts are asked in: the default language's first (it is for everyone),
+    then every other enabled language."""
+    return [DEFAULT_LANGUAGE] + [code for code in language_codes() if code != DEFAULT_LANGUAGE]
+
+
+def _next_language(language: str) -> str | None:
+    order = text_order()
+    later = order[order.index(language) + 1 :] if language in order else []
+    return later[0] if later else None
+
+
+def _toggle(values: list[str], value: str) -> None:
+    if value in values:
+        values.remove(value)
+    else:
+        values.append(value)
+
+
+class Composer:
+    def __init__(self, alerting: Alerting, drafts: Drafts) -> None:
+        self._alerting = alerting
+        self._drafts = drafts
+
+    async def start(self, address: Address, args: str, now: datetime | None = None) -> Shown:
+        """/alert: with nothing after it, a new draft at the menu; else the one-line form,
+        straight to the preview."""
+        if not args.strip():
+            draft = AlertDraft()
+            await self._drafts.compose(address, draft, ComposeStep.MENU)
+            return await self._menu(draft, new_message=True)
+        draft_or_none, problems = parse_one_line(args, now or datetime.now(UTC), language_codes())
+        if draft_or_none is None:
+            return Shown(Screen.PROBLEMS, problems=problems)
+        await self._drafts.compose(address, draft_or_none, ComposeStep.PREVIEW)
+        return await self._preview(address, draft_or_none)
+
+    async def press(
+        self, address: Address, person: Person | None, messenger_name: str, language: str, action: str, args: list[str]
+    ) -> Shown:
+        """A ``cmp:<action>:<args>`` button of the draft, pressed by the coordinator at
+        ``address`` (``person``, ``messenger_name`` and ``language``: who would send it)."""
+        session = await self._drafts.current(address)
+        if session is None or session.flow != COMPOSE:
+            return Shown(Screen.GONE)
+        draft = self._drafts.draft_of(session)
+        a = draft.audience
+        arg = args[0] if args else ""
+        if action == "menu":
+            await self._save(address, session, draft, ComposeStep.MENU)
+            return await self._menu(draft)
+        if action == "v" and arg in tuple(View):
+            await self._save(address, session, draft, ComposeStep.BY if arg == View.BY else ComposeStep.MENU)
+            return Shown(Screen.VIEW, draft, view=View(arg))
+        if action in ("sk", "ar", "co", "lg"):
+            target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
+            if action != "lg" or is_supported(arg):
+                _toggle(target, arg)
+                await self._save(address, session, draft)
+            view = {"sk": View.SKILLS, "ar": View.AREAS, "co": View.ABROAD, "lg": View.LANGS}[action]
+            page = int(args[1]) if action == "ar" and len(args) > 1 and args[1].isdigit() else 0
+            return Shown(Screen.VIEW, draft, view=view, page=page)
+        if action == "arp":
+            return Shown(Screen.VIEW, draft, view=View.AREAS, page=int(arg) if arg.isdigit() else 0)
+        if action == "sev":
+            draft.severity = SEVERITIES[(SEVERITIES.index(draft.severity) + 1) % len(SEVERITIES)]
+        elif action == "drill":
+            draft.drill = not draft.drill
+        elif action == "by":
+            draft.respond_by = None if arg == "none" else parse_respond_by(arg, datetime.now(UTC))
+            session.step = ComposeStep.MENU
+        elif action == "noneed":
+            draft.need = None
+            session.step = ComposeStep.MENU
+        elif action == "same":
+            # the languages not written yet read the text for everyone
+            writing = text_language(session.step)
+            order = text_order()
+            if writing in order:
+                for later in order[order.index(writing) :]:
+                    if later != DEFAULT_LANGUAGE:
+                        draft.texts.pop(later, None)
+            session.step = ComposeStep.MENU
+        elif action == "text":
+            await self._save(address, session, draft, text_step(DEFAULT_LANGUAGE))
+            return Shown(Screen.ASK_TEXT, draft, language=DEFAULT_LANGUAGE, for_everyone=True)
+        elif action == "need":
+            await self._save(address, session, draft, ComposeStep.NEED)
+            return Shown(Screen.ASK_NEED, draft)
+        elif action == "preview":
+            await self._save(address, session, draft, ComposeStep.PREVIEW)
+            return await self._preview(address, draft)
+        elif action == "send":
+            return await self._send(address, session, draft, self._alerting.author_of(person, messenger_name), language)
+        elif action == "cancel":
+            await self._drafts.discard(address)
+            return Shown(Screen.DISCARDED)
+        else:
+            return Shown(Screen.USE_BUTTONS, draft)
+        await self._save(address, session, draft)
+        return await self._menu(draft)
+
+    async def type_in(self, address: Address, session: Session, text: str, coordinator: bool) -> Shown:
+        """Something typed while composing: the step says what it may be."""
+        if not coordinator:
+            await self._drafts.discard(address)
+            return Shown(Screen.NOTHING)
+        text = text.strip()
+        draft = self._drafts.draft_of(session)
+        language = text_language(session.step)
+        if language is not None:
+            if not text:
+                return Shown(Screen.EMPTY_TEXT, draft)
+            if len(text) > TEXT_LIMIT:
+                return Shown(Screen.TEXT_TOO_LONG, draft, length=len(text))
+            draft.texts[language] = text
+            following = _next_language(language)
+            if following is not None:
+                await self._save(address, session, draft, text_step(following))
+                return Shown(Screen.ASK_TEXT, draft, language=following)
+        elif session.step == ComposeStep.NEED:
+            if not text.isdigit() or int(text) <= 0:
+                return Shown(Screen.BAD_NEED, draft)
+            draft.need = int(text)
+        elif session.step == ComposeStep.BY:
+            when = parse_respond_by(text, datetime.now(UTC))
+            if when is None:
+                return Shown(Screen.BAD_BY, draft)
+            draft.respond_by = when
+        else:
+            return Shown(Screen.USE_BUTTONS, draft)
+        await self._save(address, session, draft, ComposeStep.MENU)
+        return await self._menu(draft, new_message=True)
+
+    async def countries_abroad(self) -> list[str]:
+        return await self._alerting.countries_abroad()
+
+    def author_of(self, person: Person | None, messenger_name: str) -> Author:
+        return self._alerting.author_of(person, messenger_name)
+
+    # ----- the rules behind the screens ------------------------------------------------
+
+    async def _save(self, address: Address, session: Session, draft: AlertDraft, step: str | None = None) -> None:
+        await self._drafts.save(address, session, draft, step)
+
+    async def _menu(self, draft: AlertDraft, new_message: bool = False) -> Shown:
+        return Shown(Screen.MENU, draft, new_message=new_message, audience=await self._alerting.audience_of(draft))
+
+    async def _preview(self, address: Address, draft: AlertDraft) -> Shown:
+        if not draft.has_text:
+            return Shown(Screen.NO_TEXT, draft)
+        audience = await self._alerting.audience_of(draft)
+        if not audience.recipients:
+            await self._drafts.compose(address, draft, ComposeStep.MENU)
+            return Shown(Screen.NOBODY, draft, audience=audience)
+        return Shown(Screen.PREVIEW, draft, audience=audience)
+
+    async def _send(
+        self, address: Address, session: Session, draft: AlertDraft, author: Author, language: str
+    ) -> Shown:
+        if session.step != ComposeStep.PREVIEW:
+            return Shown(Screen.NOT_PREVIEWED, draft)
+        await self._drafts.discard(address)  # a second press cannot send twice
+        sent = await self._alerting.send_alert(
+            draft, author=address, author_name=author.name, organisation=author.organisation, author_language=language
+        )
+        return Shown(Screen.SENT, draft, sent=sent)
