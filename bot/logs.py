@@ -24,7 +24,13 @@ FIELDS = "sauciens_fields"
 
 
 def event(
-    logger: logging.Logger, name: str, /, *, level: int = logging.INFO, exc_info: bool | BaseException | None = None, **fields: object
+    logger: logging.Logger,
+    name: str,
+    /,
+    *,
+    level: int = logging.INFO,
+    exc_info: bool | BaseException | None = None,
+    **fields: object,
 ) -> None:
     """Log the event ``name`` with ``fields`` (numbers, strings, booleans, None)."""
     if logger.isEnabledFor(level):
