@@ -363,7 +363,7 @@ class BotApiSandbox(BotApiMethods):
         return msg
 
     def _push_update(self, kind: str, obj: dict) -> dict:
-        update = {"update_id": self._next_update_id, kind: obj}
+        update: dict[str, Any] = {"update_id": self._next_update_id, kind: obj}
         self._next_update_id += 1
         self._last_update_id = update["update_id"]
         if self._allowed_updates is None or kind in self._allowed_updates:
