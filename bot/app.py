@@ -31,7 +31,7 @@ from bot.messenger.updates import PerChatOrderedProcessor
 from bot.observability.metrics import Metrics
 from bot.observability.monitor import Monitor
 from bot.services import Services
-from bot.settings import Settings, TelegramMode
+from bot.settings import ConfigError, Settings, TelegramMode
 from db.health import HealthRepo
 from db.migrate import migrate
 from db.stats import StatsRepo
@@ -200,14 +200,19 @@ class Sauciens:
         assert self.app.updater is not None
         if telegram.mode is TelegramMode.WEBHOOK:
             host, port = telegram.webhook_address
-            await self.app.updater.start_webhook(
-                listen=host,
-                port=port,
-                url_path=urlsplit(telegram.webhook_url).path,
-                webhook_url=telegram.webhook_url,
-                secret_token=telegram.webhook_secret.get_secret_value(),
-                drop_pending_updates=False,
-            )
+            try:
+                await self.app.updater.start_webhook(
+                    listen=host,
+                    port=port,
+                    url_path=urlsplit(telegram.webhook_url).path,
+                    webhook_url=telegram.webhook_url,
+                    secret_token=telegram.webhook_secret.get_secret_value(),
+                    drop_pending_updates=False,
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"telegram.webhook_listen: cannot listen on {telegram.webhook_listen}: {exc.strerror or exc}"
+                ) from None
         else:
             await self.app.updater.start_polling(
                 poll_interval=0.0, timeout=telegram.poll_timeout, drop_pending_updates=False

@@ -18,6 +18,7 @@ from bot.domain.stats import StoredCounts
 from bot.logs import event
 from bot.observability.metrics import Metrics
 from bot.observability.server import MonitoringServer
+from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,12 @@ class Monitor:
 
     async def start(self) -> None:
         await self.refresh()
-        await self.server.start()
+        try:
+            await self.server.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"metrics.listen: cannot listen on {self.server.host}:{self.server.port}: {exc.strerror or exc}"
+            ) from None
         self._task = asyncio.create_task(self._run(), name="monitoring")
 
     async def stop(self) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import free_port
+from bot.app import Sauciens
+from bot.settings import ConfigError
+from tests.conftest import free_port, make_settings
 from tests.e2e.seed import Spec, alert_messages, seed
 from tests.e2e.test_alerts import OGRE, coordinator, send_one_line, wait_delivered
 
@@ -165,3 +168,22 @@ async def test_healthz_with_a_read_only_database(monitored, metrics_port):
     assert await http_get(metrics_port, "/healthz") == (503, "text/plain; charset=utf-8", "database not writable\n")
     await bot.services.db.conn.execute("PRAGMA query_only = OFF")
     assert (await http_get(metrics_port, "/healthz"))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("section", "key"), [("metrics", "listen"), ("telegram", "webhook_listen")], ids=["metrics", "webhook"]
+)
+async def test_a_port_in_use_is_a_one_line_error_naming_the_key(sandbox, db_path, webhook_settings, section, key):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        overrides = {"metrics": {"listen": address}} if section == "metrics" else {}
+        if section == "telegram":
+            overrides = {"telegram": {**webhook_settings, "webhook_listen": address}}
+        bot = Sauciens(make_settings(sandbox, db_path, **overrides))
+        try:
+            with pytest.raises(ConfigError, match=rf"^{section}.{key}: cannot listen on {address}: "):
+                await bot.start()
+        finally:
+            await bot.stop()
