@@ -6,27 +6,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
 from bot.application.composer import Composer
+from bot.application.health import Health
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
-from bot.domain.outbox import OutboxSender
+from bot.domain.outbox import Job, OutboxSender, Result
+from bot.domain.reachability import Reachability
 from bot.i18n import language_codes, translator
 from bot.logs import event
+from bot.messenger.observed import AnswerObserver, ReachabilityFeed
 from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.requests import make_request
 from bot.messenger.scheduler import JobQueueScheduler
 from bot.messenger.tracking import TelegramTrackingMessenger
 from bot.messenger.transport import TelegramTransport, broadcast_bot
 from bot.messenger.updates import PerChatOrderedProcessor
+from bot.observability.metrics import Metrics
+from bot.observability.monitor import Monitor
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, TelegramMode
+from db.health import HealthRepo
 from db.migrate import migrate
+from db.stats import StatsRepo
 from handlers import alerts, coordinator, groups, pause, privacy, registration, responses
 from handlers import help as help_handlers
 from handlers.base import App
@@ -35,20 +44,36 @@ from handlers.router import TextRouter
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, budget: SendBudget) -> App:
+def build_application(
+    settings: Settings,
+    budget: SendBudget,
+    observers: Sequence[AnswerObserver] = (),
+    on_processed: Callable[[float], None] | None = None,
+) -> App:
+    """``observers`` are told every Bot API answer; ``on_processed`` how long each update took."""
     return (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.telegram.api_base_url)
         .base_file_url(settings.telegram.api_base_file_url)
-        .concurrent_updates(PerChatOrderedProcessor(64))
+        .concurrent_updates(PerChatOrderedProcessor(64, on_processed=on_processed))
         .rate_limiter(InteractiveRateLimiter(budget))
         # The Bot API over bot/messenger/http.py unless telegram.http_client = "httpx": a burst of
         # taps is CPU-bound in httpx (bench/README.md). getUpdates has a connection of its own.
-        .request(make_request(settings.telegram, 64, pool_timeout=10.0))
-        .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0))
+        .request(make_request(settings.telegram, 64, pool_timeout=10.0, observers=observers))
+        .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0, observers=observers))
         .build()
     )
+
+
+def each(*callbacks: Callable[[Job, Result], None]) -> Callable[[Job, Result], None]:
+    """One ``on_recorded`` callback that calls ``callbacks`` in order."""
+
+    def recorded(job: Job, result: Result) -> None:
+        for callback in callbacks:
+            callback(job, result)
+
+    return recorded
 
 
 def register_handlers(
@@ -98,18 +123,21 @@ class Sauciens:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.services = s = Services.create(settings)
-        self.app = build_application(settings, s.budget)
+        self.reachability = Reachability()
+        self.metrics = Metrics(self.reachability)
+        answers: list[AnswerObserver] = [ReachabilityFeed(self.reachability), self.metrics.api_answered]
+        self.app = build_application(settings, s.budget, answers, self.metrics.update_processed)
         scheduler = JobQueueScheduler(self.app.job_queue)
         messenger = TelegramTrackingMessenger(self.app.bot)
         self.tracking = Tracking(s.alerts, messenger, scheduler)
-        self.broadcast_bot = broadcast_bot(settings)
+        self.broadcast_bot = broadcast_bot(settings, answers)
         self.sender = OutboxSender(
             s.outbox,
             TelegramTransport(self.broadcast_bot, s.alerts, paid=settings.broadcast.paid),
             s.budget,
             max_in_flight=settings.broadcast.max_in_flight,
             max_attempts=settings.broadcast.max_attempts,
-            on_recorded=self.tracking.message_recorded,
+            on_recorded=each(self.tracking.message_recorded, self.metrics.message_recorded),
         )
         self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
         self.alerting = Alerting(
@@ -123,6 +151,24 @@ class Sauciens:
         )
         self.drafts = Drafts(s.sessions)
         register_handlers(self.app, s, self.alerting, self.tracking, self.reminders, self.drafts)
+        self.health = Health(
+            HealthRepo(s.db), self.reachability, telegram_silence_seconds=settings.metrics.telegram_silence_seconds
+        )
+        address = settings.metrics.address
+        self.monitor = (
+            None
+            if address is None
+            else Monitor(
+                self.metrics,
+                self.health,
+                StatsRepo(s.db),
+                self.reachability,
+                self.broadcast_bot.get_me,
+                host=address[0],
+                port=address[1],
+                refresh_seconds=settings.metrics.refresh_seconds,
+            )
+        )
 
     async def start(self) -> None:
         # Country matching builds an index of names in many languages once (~1 s): do it
@@ -132,19 +178,52 @@ class Sauciens:
         await migrate(self.services.db)
         await self.app.initialize()
         await self.broadcast_bot.initialize()
+        if self.monitor is not None:
+            await self.monitor.start()
         await self._set_commands()
         await self.app.start()
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
         await self.reminders.rebuild()
         await self.tracking.start(self.settings.alerts.tracking_update_seconds)
         self.sender.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=self.settings.telegram.poll_timeout, drop_pending_updates=False
+        await self._receive_updates()
+        event(
+            log,
+            "started",
+            bot=self.app.bot.username,
+            admins=len(self.settings.access.admin_ids),
+            mode=self.settings.telegram.mode.value,
         )
-        event(log, "started", bot=self.app.bot.username, admins=len(self.settings.access.admin_ids))
+
+    async def _receive_updates(self) -> None:
+        """Long polling, or a webhook: PTB's own server on ``webhook_listen``, serving the
+        path of ``webhook_url``, which it registers with Telegram together with the secret.
+        (Starting to poll deletes a webhook left from webhook mode.)"""
+        telegram = self.settings.telegram
+        assert self.app.updater is not None
+        if telegram.mode is TelegramMode.WEBHOOK:
+            host, port = telegram.webhook_address
+            try:
+                await self.app.updater.start_webhook(
+                    listen=host,
+                    port=port,
+                    url_path=urlsplit(telegram.webhook_url).path,
+                    webhook_url=telegram.webhook_url,
+                    secret_token=telegram.webhook_secret.get_secret_value(),
+                    drop_pending_updates=False,
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"telegram.webhook_listen: cannot listen on {telegram.webhook_listen}: {exc.strerror or exc}"
+                ) from None
+        else:
+            await self.app.updater.start_polling(
+                poll_interval=0.0, timeout=telegram.poll_timeout, drop_pending_updates=False
+            )
 
     async def stop(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.stop()
         await self.sender.stop()
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()

@@ -4,12 +4,14 @@ environment with the prefix ``SAUCIENS_`` and ``__`` for nesting
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,12 +37,84 @@ class HttpClient(StrEnum):
     HTTPX = "httpx"  # python-telegram-bot's HTTPXRequest: honours HTTPS_PROXY / ALL_PROXY
 
 
+class TelegramMode(StrEnum):
+    """How updates reach the bot (``telegram.mode``)."""
+
+    POLLING = "polling"  # the bot asks with getUpdates (long polling)
+    WEBHOOK = "webhook"  # Telegram POSTs each update to ``telegram.webhook_url``
+
+
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_port(value: str) -> tuple[str, int]:
+    """``"host:port"`` (``"[::1]:8443"`` for IPv6) as (host, port); ValueError if it is not one."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port, e.g. 127.0.0.1:8443, not {value!r}")
+    return host, int(port)
+
+
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"
     api_base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: int = Field(default=10, ge=0, le=50)
     http_client: HttpClient = HttpClient.BUILTIN
+    mode: TelegramMode = TelegramMode.POLLING
+    # Checked (with validate_default) against ``mode``, declared above them.
+    webhook_url: str = Field(default="", validate_default=True)
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: SecretStr = Field(default=SecretStr(""), validate_default=True)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            if info.data.get("mode") == TelegramMode.WEBHOOK:
+                raise ValueError('required when telegram.mode = "webhook" (the public https:// URL of the bot)')
+            return value
+        parts = urlsplit(value)
+        if parts.scheme == "http" and parts.hostname is not None and is_loopback(parts.hostname):
+            return value
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https:// URL (plain http:// only for a loopback address)")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        host_port(value)
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value()
+        if not secret:
+            if info.data.get("mode") == TelegramMode.WEBHOOK:
+                raise ValueError('required when telegram.mode = "webhook" (1-256 of A-Z a-z 0-9 _ -)')
+            return value
+        if not WEBHOOK_SECRET_RE.match(secret):
+            # Never echo the value: it is a secret.
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        """``webhook_listen`` as (host, port)."""
+        return host_port(self.webhook_listen)
 
     @field_validator("token")
     @classmethod
@@ -72,6 +146,27 @@ class AlertSettings(_Section):
     tracking_update_seconds: float = Field(default=3.0, ge=0.5)
 
 
+class MetricsSettings(_Section):
+    # host:port of the /metrics and /healthz listener; empty: off.
+    listen: str = ""
+    # The gauges read from the database are refreshed this often (seconds).
+    refresh_seconds: float = Field(default=15.0, ge=0.1, le=3600)
+    # /healthz fails once Telegram has not answered for this long (seconds).
+    telegram_silence_seconds: float = Field(default=60.0, ge=0.1)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        if value:
+            host_port(value)
+        return value
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``listen`` as (host, port), or None when metrics are off."""
+        return host_port(self.listen) if self.listen else None
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -90,6 +185,7 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @classmethod

@@ -3,6 +3,7 @@ SQLite file) started against it."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -14,6 +15,14 @@ from bot.settings import Settings, load_settings
 
 TOKEN = "123456:SANDBOX-test-token"
 COORDINATOR_ID = 9000
+WEBHOOK_SECRET = "sandbox-webhook-secret_1"
+
+
+def free_port() -> int:
+    """A loopback port free right now (for listeners whose URL must be known in advance)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def make_settings(sandbox: BotApiSandbox, db_path: Path, **overrides: dict) -> Settings:
@@ -48,15 +57,39 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "sauciens.sqlite3"
 
 
+@pytest.fixture
+def telegram_mode() -> str:
+    """How the bots of a test get updates; a test runs in webhook mode too with
+    ``@pytest.mark.parametrize("telegram_mode", ["polling", "webhook"])``."""
+    return "polling"
+
+
+@pytest.fixture
+def webhook_settings() -> dict:
+    """Webhook mode on a free loopback port (the same one for every bot of the test)."""
+    port = free_port()
+    return {
+        "mode": "webhook",
+        "webhook_url": f"http://127.0.0.1:{port}/telegram/updates",
+        "webhook_listen": f"127.0.0.1:{port}",
+        "webhook_secret": WEBHOOK_SECRET,
+    }
+
+
 BotFactory = Callable[..., Awaitable[Sauciens]]
 
 
 @pytest.fixture
-async def start_bot(sandbox: BotApiSandbox, db_path: Path) -> AsyncIterator[BotFactory]:
-    """``await start_bot(**settings_overrides)`` starts a bot; all are stopped at the end."""
+async def start_bot(
+    sandbox: BotApiSandbox, db_path: Path, telegram_mode: str, webhook_settings: dict
+) -> AsyncIterator[BotFactory]:
+    """``await start_bot(**settings_overrides)`` starts a bot (in ``telegram_mode``); all are
+    stopped at the end."""
     running: list[Sauciens] = []
 
     async def factory(**overrides: dict) -> Sauciens:
+        if telegram_mode == "webhook":
+            overrides = {**overrides, "telegram": {**webhook_settings, **overrides.get("telegram", {})}}
         bot = Sauciens(make_settings(sandbox, db_path, **overrides))
         await bot.start()
         running.append(bot)

@@ -4,6 +4,7 @@ free connection), mapping Telegram's answers to the sender's results."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from telegram import Bot
@@ -14,6 +15,7 @@ from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, Result, RetryLat
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
 from bot.messenger.errors import ErrorKind, classify
+from bot.messenger.observed import AnswerObserver
 from bot.messenger.raw import edit_text
 from bot.messenger.requests import make_request
 from bot.settings import Settings
@@ -25,7 +27,7 @@ class AlertLookup(Protocol):
     async def get(self, alert_id: int) -> Alert | None: ...
 
 
-def broadcast_bot(settings: Settings) -> Bot:
+def broadcast_bot(settings: Settings, observers: Sequence[AnswerObserver] = ()) -> Bot:
     request = make_request(
         settings.telegram,
         settings.broadcast.max_in_flight + 2,
@@ -33,6 +35,7 @@ def broadcast_bot(settings: Settings) -> Bot:
         write_timeout=15.0,
         connect_timeout=5.0,
         pool_timeout=30.0,
+        observers=observers,
     )
     return Bot(
         settings.require_token(),

@@ -17,6 +17,7 @@ from .errors import ApiError, bad
 from .html import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 from .http import Params
 from .limits import RateLimits
+from .webhook import CONFLICT, WebhookDelivery
 
 if TYPE_CHECKING:
     from .users import SimMessage
@@ -62,6 +63,7 @@ METHOD_NAMES: tuple[str, ...] = (
     "getMe",
     "logOut",
     "close",
+    "setWebhook",
     "deleteWebhook",
     "getWebhookInfo",
     "setMyCommands",
@@ -107,6 +109,7 @@ class BotApiMethods:
     _update_event: asyncio.Event | None
     _poll_generation: int
     _last_activity: float
+    webhook: WebhookDelivery
 
     def _bump(self, chat: Chat | None = None) -> int:
         raise NotImplementedError
@@ -293,14 +296,35 @@ class BotApiMethods:
     def _m_getchatmenubutton(self, p: Params) -> dict:
         return {"type": "commands"}
 
-    def _m_deletewebhook(self, p: Params) -> bool:
+    def _drop_pending_updates(self) -> None:
+        self._updates.clear()
+        self._delivered_upto = self._last_update_id
+
+    def _m_setwebhook(self, p: Params) -> bool:
+        if p.has("certificate"):
+            raise bad("bad webhook: the sandbox does not take certificates")
+        allowed = p.json("allowed_updates")
+        self.webhook.set(
+            p.str("url") or "",
+            p.str("secret_token"),
+            p.int("max_connections"),
+            allowed if isinstance(allowed, list) else None,
+        )
+        if isinstance(allowed, list):
+            self._allowed_updates = set(allowed) if allowed else None
         if p.bool("drop_pending_updates"):
-            self._updates.clear()
-            self._delivered_upto = self._last_update_id
+            self._drop_pending_updates()
+        self._wake_pollers()  # a pending getUpdates ends with 409, the webhook starts
+        return True
+
+    def _m_deletewebhook(self, p: Params) -> bool:
+        self.webhook.delete()
+        if p.bool("drop_pending_updates"):
+            self._drop_pending_updates()
         return True
 
     def _m_getwebhookinfo(self, p: Params) -> dict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        return self.webhook.info(len(self._updates))
 
     @staticmethod
     def _commands_key(p: Params) -> str:
@@ -335,6 +359,8 @@ class BotApiMethods:
         return True
 
     async def _m_getupdates(self, p: Params) -> list:
+        if self.webhook.active:
+            raise ApiError(409, CONFLICT)
         offset = p.int("offset")
         limit = p.int("limit", 100) or 100
         limit = min(max(limit, 1), 100)
@@ -358,6 +384,8 @@ class BotApiMethods:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if self.webhook.active:
+                raise ApiError(409, "Conflict: terminated by setWebhook request")
             if self._poll_generation != generation:
                 raise ApiError(
                     409,

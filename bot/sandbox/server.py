@@ -5,7 +5,8 @@ Serves ``http://127.0.0.1:PORT/bot<TOKEN>/<method>`` over loopback with the stdl
 ``ApplicationBuilder().base_url(sandbox.base_url)``.  Answers, errors and flood limits
 have Telegram's shapes, so PTB raises its real exceptions (RetryAfter, Forbidden,
 BadRequest, NetworkError, ...).  Simulated users (:mod:`bot.sandbox.users`) create
-updates that the bot receives through ``getUpdates`` long polling.
+updates that the bot receives through ``getUpdates`` long polling, or by webhook once the bot
+has called ``setWebhook`` (:mod:`bot.sandbox.webhook`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .http import DROP, ClientGone, HttpServer, error_payload, parse_params, unl
 from .limits import RateLimits
 from .methods import METHOD_NAMES, BotApiMethods
 from .users import SimGroup, SimMessage, SimUser
+from .webhook import WebhookDelivery
 
 __all__ = ["BotApiSandbox", "Call", "SandboxObserver", "SimGroup", "SimMessage", "SimUser"]
 
@@ -75,6 +77,7 @@ class BotApiSandbox(BotApiMethods):
         bot_username: str = "sauciens_bot",
         bot_first_name: str = "Sauciens",
         paid_broadcast_rate: float = 1000.0,
+        webhook_retry_cap: float = 1.0,
     ):
         self.token = token
         self.latency = latency  # seconds before each answer, or a function giving them
@@ -134,6 +137,10 @@ class BotApiSandbox(BotApiMethods):
         self._allowed_updates: set[str] | None = None
         self._update_event: asyncio.Event | None = None
         self._poll_generation = 0
+        # webhook_retry_cap: the longest pause between two tries of an update the webhook refused
+        self.webhook = WebhookDelivery(
+            self._next_update, self._confirm_update, self._updates_changed, retry_cap=webhook_retry_cap
+        )
 
         # idle tracking
         self._inflight = 0
@@ -158,6 +165,7 @@ class BotApiSandbox(BotApiMethods):
         self._http.stopping = True  # pending getUpdates calls return at once
         if self._stop_event is not None:
             self._stop_event.set()
+        await self.webhook.stop()
         await self._http.stop()
 
     async def __aenter__(self) -> BotApiSandbox:
@@ -356,7 +364,7 @@ class BotApiSandbox(BotApiMethods):
 
     def _push_update(self, kind: str, obj: dict) -> dict:
         update_id = self._next_update_id
-        update = {"update_id": update_id, kind: obj}
+        update: dict[str, Any] = {"update_id": update_id, kind: obj}
         self._next_update_id += 1
         self._last_update_id = update_id
         if self._allowed_updates is None or kind in self._allowed_updates:
@@ -369,6 +377,21 @@ class BotApiSandbox(BotApiMethods):
         if ev is not None:
             ev.set()
         self._update_event = asyncio.Event()
+
+    # the webhook's view of the queue
+    def _next_update(self) -> dict | None:
+        return self._updates[0] if self._updates else None
+
+    def _confirm_update(self, update: dict) -> None:
+        if self._updates and self._updates[0] is update:
+            self._updates.popleft()
+        self._delivered_upto = max(self._delivered_upto, update["update_id"])
+        self._last_activity = time.monotonic()
+
+    def _updates_changed(self) -> asyncio.Event:
+        if self._update_event is None:
+            self._update_event = asyncio.Event()
+        return self._update_event
 
     def _push_callback(self, user: SimUser, msg: SimMessage, data: str) -> str:
         for observer in self._observers:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.sandbox.scenarios import register_in_latvia
 from tests.conftest import COORDINATOR_ID
 
 
+@pytest.mark.parametrize("telegram_mode", ["polling", "webhook"])
 async def test_one_line_alert_quota_and_close(sandbox, bot):
     people = [sandbox.user(200 + i, f"V{i}", language_code="en") for i in range(3)]
     await asyncio.gather(*(register_in_latvia(u, lang="en", place="Ogre") for u in people))

@@ -3,17 +3,24 @@ for operators behind a proxy): registration and a broadcast work as with the bui
 
 from __future__ import annotations
 
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.messenger.http import FastRequest
+from bot.messenger.observed import ObservedRequest
 from bot.sandbox.scenarios import register_in_latvia
 from tests.conftest import COORDINATOR_ID
 
 
+def client(request: BaseRequest) -> BaseRequest:
+    """The HTTP client under the observing wrapper (bot/messenger/observed.py)."""
+    assert isinstance(request, ObservedRequest)
+    return request.inner
+
+
 async def test_registration_and_broadcast_over_httpx(sandbox, start_bot):
     bot = await start_bot(telegram={"http_client": "httpx"})
-    assert isinstance(bot.app.bot.request, HTTPXRequest)
-    assert isinstance(bot.broadcast_bot.request, HTTPXRequest)
+    assert isinstance(client(bot.app.bot.request), HTTPXRequest)
+    assert isinstance(client(bot.broadcast_bot.request), HTTPXRequest)
 
     people = [sandbox.user(400 + i, f"H{i}", language_code="en") for i in range(2)]
     for u in people:
@@ -35,5 +42,5 @@ async def test_registration_and_broadcast_over_httpx(sandbox, start_bot):
 
 async def test_the_builtin_client_is_the_default(start_bot):
     bot = await start_bot()
-    assert isinstance(bot.app.bot.request, FastRequest)
-    assert isinstance(bot.broadcast_bot.request, FastRequest)
+    assert isinstance(client(bot.app.bot.request), FastRequest)
+    assert isinstance(client(bot.broadcast_bot.request), FastRequest)

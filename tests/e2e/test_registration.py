@@ -93,6 +93,7 @@ async def choose_skills(u: SimUser, *labels: str) -> None:
 # ----- Latvia -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("telegram_mode", ["polling", "webhook"])
 async def test_register_in_latvia_in_english(sandbox, bot, db_path):
     u = sandbox.user(101, "Anna", "Bērziņa", language_code="en")
     await register_in_latvia(u, lang="en", place="cesis", skills=("First aid", "Driver with own car"))
@@ -146,6 +147,7 @@ async def test_typed_municipality(sandbox, bot, db_path, lang, typed, atvk, show
     assert step_of(db_path, 110) == "skills"
 
 
+@pytest.mark.parametrize("telegram_mode", ["polling", "webhook"])
 async def test_whole_registration_in_latvian_with_paged_list_contact_and_typed_quiet_hours(sandbox, bot, db_path):
     u = sandbox.user(120, "Jānis", language_code="lv")
     await u.send("/start")
@@ -399,6 +401,7 @@ async def test_cancel_mid_registration_removes_everything(sandbox, bot, db_path)
     assert nothing_stored(db_path)
 
 
+@pytest.mark.parametrize("telegram_mode", ["polling", "webhook"])
 async def test_restart_mid_registration_continues_at_the_same_step(sandbox, bot, start_bot, db_path):
     u = sandbox.user(190, "Zane", language_code="en")
     await begin_registration(u, lang="en")

@@ -143,3 +143,67 @@ def test_overrides_in_code_win(tmp_path):
     path = toml(tmp_path, "[broadcast]\nmessages_per_second = 10\n")
     s = load_settings(path, broadcast={"messages_per_second": 5})
     assert isinstance(s, Settings) and s.broadcast.messages_per_second == 5
+
+
+def test_webhook_and_metrics_defaults():
+    s = load_settings(None)
+    assert s.telegram.mode == "polling" and s.telegram.webhook_url == ""
+    assert s.telegram.webhook_address == ("127.0.0.1", 8443)
+    assert s.telegram.webhook_secret.get_secret_value() == ""
+    assert s.metrics.listen == "" and s.metrics.address is None
+    assert (s.metrics.refresh_seconds, s.metrics.telegram_silence_seconds) == (15, 60)
+
+
+def test_webhook_mode(tmp_path):
+    path = toml(
+        tmp_path,
+        '[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example.org/tg/hook"\n'
+        'webhook_listen = "0.0.0.0:8080"\nwebhook_secret = "abc-DEF_123"\n[metrics]\nlisten = "[::1]:9464"\n',
+    )
+    s = load_settings(path, required=True)
+    assert s.telegram.mode == "webhook" and s.telegram.webhook_address == ("0.0.0.0", 8080)
+    assert s.telegram.webhook_secret.get_secret_value() == "abc-DEF_123"
+    assert s.metrics.address == ("::1", 9464)
+
+
+@pytest.mark.parametrize(
+    ("telegram", "key", "says"),
+    [
+        (
+            {"mode": "webhook", "webhook_secret": "abc"},
+            "telegram.webhook_url",
+            'required when telegram.mode = "webhook"',
+        ),
+        (
+            {"mode": "webhook", "webhook_url": "https://bot.example.org/hook"},
+            "telegram.webhook_secret",
+            'required when telegram.mode = "webhook"',
+        ),
+        ({"webhook_url": "http://bot.example.org/hook"}, "telegram.webhook_url", "plain http:// only for a loopback"),
+        ({"webhook_url": "ftp://127.0.0.1/hook"}, "telegram.webhook_url", "must be an https:// URL"),
+        ({"webhook_listen": "8443"}, "telegram.webhook_listen", "expected host:port"),
+        ({"mode": "pull"}, "telegram.mode", "'polling' or 'webhook'"),
+    ],
+)
+def test_webhook_errors_name_the_key(telegram, key, says):
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, telegram=telegram)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"invalid configuration: {key}: ") and says in message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8443/hook", "http://localhost/hook", "http://[::1]:80/x"])
+def test_plain_http_webhooks_are_accepted_on_loopback(url):
+    s = load_settings(None, telegram={"mode": "webhook", "webhook_url": url, "webhook_secret": "x"})
+    assert s.telegram.webhook_url == url
+
+
+def test_a_bad_webhook_secret_is_never_echoed():
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, telegram={"webhook_secret": "has spaces in it"})
+    assert "telegram.webhook_secret" in str(info.value) and "has spaces" not in str(info.value)
+
+
+def test_metrics_listen_is_checked():
+    with pytest.raises(ConfigError, match=r"^invalid configuration: metrics.listen: .*expected host:port"):
+        load_settings(None, metrics={"listen": "9464"})

@@ -1,0 +1,80 @@
+"""Watching every answer of the Bot API without changing it: a ``BaseRequest`` that hands
+each request to the client it wraps and tells observers the HTTP status that came back
+(``None``: no answer, e.g. a refused or broken connection, a timeout).
+
+The reachability record and the metrics (429s) are fed from here, for interactive replies,
+polling and broadcasts alike, whatever the HTTP client (``telegram.http_client``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from telegram.error import NetworkError
+from telegram.request import BaseRequest, RequestData
+
+from bot.domain.reachability import Reachability
+
+#: Told the status of each answer (None: no answer).
+AnswerObserver = Callable[[int | None], None]
+
+
+class ObservedRequest(BaseRequest):
+    def __init__(self, inner: BaseRequest, observers: Sequence[AnswerObserver]) -> None:
+        self.inner = inner
+        self.observers = tuple(observers)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        try:
+            status, payload = await self.inner.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout=read_timeout,  # type: ignore[arg-type]  # PTB's private ODVInput alias
+                write_timeout=write_timeout,  # type: ignore[arg-type]
+                connect_timeout=connect_timeout,  # type: ignore[arg-type]
+                pool_timeout=pool_timeout,  # type: ignore[arg-type]
+            )
+        except NetworkError:  # TimedOut included
+            self._tell(None)
+            raise
+        self._tell(status)
+        return status, payload
+
+    def _tell(self, status: int | None) -> None:
+        for observer in self.observers:
+            observer(status)
+
+
+class ReachabilityFeed:
+    """An ``AnswerObserver`` that keeps ``reachability`` up to date: any answer below 500
+    means the Bot API is there; no answer, or a 5xx from Telegram's side, means it is not."""
+
+    def __init__(self, reachability: Reachability, clock: Callable[[], float] = time.time) -> None:
+        self.reachability = reachability
+        self.clock = clock
+
+    def __call__(self, status: int | None) -> None:
+        if status is None or status >= 500:
+            self.reachability.failed(self.clock())
+        else:
+            self.reachability.answered(self.clock())
