@@ -20,7 +20,7 @@ from bot.domain.alerts import (
     select_audience,
 )
 from bot.domain.outbox import OutboxKind
-from bot.domain.people import Address, Person
+from bot.domain.people import Address, Person, is_abroad_country
 from bot.domain.sessions import Flow, Session
 from bot.logs import event
 
@@ -141,11 +141,16 @@ class Alerting:
 
     async def audience_of(self, draft: AlertDraft, now: datetime | None = None) -> Audience:
         people = await self._people.active()
-        return select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
+        audience = select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
+        for person_id, problem in audience.invalid:
+            event(log, "audience_person_skipped", person=person_id, reason=problem, level=logging.WARNING)
+        return audience
 
     async def countries_abroad(self) -> list[str]:
-        """The countries people abroad live in, for the composer's list."""
-        return sorted({p.country for p in await self._people.active() if p.abroad and p.country})
+        """The countries people abroad live in, for the composer's list (ISO codes only)."""
+        return sorted(
+            {p.country for p in await self._people.active() if p.abroad and p.country and is_abroad_country(p.country)}
+        )
 
     def author_of(self, person: Person | None, messenger_name: str) -> Author:
         """Who an alert is from: the coordinator's registered name (else the name their
