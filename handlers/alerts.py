@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import COMPOSE, Alerting, Author, Drafts
 from bot.application.identity import Identity
@@ -35,7 +35,9 @@ from bot.messenger.alert_render import (
     preview_texts,
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
+from handlers import callbacks
 from handlers.base import Who, answer_query, coordinator, edit_or_send
+from handlers.callbacks import BY_PRESETS, ComposerButton
 from handlers.router import TextRouter
 
 if TYPE_CHECKING:  # the router hands flows a session; its type moves to the domain (bot.domain.sessions)
@@ -43,7 +45,6 @@ if TYPE_CHECKING:  # the router hands flows a session; its type moves to the dom
 
 log = logging.getLogger(__name__)
 esc = html.escape
-BY_PRESETS = ("30m", "1h", "2h", "4h")
 
 PROBLEMS = {
     "unknown_key": N_("Unknown key “{key}”. Keys: skills, areas, countries, langs, severity, need, drill, by."),
@@ -203,7 +204,7 @@ class Composer:
 
     # ----- buttons ----------------------------------------------------------------
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: ComposerButton) -> None:
         w = await self._coordinator(update)
         if w is None:
             return
@@ -212,8 +213,7 @@ class Composer:
         if session is None or session.flow != COMPOSE:
             await answer_query(update, t._("This draft is gone. Send /alert to start again."), alert=True)
             return
-        parts = update.callback_query.data.split(":")
-        action = parts[1]
+        action, value = button.action, button.value or ""
         draft = self._draft(session)
         a = draft.audience
         await answer_query(update)
@@ -221,10 +221,9 @@ class Composer:
             await self._save(w, session, draft, "menu")
             await self.show_menu(update, w, draft)
         elif action == "v":
-            await self._save(w, session, draft, "by" if parts[2] == "by" else "menu")
-            await self.view(update, w, draft, parts[2])
+            await self._save(w, session, draft, "by" if value == "by" else "menu")
+            await self.view(update, w, draft, value)
         elif action in ("sk", "ar", "co", "lg"):
-            value = parts[2]
             target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
             if value in target:
                 target.remove(value)
@@ -232,9 +231,9 @@ class Composer:
                 target.append(value)
             await self._save(w, session, draft)
             view = {"sk": "skills", "ar": "areas", "co": "abroad", "lg": "langs"}[action]
-            await self.view(update, w, draft, view, page=int(parts[3]) if action == "ar" and len(parts) > 3 else 0)
+            await self.view(update, w, draft, view, page=button.page)
         elif action == "arp":
-            await self.view(update, w, draft, "areas", page=int(parts[2]))
+            await self.view(update, w, draft, "areas", page=button.page)
         elif action == "sev":
             draft.severity = SEVERITIES[(SEVERITIES.index(draft.severity) + 1) % len(SEVERITIES)]
             await self._save(w, session, draft)
@@ -244,7 +243,6 @@ class Composer:
             await self._save(w, session, draft)
             await self.show_menu(update, w, draft)
         elif action == "by":
-            value = parts[2]
             draft.respond_by = None if value == "none" else parse_respond_by(value, datetime.now(UTC))
             await self._save(w, session, draft, "menu")
             await self.show_menu(update, w, draft)
@@ -389,5 +387,5 @@ def register(
 ) -> None:
     c = Composer(identity, alerting, drafts, show_tracking, rate)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
+    app.add_handler(callbacks.on(ComposerButton, c.on_button))
     router.add_flow(COMPOSE, c.on_input, cancelled=N_("The draft was discarded. Nothing was sent."))

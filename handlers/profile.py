@@ -12,6 +12,7 @@ from bot.application.identity import Identity
 from bot.application.profile import Profile, ProfileOutcome
 from bot.application.steps import EDITABLE, Step
 from handlers.base import Who, answer_query, who
+from handlers.callbacks import ProfileButton, ProfilePart
 from handlers.steps import StepDialogue
 
 AskLanguage = Callable[[Update, str], Awaitable[None]]
@@ -36,19 +37,19 @@ class ProfileHandlers:
             assert opened.person is not None
             await self.dialogue.show_profile(update, Who(w.address, opened.person, w.t))
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        action = update.callback_query.data.split(":")[1]
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: ProfileButton) -> None:
+        action = button.part
         w = await who(self.identity, update)
         p = w.person
         if p is None or p.consent_at is None:
             await answer_query(update, w.t._("This button is no longer active."))
             return
         await answer_query(update)
-        if action == "done":
+        if action == ProfilePart.DONE:
             await update.callback_query.edit_message_reply_markup(None)
             await self.profile_uc.finish_editing(w.address, p)
             return
-        if action == "language":
+        if action == ProfilePart.LANGUAGE:
             await self.ask_language(update, w.lang)
             return
         part = next((s for s in EDITABLE if s == action), None)

@@ -49,6 +49,7 @@ class AlertStore(Protocol):
     ) -> int: ...
     async def get(self, alert_id: int) -> Alert | None: ...
     async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer: ...
+    async def open_answers_of(self, address: Address) -> list[int]: ...
     async def enqueue(
         self,
         alert_id: int,
@@ -215,6 +216,15 @@ class Alerting:
                 event(log, "standby_promoted", alert=alert_id, user=promoted.address.external_id)
                 self._outbox.wake()
         return result
+
+    async def withdraw(self, address: Address) -> int:
+        """``address`` is leaving (/forget): in every open alert they accepted or are on standby
+        for, their place is freed as if they had tapped "I can't" (the first standby person
+        moves up, the tracking is told). The number of alerts withdrawn from."""
+        alert_ids = await self._alerts.open_answers_of(address)
+        for alert_id in alert_ids:
+            await self.record_answer(alert_id, address, DECLINE)
+        return len(alert_ids)
 
     async def follow_up(
         self, alert_id: int, text: str | None = None, location: tuple[float, float] | None = None
