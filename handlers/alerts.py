@@ -36,7 +36,7 @@ from bot.messenger.alert_render import (
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
 from handlers import callbacks
-from handlers.base import Who, answer_query, coordinator, edit_or_send
+from handlers.base import Who, answer_query, coordinator, edit_markup, edit_or_send
 from handlers.callbacks import BY_PRESETS, ComposerButton
 from handlers.router import TextRouter
 
@@ -315,7 +315,7 @@ class Composer:
             draft, author=w.address, author_name=author.name, organisation=author.organisation, author_language=w.lang
         )
         if update.callback_query is not None:
-            await update.callback_query.edit_message_reply_markup(None)
+            await edit_markup(update, None)
         await self.show_tracking(update, w, sent.alert)
 
     # ----- typed input ------------------------------------------------------------

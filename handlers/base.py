@@ -6,7 +6,7 @@ import html
 import logging
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.application.identity import Identity
@@ -67,6 +67,18 @@ async def edit_or_send(update: Update, text: str, markup: object = None) -> Mess
     chat = update.effective_chat
     assert chat is not None
     return await chat.send_message(text, parse_mode="HTML", reply_markup=markup)
+
+
+async def edit_markup(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the buttons of the message whose button was tapped; the same buttons again (a
+    double tap, or a tap forged onto another message) are no error."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            raise
 
 
 async def coordinator(identity: Identity, update: Update, refusal: str) -> Who | None:

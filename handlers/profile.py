@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.application.identity import Identity
 from bot.application.profile import Profile, ProfileOutcome
 from bot.application.steps import EDITABLE, Step
-from handlers.base import Who, answer_query, who
+from handlers.base import Who, answer_query, edit_markup, who
 from handlers.callbacks import ProfileButton, ProfilePart
 from handlers.steps import StepDialogue
 
@@ -46,7 +46,7 @@ class ProfileHandlers:
             return
         await answer_query(update)
         if action == ProfilePart.DONE:
-            await update.callback_query.edit_message_reply_markup(None)
+            await edit_markup(update, None)
             await self.profile_uc.finish_editing(w.address, p)
             return
         if action == ProfilePart.LANGUAGE:
@@ -55,7 +55,7 @@ class ProfileHandlers:
         part = next((s for s in EDITABLE if s == action), None)
         if part is None:
             return
-        await update.callback_query.edit_message_reply_markup(None)
+        await edit_markup(update, None)
         p = await self.profile_uc.start_edit(w.address, p, part)
         await self.dialogue.ask(update, Who(w.address, p, w.t), Step(part))
 

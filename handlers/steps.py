@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot.application.identity import Identity
@@ -21,7 +21,7 @@ from bot.domain.sessions import Session
 from bot.i18n import N_, Translator
 from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
 from bot.messenger.render import AVAILABILITY_LABELS, esc, person_summary, skills_line
-from handlers.base import Who, answer_query, edit_or_send, who
+from handlers.base import Who, answer_query, edit_markup, edit_or_send, who
 from handlers.boundary import NOT_VALID
 from handlers.callbacks import MUNI_PAGE, QUIET_PRESETS, TIMEZONE_BUTTONS, StepAction, StepButton
 
@@ -46,13 +46,13 @@ class StepView:
     contact: InputAnswer | None = None
 
 
-def municipality_keyboard(t: Translator, page: int) -> object:
+def municipality_keyboard(t: Translator, page: int) -> InlineKeyboardMarkup:
     buttons = [(m.name(t.lang), f"reg:muni:{m.atvk}") for m in places.municipalities()]
     rows, _ = paged(buttons, page, MUNI_PAGE, "reg:mpage")
     return inline(rows)
 
 
-def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) -> object:
+def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) -> InlineKeyboardMarkup:
     chosen = set(chosen_codes)
     rows: list[list[Button]] = []
     group = None
@@ -242,7 +242,7 @@ class StepDialogue:
 
     async def on_municipality_page(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         await answer_query(update)
-        await update.callback_query.edit_message_reply_markup(municipality_keyboard(w.t, button.number or 0))
+        await edit_markup(update, municipality_keyboard(w.t, button.number or 0))
 
     async def on_municipality(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         assert w.person is not None and button.value is not None
@@ -403,7 +403,7 @@ class StepDialogue:
             await answer_query(update, w.t._(NOT_VALID))
             return
         await answer_query(update)
-        await update.callback_query.edit_message_reply_markup(skills_keyboard(person.skills, person.abroad, w.t))
+        await edit_markup(update, skills_keyboard(person.skills, person.abroad, w.t))
 
     async def on_skills_done(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         assert w.person is not None
