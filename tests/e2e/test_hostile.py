@@ -253,8 +253,10 @@ async def test_a_failing_handler_still_answers(sandbox, bot, db_path, caplog):
     (error,) = handler_errors(caplog)
     assert isinstance(error["update"], int) and error["error"] == "KeyError"
     # a tap whose handler fails is answered too (no spinner left turning), and the person told:
-    # "prof:name" on the apology (not the profile) cannot take the profile's buttons away
-    qid = await u.forge_callback("prof:name")
+    # "Yes" keeps the name and shows the profile, which cannot be rendered
+    await u.wait_answered(await u.forge_callback("prof:name"))
+    asked = await u.wait_for("What name should coordinators see?")
+    qid = await u.press("reg:name_ok", asked)
     await u.wait_answered(qid)
     await u.wait_for("Something went wrong, please try again.")
     assert len(handler_errors(caplog)) == 2
