@@ -9,18 +9,21 @@ import logging
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
 from bot.application.composer import Composer
 from bot.application.health import Health
+from bot.application.privacy import Privacy
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
 from bot.domain.outbox import Job, OutboxSender, Result
 from bot.domain.reachability import Reachability
-from bot.i18n import language_codes, translator
+from bot.i18n import language_codes, normalise_language, translator
 from bot.logs import event
 from bot.messenger.observed import AnswerObserver, ReachabilityFeed
 from bot.messenger.ratelimit import InteractiveRateLimiter
@@ -37,6 +40,7 @@ from db.health import HealthRepo
 from db.migrate import migrate
 from db.stats import StatsRepo
 from handlers import alerts, coordinator, groups, pause, privacy, registration, responses
+from handlers import boundary as boundaries
 from handlers import help as help_handlers
 from handlers.base import App
 from handlers.router import TextRouter
@@ -83,24 +87,27 @@ def register_handlers(
     tracking: Tracking,
     reminders: Reminders,
     drafts: Drafts,
+    forgetting: Privacy,
 ) -> None:
     router = TextRouter(services.identity, services.conversations)
     following = coordinator.Coordinator(services.identity, alerting, tracking, reminders, drafts)
     rate = services.settings.broadcast.messages_per_second
 
     # Handler order matters: the first matching handler in a group wins.
+    boundary = boundaries.register_first(app, services.identity)  # edits, buttons' data, buttons in groups
     groups.register(app)  # group chats: point people to a private chat
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
     # /start, /profile, /language, steps
     registration.register(app, services.identity, services.steps, services.registration, services.profile, router)
     help_handlers.register(app, services.identity)  # /help
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
-    privacy.register(app, services.identity, services.privacy)  # /mydata, /forget
+    privacy.register(app, services.identity, forgetting)  # /mydata, /forget
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
     composer = Composer(alerting, drafts)
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert
     coordinator.register(app, following, router)  # following alerts: /alerts, /status, /close, ...
     router.register_unknown_commands(app)  # anything else that looks like a command
+    boundaries.register_last(app, boundary)  # a button no handler took is still answered
 
     app.add_error_handler(on_error)
 
@@ -115,6 +122,28 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         level=logging.ERROR,
         exc_info=context.error,
     )
+    if isinstance(update, Update):
+        await apologise(update)
+
+
+async def apologise(update: Update) -> None:
+    """A handler failed: the person still gets an answer (and a tap stops spinning). Best
+    effort: when even this fails (Telegram unreachable), the error above is what remains."""
+    user = update.effective_user
+    t = translator(normalise_language(user.language_code if user else None))
+    text = t._("Something went wrong, please try again.")
+    try:
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer(text, show_alert=True)
+                return
+            except BadRequest:  # answered already, before the failure: say it in the chat
+                pass
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            await chat.send_message(text)
+    except TelegramError as exc:
+        event(log, "error_reply_failed", update=update.update_id, error=type(exc).__name__, level=logging.WARNING)
 
 
 class Sauciens:
@@ -150,7 +179,8 @@ class Sauciens:
             organisation=settings.access.organisation,
         )
         self.drafts = Drafts(s.sessions)
-        register_handlers(self.app, s, self.alerting, self.tracking, self.reminders, self.drafts)
+        self.privacy = Privacy(s.people, self.alerting)
+        register_handlers(self.app, s, self.alerting, self.tracking, self.reminders, self.drafts, self.privacy)
         self.health = Health(
             HealthRepo(s.db), self.reachability, telegram_silence_seconds=settings.metrics.telegram_silence_seconds
         )

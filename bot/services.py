@@ -1,5 +1,5 @@
 """The storage and shared services, built first in ``bot.app``; the alerting and tracking use
-cases are built on them there."""
+cases (and /forget's, which frees places in alerts) are built on them there."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
-from bot.application.privacy import Privacy
 from bot.application.profile import Profile
 from bot.application.registration import Registration
 from bot.application.steps import Steps
@@ -38,7 +37,6 @@ class Services:
     profile: Profile
     registration: Registration
     pausing: Pausing
-    privacy: Privacy
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -63,5 +61,4 @@ class Services:
             profile=profile,
             registration=Registration(people, sessions, steps, profile),
             pausing=Pausing(people, sessions),
-            privacy=Privacy(people),
         )

@@ -181,6 +181,15 @@ class AlertRepo:
                     promoted = Promotion(nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"])
             return Answer(AnswerStatus.OK, decision.response, previous, promoted, alert)
 
+    async def open_answers_of(self, address: Address) -> builtins.list[int]:
+        """The open alerts that ``address`` accepted or is on standby for."""
+        rows = await self.db.fetchall(
+            "SELECT r.alert_id FROM recipients r JOIN alerts a ON a.id = r.alert_id"
+            " WHERE a.status = ? AND r.channel = ? AND r.external_id = ? AND r.response IN (?, ?) ORDER BY r.alert_id",
+            (AlertStatus.OPEN, address.channel, address.external_id, Response.ACCEPTED, Response.STANDBY),
+        )
+        return [int(r["alert_id"]) for r in rows]
+
     async def enqueue(
         self,
         alert_id: int,

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import COMPOSE
 from bot.application.composer import BY_PRESETS, Composer, Screen, Shown, View
@@ -27,18 +27,19 @@ from bot.messenger.alert_render import (
 )
 from bot.messenger.keyboards import Button, columns, inline, paged
 from bot.messenger.render import municipality_name
+from handlers import callbacks
 from handlers.base import (
     App,
     Who,
     answer_query,
-    callback_args,
     chat_of,
     coordinator,
+    edit_markup,
     edit_or_send,
     message_of,
-    query_of,
     user_of,
 )
+from handlers.callbacks import ComposerButton
 from handlers.router import TextRouter
 
 if TYPE_CHECKING:  # the router hands flows a session; its type moves to the domain (bot.domain.sessions)
@@ -93,13 +94,14 @@ class ComposerDialogue:
         parts = (message_of(update).text or "").split(maxsplit=1)
         await self.render(update, w, await self.composer.start(w.address, parts[1] if len(parts) > 1 else ""))
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: ComposerButton) -> None:
         w = await self._coordinator(update)
         if w is None:
             return
-        _, action, *args = callback_args(update)
         messenger_name = user_of(update).full_name
-        shown = await self.composer.press(w.address, w.person, messenger_name, w.lang, action, args)
+        shown = await self.composer.press(
+            w.address, w.person, messenger_name, w.lang, button.action, button.value or "", button.page
+        )
         if shown.screen == Screen.GONE:
             await answer_query(update, w.t._("This draft is gone. Send /alert to start again."), alert=True)
             return
@@ -160,7 +162,7 @@ class ComposerDialogue:
         elif shown.screen == Screen.SENT:
             assert shown.sent is not None
             if update.callback_query is not None:
-                await query_of(update).edit_message_reply_markup(None)
+                await edit_markup(update, None)
             await self.show_tracking(update, w, shown.sent.alert)
         elif shown.screen == Screen.DISCARDED:
             await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
@@ -298,5 +300,5 @@ def register(
 ) -> None:
     c = ComposerDialogue(identity, composer, show_tracking, rate)
     app.add_handler(CommandHandler("alert", c.alert, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(c.on_button, pattern=r"^cmp:"))
+    app.add_handler(callbacks.on(ComposerButton, c.on_button))
     router.add_flow(COMPOSE, c.on_input, cancelled=N_("The draft was discarded. Nothing was sent."))

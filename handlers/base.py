@@ -119,6 +119,18 @@ async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup |
     return await chat_of(update).send_message(text, parse_mode="HTML", reply_markup=markup)
 
 
+async def edit_markup(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the buttons of the message whose button was tapped; the same buttons again (a
+    double tap, or a tap forged onto another message) are no error."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if not is_not_modified(exc):
+            raise
+
+
 async def coordinator(identity: Identity, update: Update, refusal: str) -> Who | None:
     """The coordinator behind ``update``, or None after a polite ``refusal`` (an N_ id);
     who is a coordinator is decided in one place, ``Access``."""

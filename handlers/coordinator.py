@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import FOLLOWUP, FOLLOWUP_LIMIT, Alerting, Drafts
 from bot.application.identity import Identity
@@ -18,7 +18,9 @@ from bot.domain.alerts import Alert, write_export_csv
 from bot.i18n import N_
 from bot.messenger.alert_render import SEVERITY_LABELS
 from bot.messenger.keyboards import inline
-from handlers.base import App, Who, answer_query, callback_args, chat_of, coordinator, edit_or_send, esc, message_of
+from handlers import callbacks
+from handlers.base import App, Who, answer_query, chat_of, coordinator, edit_or_send, esc, message_of
+from handlers.callbacks import TrackingButton
 from handlers.router import TextRouter
 
 if TYPE_CHECKING:  # the router hands flows a session; its type moves to the domain (bot.domain.sessions)
@@ -209,12 +211,12 @@ class Coordinator:
             caption=w.t.n_("Alert #{id}: {n} recipient", "Alert #{id}: {n} recipients", len(rows), id=alert.id),
         )
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: TrackingButton) -> None:
         w = await self._coordinator(update)
         if w is None:
             return
-        _, action, alert_id = callback_args(update)
-        alert = await self.tracking.alert(int(alert_id))
+        action = button.action
+        alert = await self.tracking.alert(button.alert_id)
         await answer_query(update)
         if alert is None:
             return
@@ -241,7 +243,5 @@ def register(app: App, c: Coordinator, router: TextRouter) -> None:
     app.add_handler(CommandHandler("followup", c.followup, filters=private))
     app.add_handler(CommandHandler("close", c.on_alert_command(c.close_alert), filters=private))
     app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
-    app.add_handler(
-        CallbackQueryHandler(c.on_button, pattern=r"^trk:(remind|followup|close|closeyes|keep|export):\d+$")
-    )
+    app.add_handler(callbacks.on(TrackingButton, c.on_button))
     router.add_flow(FOLLOWUP, c.on_followup_input, cancelled=N_("Cancelled. Nothing was sent."))

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
 from bot.domain.sessions import Flow, Session
 from bot.i18n import N_
 from bot.messenger.keyboards import inline
-from handlers.base import App, Who, answer_query, callback_args, edit_or_send, message_of, who
+from handlers import callbacks
+from handlers.base import App, Who, answer_query, edit_or_send, message_of, who
+from handlers.callbacks import PauseButton, PauseChoice
 from handlers.router import TextRouter
 
 
@@ -40,16 +42,16 @@ class PauseHandlers:
             ),
         )
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: PauseButton) -> None:
         w = await who(self.identity, update)
         await answer_query(update)
         if w.person is None or not w.person.active:
             return
-        choice = callback_args(update)[1]
-        if choice == "date":
+        choice = button.choice
+        if choice == PauseChoice.DATE:
             await self.pausing.ask_until_date(w.person)
             await edit_or_send(update, w.t._("Until which date? Type it like 24.12.2026."))
-        elif choice == "week":
+        elif choice == PauseChoice.WEEK:
             await self.paused(update, w, await self.pausing.pause_for_a_week(w.person))
         else:
             await self.pausing.pause_until(w.person, None)
@@ -89,5 +91,5 @@ def register(app: App, identity: Identity, pausing: Pausing, router: TextRouter)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("pause", p.pause, filters=private))
     app.add_handler(CommandHandler("resume", p.resume, filters=private))
-    app.add_handler(CallbackQueryHandler(p.on_button, pattern=r"^pause:"))
+    app.add_handler(callbacks.on(PauseButton, p.on_button))
     router.add_flow(Flow.PAUSE, p.on_input, cancelled=N_("Cancelled. Your details are unchanged."))

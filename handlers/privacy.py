@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.application.privacy import Privacy
 from bot.messenger.keyboards import inline
-from handlers.base import App, answer_query, chat_of, edit_or_send, message_of, query_of, who
+from handlers import callbacks
+from handlers.base import App, answer_query, chat_of, edit_or_send, message_of, who
+from handlers.callbacks import ForgetButton
 
 
 class PrivacyHandlers:
@@ -41,10 +43,10 @@ class PrivacyHandlers:
             reply_markup=inline([[(t._("🗑 Yes, erase everything"), "forget:yes"), (t._("No, keep it"), "forget:no")]]),
         )
 
-    async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: ForgetButton) -> None:
         w = await who(self.identity, update)
         await answer_query(update)
-        if query_of(update).data != "forget:yes":
+        if not button.erase:
             await edit_or_send(update, w.t._("Nothing was erased."))
             return
         await self.privacy.forget(w.address)
@@ -61,4 +63,4 @@ def register(app: App, identity: Identity, privacy: Privacy) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("mydata", handlers.mydata, filters=private))
     app.add_handler(CommandHandler("forget", handlers.forget, filters=private))
-    app.add_handler(CallbackQueryHandler(handlers.on_forget, pattern=r"^forget:"))
+    app.add_handler(callbacks.on(ForgetButton, handlers.on_forget))

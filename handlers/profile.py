@@ -11,7 +11,8 @@ from telegram.ext import ContextTypes
 from bot.application.identity import Identity
 from bot.application.profile import Profile, ProfileOutcome
 from bot.application.steps import EDITABLE, Step
-from handlers.base import Who, answer_query, callback_args, chat_of, query_of, who
+from handlers.base import Who, answer_query, chat_of, edit_markup, who
+from handlers.callbacks import ProfileButton, ProfilePart
 from handlers.steps import StepDialogue
 
 AskLanguage = Callable[[Update, str], Awaitable[None]]
@@ -36,25 +37,25 @@ class ProfileHandlers:
             assert opened.person is not None
             await self.dialogue.show_profile(update, Who(w.address, opened.person, w.t))
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        action = callback_args(update)[1]
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: ProfileButton) -> None:
+        action = button.part
         w = await who(self.identity, update)
         p = w.person
         if p is None or p.consent_at is None:
             await answer_query(update, w.t._("This button is no longer active."))
             return
         await answer_query(update)
-        if action == "done":
-            await query_of(update).edit_message_reply_markup(None)
+        if action == ProfilePart.DONE:
+            await edit_markup(update, None)
             await self.profile_uc.finish_editing(w.address, p)
             return
-        if action == "language":
+        if action == ProfilePart.LANGUAGE:
             await self.ask_language(update, w.lang)
             return
         part = next((s for s in EDITABLE if s == action), None)
         if part is None:
             return
-        await query_of(update).edit_message_reply_markup(None)
+        await edit_markup(update, None)
         p = await self.profile_uc.start_edit(w.address, p, part)
         await self.dialogue.ask(update, Who(w.address, p, w.t), Step(part))
 

@@ -10,18 +10,20 @@ unfinished registration completely. The steps are ``handlers.steps``; ``/profile
 from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
 from bot.application.profile import Profile
-from bot.application.registration import ConsentOutcome, Registration, StartOutcome, supported_language
+from bot.application.registration import ConsentOutcome, Registration, StartOutcome
 from bot.application.steps import Steps
 from bot.domain.sessions import Flow
 from bot.i18n import language_codes, language_name, translator
-from bot.messenger.keyboards import NOOP, inline
+from bot.messenger.keyboards import inline
 from bot.messenger.render import esc
+from handlers import callbacks
 from handlers import profile as profile_handlers
-from handlers.base import App, Who, answer_query, callback_args, chat_of, edit_or_send, user_of, who
+from handlers.base import App, Who, answer_query, chat_of, edit_or_send, user_of, who
+from handlers.callbacks import ChooseLanguage, Consent, Noop, ProfileButton, StepButton
 from handlers.router import TextRouter
 from handlers.steps import StepDialogue
 
@@ -64,11 +66,8 @@ class RegistrationHandlers:
         w = await who(self.identity, update)
         await ask_language(update, suggested=w.lang)
 
-    async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        lang = supported_language(callback_args(update)[1])
-        if lang is None:
-            await answer_query(update)
-            return
+    async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE, chosen: ChooseLanguage) -> None:
+        lang = chosen.lang
         w = await who(self.identity, update)
         t = translator(lang)
         await answer_query(update)
@@ -90,12 +89,11 @@ class RegistrationHandlers:
         if step is not None:
             await self.dialogue.ask(update, Who(w.address, p, t), step)
 
-    async def on_consent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        _, lang, answer = callback_args(update)
-        t = translator(lang)
+    async def on_consent(self, update: Update, context: ContextTypes.DEFAULT_TYPE, consent: Consent) -> None:
+        t = translator(consent.lang)
         await answer_query(update)
         w = await who(self.identity, update)
-        if answer != "yes":
+        if not consent.agreed:
             await edit_or_send(update, t._("All right, nothing was saved. Send /start if you change your mind."))
             return
         user = user_of(update)
@@ -131,7 +129,7 @@ class RegistrationHandlers:
         return True
 
 
-async def on_noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_noop(update: Update, context: ContextTypes.DEFAULT_TYPE, noop: Noop) -> None:
     """Headings and page counters are buttons too: stop Telegram's spinner."""
     await answer_query(update)
 
@@ -152,11 +150,11 @@ def register(
     app.add_handler(CommandHandler("start", reg.start, filters=private))
     app.add_handler(CommandHandler("profile", prof.profile, filters=private))
     app.add_handler(CommandHandler("language", reg.language_command, filters=private))
-    app.add_handler(CallbackQueryHandler(reg.on_language, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(reg.on_consent, pattern=r"^consent:"))
-    app.add_handler(CallbackQueryHandler(dialogue.on_button, pattern=r"^reg:"))
-    app.add_handler(CallbackQueryHandler(prof.on_button, pattern=r"^prof:"))
-    app.add_handler(CallbackQueryHandler(on_noop, pattern=rf"^{NOOP}$"))
+    app.add_handler(callbacks.on(ChooseLanguage, reg.on_language))
+    app.add_handler(callbacks.on(Consent, reg.on_consent))
+    app.add_handler(callbacks.on(StepButton, dialogue.on_button))
+    app.add_handler(callbacks.on(ProfileButton, prof.on_button))
+    app.add_handler(callbacks.on(Noop, on_noop))
     router.add_flow(Flow.REGISTER, dialogue.on_input)
     router.add_flow(Flow.EDIT, dialogue.on_input)
     router.add_cancel(reg.cancel)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.application.alerting import Alerting, eta_of
 from bot.application.identity import Identity
@@ -14,7 +14,9 @@ from bot.domain.alerts import AnswerStatus, Response
 from bot.i18n import N_
 from bot.messenger.alert_render import answer_keyboard_json, recipient_text
 from bot.messenger.raw import edit_text
-from handlers.base import App, answer_query, callback_args, query_of, who
+from handlers import callbacks
+from handlers.base import App, answer_query, query_of, who
+from handlers.callbacks import AnswerButton
 
 TOASTS = {
     Response.ACCEPTED: N_("Thank you! You are confirmed."),
@@ -28,9 +30,8 @@ class Responses:
         self.identity = identity
         self.alerting = alerting
 
-    async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        _, alert_id_text, choice = callback_args(update)
-        alert_id = int(alert_id_text)
+    async def on_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: AnswerButton) -> None:
+        alert_id, choice = button.alert_id, str(button.choice)
         w = await who(self.identity, update)
         t = w.t
         result = await self.alerting.record_answer(alert_id, w.address, choice)
@@ -57,4 +58,4 @@ class Responses:
 
 
 def register(app: App, identity: Identity, alerting: Alerting) -> None:
-    app.add_handler(CallbackQueryHandler(Responses(identity, alerting).on_answer, pattern=r"^ans:\d+:(yes|30m|2h|no)$"))
+    app.add_handler(callbacks.on(AnswerButton, Responses(identity, alerting).on_answer))

@@ -21,10 +21,10 @@ from bot.domain.sessions import Session
 from bot.i18n import N_, Translator
 from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
 from bot.messenger.render import AVAILABILITY_LABELS, esc, group_heading, municipality_name, person_summary, skills_line
-from handlers.base import Who, answer_query, callback_args, chat_of, edit_or_send, message_of, query_of, who
+from handlers.base import Who, answer_query, chat_of, edit_markup, edit_or_send, message_of, who
+from handlers.boundary import NOT_VALID
+from handlers.callbacks import MUNI_PAGE, QUIET_PRESETS, TIMEZONE_BUTTONS, StepAction, StepButton
 
-MUNI_PAGE = 10
-QUIET_PRESETS = ("22:00-07:00", "23:00-08:00")
 MISSING_LABELS = {
     Missing.NAME: N_("name"),
     Missing.PLACE: N_("place"),
@@ -33,14 +33,14 @@ MISSING_LABELS = {
 }
 
 Prompt = Callable[[Update, Who, str], Awaitable[None]]  # (update, who, prefix)
-ButtonAnswer = Callable[[Update, Who, Session, list[str]], Awaitable[None]]  # args after ``reg:<action>:``
+ButtonAnswer = Callable[[Update, Who, Session, StepButton], Awaitable[None]]
 InputAnswer = Callable[[Update, Who, Session, Message], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class StepView:
     prompt: Prompt
-    buttons: Mapping[str, ButtonAnswer] = field(default_factory=dict)  # ``reg:<action>`` accepted here
+    buttons: Mapping[StepAction, ButtonAnswer] = field(default_factory=dict)  # the ``reg:`` buttons accepted here
     text: InputAnswer | None = None
     location: InputAnswer | None = None
     contact: InputAnswer | None = None
@@ -81,22 +81,28 @@ class StepDialogue:
         self.profile = profile
         self.registration = registration
         self.table: dict[Step, StepView] = {
-            Step.NAME: StepView(self.ask_name, {"name_ok": self.on_name_ok}, text=self.on_name),
-            Step.WHERE: StepView(self.ask_where, {"where": self.on_where}),
+            Step.NAME: StepView(self.ask_name, {StepAction.NAME_OK: self.on_name_ok}, text=self.on_name),
+            Step.WHERE: StepView(self.ask_where, {StepAction.WHERE: self.on_where}),
             Step.MUNICIPALITY: StepView(
                 self.ask_municipality,
-                {"muni": self.on_municipality, "mpage": self.on_municipality_page},
+                {
+                    StepAction.MUNICIPALITY: self.on_municipality,
+                    StepAction.MUNICIPALITY_PAGE: self.on_municipality_page,
+                    StepAction.ABROAD: self.on_abroad_after_all,
+                },
                 text=self.on_municipality_name,
                 location=self.on_location,
             ),
-            Step.COUNTRY: StepView(self.ask_country, {"country": self.on_country}, text=self.on_country_name),
+            Step.COUNTRY: StepView(self.ask_country, {StepAction.COUNTRY: self.on_country}, text=self.on_country_name),
             Step.CITY: StepView(self.ask_city, text=self.on_city),
-            Step.TIMEZONE: StepView(self.ask_timezone, {"tz": self.on_timezone}),
-            Step.SKILLS: StepView(self.ask_skills, {"skill": self.on_skill, "skills_done": self.on_skills_done}),
-            Step.AVAILABILITY: StepView(self.ask_availability, {"avail": self.on_availability}),
-            Step.QUIET: StepView(self.ask_quiet, {"quiet": self.on_quiet}, text=self.on_quiet_text),
+            Step.TIMEZONE: StepView(self.ask_timezone, {StepAction.TIMEZONE: self.on_timezone}),
+            Step.SKILLS: StepView(
+                self.ask_skills, {StepAction.SKILL: self.on_skill, StepAction.SKILLS_DONE: self.on_skills_done}
+            ),
+            Step.AVAILABILITY: StepView(self.ask_availability, {StepAction.AVAILABILITY: self.on_availability}),
+            Step.QUIET: StepView(self.ask_quiet, {StepAction.QUIET: self.on_quiet}, text=self.on_quiet_text),
             Step.PHONE: StepView(self.ask_phone, text=self.on_phone_text, contact=self.on_contact),
-            Step.SUMMARY: StepView(self.show_profile, {"confirm": self.on_confirm}),
+            Step.SUMMARY: StepView(self.show_profile, {StepAction.CONFIRM: self.on_confirm}),
             Step.PROFILE: StepView(self.show_profile),
         }
         self.step_of_action = {action: step for step, view in self.table.items() for action in view.buttons}
@@ -136,9 +142,8 @@ class StepDialogue:
 
     # ----- the two ways in: a button and typed input ------------------------------------------
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        parts = callback_args(update)
-        action = parts[1]
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: StepButton) -> None:
+        action = button.action
         w = await who(self.identity, update)
         session = await self.steps.current(w.address) if w.person else None
         if w.person is None or session is None:
@@ -151,7 +156,7 @@ class StepDialogue:
         if expected != step_of(session):
             await answer_query(update, w.t._("This button is no longer active."))
             return
-        await self.table[expected].buttons[action](update, w, session, parts[2:])
+        await self.table[expected].buttons[action](update, w, session, button)
 
     async def on_input(self, update: Update, w: Who, session: Session) -> None:
         """Text, a location or a contact while in the registration or edit flow."""
@@ -189,7 +194,7 @@ class StepDialogue:
             prefix + text, parse_mode="HTML", reply_markup=inline(rows) if rows else None
         )
 
-    async def on_name_ok(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_name_ok(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         assert w.person is not None
         await answer_query(update)
         await edit_or_send(update, w.t._("Name: {name}", name=esc(w.person.name or "")))
@@ -199,7 +204,7 @@ class StepDialogue:
         assert w.person is not None
         name = await self.profile.set_name(w.person, msg.text or "")
         if name is None:
-            await msg.reply_text(w.t._("Please type a name of up to 64 characters."))
+            await msg.reply_text(w.t._("Please type a name of up to 64 characters, with at least one letter."))
             return
         await msg.reply_text(w.t._("Name: {name}", name=esc(name)), parse_mode="HTML")
         await self.advance(update, w, session, Step.NAME)
@@ -213,10 +218,10 @@ class StepDialogue:
             reply_markup=inline([[(t._("🇱🇻 In Latvia"), "reg:where:lv"), (t._("🌍 Abroad"), "reg:where:abroad")]]),
         )
 
-    async def on_where(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_where(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         assert w.person is not None
         await answer_query(update)
-        if args and args[0] == "lv":
+        if button.value == "lv":
             await self.profile.move_to_latvia(w.person)
             await edit_or_send(update, w.t._("🇱🇻 In Latvia"))
         else:
@@ -235,16 +240,17 @@ class StepDialogue:
             reply_markup=reply_keyboard([[KeyboardButton(t._("📍 Share my location"), request_location=True)]]),
         )
 
-    async def on_municipality_page(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_municipality_page(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         await answer_query(update)
-        await query_of(update).edit_message_reply_markup(municipality_keyboard(w.t, int(args[0])))
+        await edit_markup(update, municipality_keyboard(w.t, button.number or 0))
 
-    async def on_municipality(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
-        assert w.person is not None
-        m = await self.profile.set_municipality(w.person, args[0])
-        await answer_query(update)
+    async def on_municipality(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        assert w.person is not None and button.value is not None
+        m = await self.profile.set_municipality(w.person, button.value)
         if m is None:
+            await answer_query(update, w.t._(NOT_VALID))
             return
+        await answer_query(update)
         await edit_or_send(update, w.t._("📍 {place}", place=esc(municipality_name(m, w.t))))
         await chat_of(update).send_message("✓", reply_markup=ReplyKeyboardRemove())
         await self.advance(update, w, session, Step.MUNICIPALITY)
@@ -277,9 +283,18 @@ class StepDialogue:
             )
 
     async def on_location(self, update: Update, w: Who, session: Session, msg: Message) -> None:
-        t, location = w.t, msg.location
-        assert location is not None, "on_input routes only messages with a location here"
-        m = places.nearest_municipality(location.latitude, location.longitude)
+        t = w.t
+        assert msg.location is not None
+        lat, lon = msg.location.latitude, msg.location.longitude
+        if not places.in_latvia(lat, lon):
+            await msg.reply_text(
+                t._("That looks like it is outside Latvia — are you abroad?"),
+                reply_markup=inline(
+                    [[(t._("🌍 Abroad"), "reg:abroad")], [(t._("Choose from the list"), "reg:mpage:0")]]
+                ),
+            )
+            return
+        m = places.nearest_municipality(lat, lon)
         await msg.reply_text(
             t._("The nearest municipality is <b>{place}</b>. Is that right?", place=esc(municipality_name(m, t))),
             parse_mode="HTML",
@@ -296,9 +311,19 @@ class StepDialogue:
             reply_markup=inline(columns(buttons, 3)),
         )
 
-    async def on_country(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_abroad_after_all(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        """A location outside Latvia was shared at the municipality step: abroad, then."""
+        assert w.person is not None
         await answer_query(update)
-        await self._country_chosen(update, w, session, args[0], edit=True)
+        await self.profile.move_abroad(w.person)
+        await edit_or_send(update, w.t._("🌍 Abroad"))
+        await chat_of(update).send_message("✓", reply_markup=ReplyKeyboardRemove())
+        await self.advance(update, w, session, Step.WHERE)
+
+    async def on_country(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        assert button.value is not None
+        await answer_query(update)
+        await self._country_chosen(update, w, session, button.value, edit=True)
 
     async def on_country_name(self, update: Update, w: Who, session: Session, msg: Message) -> None:
         t, text = w.t, (msg.text or "").strip()
@@ -308,7 +333,9 @@ class StepDialogue:
         elif match.candidates:
             await msg.reply_text(
                 t._("Did you mean one of these?"),
-                reply_markup=inline([[(t.country(c), f"reg:country:{c}")] for c in match.candidates[:5]]),
+                reply_markup=inline(
+                    [[(t.country(c), f"reg:country:{c}")] for c in match.candidates[:5] if c != places.LATVIA]
+                ),
             )
         else:
             await msg.reply_text(
@@ -345,17 +372,18 @@ class StepDialogue:
     async def ask_timezone(self, update: Update, w: Who, prefix: str) -> None:
         assert w.person is not None
         zones = places.country_timezones(w.person.country or "")
-        buttons = [(places.timezone_label(z, w.lang), f"reg:tz:{i}") for i, z in enumerate(zones[:30])]
+        buttons = [(places.timezone_label(z, w.lang), f"reg:tz:{i}") for i, z in enumerate(zones[:TIMEZONE_BUTTONS])]
         await chat_of(update).send_message(
             prefix + w.t._("Which time zone are you in?"), reply_markup=inline(columns(buttons, 2))
         )
 
-    async def on_timezone(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
-        assert w.person is not None
-        zone = await self.profile.set_timezone(w.person, int(args[0]))
-        await answer_query(update)
+    async def on_timezone(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        assert w.person is not None and button.number is not None
+        zone = await self.profile.set_timezone(w.person, button.number)
         if zone is None:
+            await answer_query(update, w.t._(NOT_VALID))
             return
+        await answer_query(update)
         await edit_or_send(update, w.t._("Time zone: {zone}", zone=esc(places.timezone_label(zone, w.lang))))
         await self.advance(update, w, session, Step.TIMEZONE)
 
@@ -368,14 +396,16 @@ class StepDialogue:
             reply_markup=skills_keyboard(w.person.skills, w.person.abroad, w.t),
         )
 
-    async def on_skill(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
-        assert w.person is not None
-        person = await self.profile.toggle_skill(w.person, args[0])
+    async def on_skill(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        assert w.person is not None and button.value is not None
+        person = await self.profile.toggle_skill(w.person, button.value)
+        if person is None:
+            await answer_query(update, w.t._(NOT_VALID))
+            return
         await answer_query(update)
-        if person is not None:
-            await query_of(update).edit_message_reply_markup(skills_keyboard(person.skills, person.abroad, w.t))
+        await edit_markup(update, skills_keyboard(person.skills, person.abroad, w.t))
 
-    async def on_skills_done(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_skills_done(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         assert w.person is not None
         if not self.profile.skills_complete(w.person):
             await answer_query(update, w.t._("Choose at least one skill first."), alert=True)
@@ -391,12 +421,13 @@ class StepDialogue:
             prefix + t._("When can you usually help?"), reply_markup=inline(columns(buttons, 2))
         )
 
-    async def on_availability(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
-        assert w.person is not None
-        await answer_query(update)
-        code = args[0]
+    async def on_availability(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        assert w.person is not None and button.value is not None
+        code = button.value
         if not await self.profile.set_availability(w.person, code):
+            await answer_query(update, w.t._(NOT_VALID))
             return
+        await answer_query(update)
         await edit_or_send(update, w.t._("Available: {when}", when=w.t._(AVAILABILITY_LABELS[code])))
         await self.advance(update, w, session, Step.AVAILABILITY)
 
@@ -404,7 +435,7 @@ class StepDialogue:
         t = w.t
         rows = [
             [(t._("No quiet hours"), "reg:quiet:none")],
-            [(q.replace("-", "–"), f"reg:quiet:{q}") for q in QUIET_PRESETS],
+            [(q.replace("-", "–"), f"reg:quiet:{i}") for i, q in enumerate(QUIET_PRESETS)],
         ]
         await chat_of(update).send_message(
             prefix
@@ -414,17 +445,15 @@ class StepDialogue:
             reply_markup=inline(rows),
         )
 
-    async def on_quiet(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_quiet(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         assert w.person is not None
         await answer_query(update)
-        value = ":".join(args)
-        if value == "none":
+        if button.number is None:
             await self.profile.remove_quiet_hours(w.person)
             await edit_or_send(update, w.t._("Quiet hours: {hours}", hours=w.t._("none")))
         else:
-            hours = await self.profile.set_quiet_hours(w.person, value)
-            if hours is None:
-                return
+            hours = await self.profile.set_quiet_hours(w.person, QUIET_PRESETS[button.number])
+            assert hours is not None  # the presets are valid quiet hours
             await edit_or_send(update, w.t._("Quiet hours: {hours}", hours=f"{hours[0]}–{hours[1]}"))
         await self.advance(update, w, session, Step.QUIET)
 
@@ -477,7 +506,7 @@ class StepDialogue:
 
     # ----- summary -----------------------------------------------------------------------------
 
-    async def on_confirm(self, update: Update, w: Who, session: Session, args: list[str]) -> None:
+    async def on_confirm(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
         p, t = w.person, w.t
         assert p is not None
         await answer_query(update)

@@ -20,7 +20,7 @@ from bot.domain.alerts import (
     select_audience,
 )
 from bot.domain.outbox import OutboxKind
-from bot.domain.people import Address, Person
+from bot.domain.people import Address, Person, is_abroad_country
 from bot.domain.sessions import Flow, Session
 from bot.logs import event
 
@@ -49,6 +49,7 @@ class AlertStore(Protocol):
     ) -> int: ...
     async def get(self, alert_id: int) -> Alert | None: ...
     async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer: ...
+    async def open_answers_of(self, address: Address) -> list[int]: ...
     async def enqueue(
         self,
         alert_id: int,
@@ -141,11 +142,16 @@ class Alerting:
 
     async def audience_of(self, draft: AlertDraft, now: datetime | None = None) -> Audience:
         people = await self._people.active()
-        return select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
+        audience = select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
+        for person_id, problem in audience.invalid:
+            event(log, "audience_person_skipped", person=person_id, reason=problem, level=logging.WARNING)
+        return audience
 
     async def countries_abroad(self) -> list[str]:
-        """The countries people abroad live in, for the composer's list."""
-        return sorted({p.country for p in await self._people.active() if p.abroad and p.country})
+        """The countries people abroad live in, for the composer's list (ISO codes only)."""
+        return sorted(
+            {p.country for p in await self._people.active() if p.abroad and p.country and is_abroad_country(p.country)}
+        )
 
     def author_of(self, person: Person | None, messenger_name: str) -> Author:
         """Who an alert is from: the coordinator's registered name (else the name their
@@ -210,6 +216,15 @@ class Alerting:
                 event(log, "standby_promoted", alert=alert_id, user=promoted.address.external_id)
                 self._outbox.wake()
         return result
+
+    async def withdraw(self, address: Address) -> int:
+        """``address`` is leaving (/forget): in every open alert they accepted or are on standby
+        for, their place is freed as if they had tapped "I can't" (the first standby person
+        moves up, the tracking is told). The number of alerts withdrawn from."""
+        alert_ids = await self._alerts.open_answers_of(address)
+        for alert_id in alert_ids:
+            await self.record_answer(alert_id, address, DECLINE)
+        return len(alert_ids)
 
     async def follow_up(
         self, alert_id: int, text: str | None = None, location: tuple[float, float] | None = None

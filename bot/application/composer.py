@@ -134,16 +134,23 @@ class Composer:
         return await self._preview(address, draft_or_none)
 
     async def press(
-        self, address: Address, person: Person | None, messenger_name: str, language: str, action: str, args: list[str]
+        self,
+        address: Address,
+        person: Person | None,
+        messenger_name: str,
+        language: str,
+        action: str,
+        arg: str = "",
+        page: int = 0,
     ) -> Shown:
-        """A ``cmp:<action>:<args>`` button of the draft, pressed by the coordinator at
-        ``address`` (``person``, ``messenger_name`` and ``language``: who would send it)."""
+        """A ``cmp:<action>[:<arg>[:<page>]]`` button of the draft (checked at the input
+        boundary, handlers/callbacks.py), pressed by the coordinator at ``address``
+        (``person``, ``messenger_name`` and ``language``: who would send it)."""
         session = await self._drafts.current(address)
         if session is None or session.flow != COMPOSE:
             return Shown(Screen.GONE)
         draft = self._drafts.draft_of(session)
         a = draft.audience
-        arg = args[0] if args else ""
         if action == "menu":
             await self._save(address, session, draft, ComposeStep.MENU)
             return await self._menu(draft)
@@ -156,10 +163,9 @@ class Composer:
                 _toggle(target, arg)
                 await self._save(address, session, draft)
             view = {"sk": View.SKILLS, "ar": View.AREAS, "co": View.ABROAD, "lg": View.LANGS}[action]
-            page = int(args[1]) if action == "ar" and len(args) > 1 and args[1].isdigit() else 0
-            return Shown(Screen.VIEW, draft, view=view, page=page)
+            return Shown(Screen.VIEW, draft, view=view, page=page if action == "ar" else 0)
         if action == "arp":
-            return Shown(Screen.VIEW, draft, view=View.AREAS, page=int(arg) if arg.isdigit() else 0)
+            return Shown(Screen.VIEW, draft, view=View.AREAS, page=page)
         if action == "sev":
             draft.severity = SEVERITIES[(SEVERITIES.index(draft.severity) + 1) % len(SEVERITIES)]
         elif action == "drill":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.application.stores import PeopleStore
 from bot.domain.people import Address
@@ -13,9 +14,16 @@ from bot.logs import event
 log = logging.getLogger(__name__)
 
 
+class Withdrawals(Protocol):
+    """The alerting (``bot.application.alerting.Alerting``): free a leaving person's places."""
+
+    async def withdraw(self, address: Address) -> int: ...
+
+
 class Privacy:
-    def __init__(self, people: PeopleStore) -> None:
+    def __init__(self, people: PeopleStore, withdrawals: Withdrawals) -> None:
         self._people = people
+        self._withdrawals = withdrawals
 
     async def my_data(self, address: Address) -> bytes | None:
         """Everything stored about the person as JSON; None when nothing is."""
@@ -28,7 +36,10 @@ class Privacy:
         return payload
 
     async def forget(self, address: Address) -> bool:
-        """Erase the person and everything that identifies them; False when nothing was stored."""
+        """Erase the person and everything that identifies them; False when nothing was stored.
+        First their places in open alerts are freed, so that no anonymous "accepted" keeps
+        filling a quota and the first person on standby moves up."""
+        withdrawn = await self._withdrawals.withdraw(address)
         erased = await self._people.forget(address)
-        event(log, "person_forgotten", user=address.external_id, erased=int(erased))
+        event(log, "person_forgotten", user=address.external_id, erased=int(erased), withdrawn=withdrawn)
         return erased

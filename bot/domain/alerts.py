@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
 from bot.domain.languages import DEFAULT_LANGUAGE
-from bot.domain.people import LATVIA_TZ, Address, Person
+from bot.domain.people import LATVIA_TZ, Address, Person, stored_problem
+from bot.domain.spreadsheet import neutralise
 
 
 class Severity(StrEnum):
@@ -244,7 +245,7 @@ def write_export_csv(rows: list[ExportRow], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_HEADER)
     for r in rows:
-        writer.writerow([getattr(r, col) or "" for col in EXPORT_HEADER])
+        writer.writerow([neutralise(getattr(r, col) or "") for col in EXPORT_HEADER])
 
 
 @dataclass
@@ -253,16 +254,22 @@ class Audience:
     paused: int = 0
     blocked: int = 0
     quiet: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)  # (person id, why) for unusable stored data
 
 
 def select_audience(people: list[Person], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
     """Who gets the alert; paused, blocked and (unless critical) quiet-hours people are left
-    out and counted separately."""
+    out and counted separately. A person whose stored data is unusable (quiet hours or a
+    time zone that cannot be read) is skipped and listed in ``invalid``: no one row can stop
+    an alert."""
     result = Audience(recipients=[])
     for p in people:
         if not p.active or not audience.matches(p):
             continue
-        if p.blocked:
+        problem = stored_problem(p)
+        if problem is not None:
+            result.invalid.append((p.id, problem))
+        elif p.blocked:
             result.blocked += 1
         elif p.is_paused(now):
             result.paused += 1

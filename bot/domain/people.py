@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.places import LATVIA, LATVIA_TZ
+from bot.domain.places import LATVIA, LATVIA_TZ, is_country_code
 
 __all__ = [
     "AVAILABILITY",
@@ -26,10 +27,14 @@ __all__ = [
     "clean_city",
     "clean_name",
     "contact_phone",
+    "is_abroad_country",
     "normalise_phone",
     "parse_date",
     "parse_hhmm",
     "parse_quiet_hours",
+    "readable_text",
+    "stored_problem",
+    "valid_hhmm",
 ]
 
 TELEGRAM = "telegram"
@@ -121,8 +126,43 @@ class Person:
 
 
 def parse_hhmm(value: str) -> time:
+    """'07:30' -> 07:30; raises ValueError for anything else."""
+    if not valid_hhmm(value):
+        raise ValueError(f"not a time of day HH:MM: {value!r}")
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
+
+
+_HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+def valid_hhmm(value: str) -> bool:
+    """A time of day as stored: 'HH:MM', 00:00 to 23:59."""
+    return _HHMM.fullmatch(value) is not None
+
+
+def is_abroad_country(code: str) -> bool:
+    """A country someone abroad can be in: an ISO 3166-1 alpha-2 code (upper case), not Latvia."""
+    return code.isascii() and code.isupper() and is_country_code(code) and code != LATVIA
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
+def stored_problem(person: Person) -> str | None:
+    """Why the stored data of ``person`` cannot be used to decide whether to alert them
+    (quiet hours or a time zone no one could have chosen); None when it can."""
+    for value in (person.quiet_start, person.quiet_end):
+        if value is not None and not valid_hhmm(value):
+            return "quiet_hours"
+    if not _known_timezone(person.timezone):
+        return "timezone"
+    return None
 
 
 _QUIET = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
@@ -139,17 +179,32 @@ def parse_quiet_hours(text: str) -> tuple[str, str] | None:
     return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
 
 
+# Bidirectional embeddings, overrides and isolates, and the marks: they reorder what a
+# coordinator sees around a name (and in a spreadsheet cell).
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def readable_text(text: str) -> bool:
+    """A text a person can read: it has a visible letter and no control character (NUL,
+    escape sequences...) and no bidirectional override."""
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in text):
+        return False
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
+
+
 def clean_name(text: str) -> str | None:
-    """A name as typed, trimmed; None when empty, too long or a command."""
+    """A name as typed, trimmed; None when empty, too long, a command, without a visible
+    letter, or with control or bidi-override characters."""
     name = " ".join(text.split())
-    if not name or len(name) > NAME_MAX or name.startswith("/"):
+    if not name or len(name) > NAME_MAX or name.startswith("/") or not readable_text(name):
         return None
     return name
 
 
 def clean_city(text: str) -> str | None:
+    """A city as typed, trimmed; None under the same rules as a name."""
     city = " ".join(text.split())
-    if not city or len(city) > CITY_MAX or city.startswith("/") or city.isdigit():
+    if not city or len(city) > CITY_MAX or city.startswith("/") or not readable_text(city):
         return None
     return city
 

@@ -70,9 +70,11 @@ from bot.domain.people import (
     ORGANISATION_MAX,
     InvalidPhone,
     normalise_phone,
+    readable_text,
 )
 from bot.domain.places import default_timezone, is_country_code, match_country, match_municipality
 from bot.domain.skills import parse_skill_codes, suggest_skill
+from bot.domain.spreadsheet import neutralise, restore
 
 __all__ = [
     "HEADER",
@@ -123,24 +125,9 @@ class RowError:
 # Field helpers
 # ---------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _escape_cell(value: str) -> str:
-    """Keep spreadsheets from running a cell as a formula."""
-    if value.startswith(_FORMULA_START) or value.startswith("'"):
-        return "'" + value
-    return value
-
-
-def _unescape_cell(value: str) -> str:
-    if len(value) > 1 and value[0] == "'" and (value[1] in "=+-@'" or value[1] in "\t\r"):
-        return value[1:]
-    return value
-
 
 def _clean_text(value: str) -> str:
-    return " ".join(_unescape_cell(value.strip()).split())
+    return " ".join(restore(value.strip()).split())
 
 
 def _detect_delimiter(first_line: str) -> str:
@@ -201,6 +188,8 @@ def _parse_row(
         problems.append("name is required")
     elif len(name) > NAME_MAX:
         problems.append(f"name is longer than {NAME_MAX} characters ({len(name)})")
+    elif not readable_text(name):
+        problems.append(f"name {name!r} needs a letter and may not contain control or bidi-override characters")
 
     # language
     language = values["language"].strip().lower() or DEFAULT_LANGUAGE
@@ -215,7 +204,7 @@ def _parse_row(
         problems.append(f"unknown skill {token!r}{hint}")
 
     # country
-    raw_country = values["country"].strip()
+    raw_country = restore(values["country"].strip())
     country = raw_country.upper() or LATVIA
     if country == "UK":
         country = "GB"
@@ -245,12 +234,14 @@ def _parse_row(
         problems.append("city is required for rows outside Latvia")
     elif city is not None and len(city) > CITY_MAX:
         problems.append(f"city is longer than {CITY_MAX} characters ({len(city)})")
+    elif city is not None and not readable_text(city):
+        problems.append(f"city {city!r} needs a letter and may not contain control or bidi-override characters")
 
     # phone
     phone: str | None = None
     if values["phone"].strip():
         try:
-            phone = normalise_phone(_unescape_cell(values["phone"].strip()), country)
+            phone = normalise_phone(restore(values["phone"].strip()), country)
         except InvalidPhone as exc:
             problems.append(str(exc))
 
@@ -396,13 +387,13 @@ def write_volunteer_csv(records: Iterable[VolunteerRecord], out: TextIO) -> None
         writer.writerow(
             [
                 str(record.telegram_id),
-                _escape_cell(record.name),
-                record.language,
-                ";".join(record.skills),
-                record.municipality or "",
-                record.country,
-                _escape_cell(record.city or ""),
-                record.phone or "",
-                _escape_cell(record.organisation or ""),
+                neutralise(record.name),
+                neutralise(record.language),
+                neutralise(";".join(record.skills)),
+                neutralise(record.municipality or ""),
+                neutralise(record.country),
+                neutralise(record.city or ""),
+                neutralise(record.phone or ""),
+                neutralise(record.organisation or ""),
             ]
         )

@@ -58,7 +58,7 @@ def skills_line(codes: tuple[str, ...] | list[str], t: Translator) -> str:
 
 
 def person_summary(person: Person, t: Translator) -> str:
-    quiet = f"{person.quiet_start}–{person.quiet_end}" if person.quiet_start and person.quiet_end else t._("none")
+    quiet = esc(f"{person.quiet_start}–{person.quiet_end}") if person.quiet_start and person.quiet_end else t._("none")
     phone = t._("{phone} (seen only by coordinators)", phone=esc(person.phone)) if person.phone else t._("not shared")
     lines = [
         t._("<b>Your details</b>"),

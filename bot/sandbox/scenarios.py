@@ -173,7 +173,8 @@ async def register_volunteer(
     await u.press(f"reg:avail:{availability}")
     await u.wait_for(has_button("reg:quiet:"), timeout)
     await _pause(think)
-    await u.press(f"reg:quiet:{quiet or 'none'}")
+    # the presets' buttons carry their index; their labels show the hours (with an en dash)
+    await u.press(quiet.replace("-", "–") if quiet else "reg:quiet:none")
     asked = await u.wait_for(_asks_for_contact, timeout)
     await _pause(think, "read")
     if phone is not None:

@@ -14,6 +14,7 @@ from that loop (the normal case in pytest-asyncio tests).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -399,6 +400,37 @@ class SimUser(_Waitable):
         if target_chat.type != "private":
             self._group_action[target_chat.id] = self._action_seq
         return self._sandbox._push_callback(self, msg, button["callback_data"])
+
+    async def forge_callback(self, data: Any, message: SimMessage | None = None, *, chat: Any = None) -> str:
+        """A modified client: a tap carrying any ``data`` (even data no button has, or not
+        a string), on ``message`` or else the newest bot message in the private chat (or in
+        ``chat``, a SimGroup); returns the callback query id."""
+        target_chat = self._resolve_chat(chat, message)
+        if message is None:
+            candidates = target_chat.bot_messages if target_chat is not None else []
+            if not candidates:
+                raise AssertionError(f"{self!r}: no bot message to attach a forged callback to")
+            message = candidates[-1]
+        self._mark_action()
+        if message.chat.type != "private":
+            self._group_action[message.chat.id] = self._action_seq
+        return self._sandbox._push_callback(self, message, data)
+
+    async def edit_last(self, text: str) -> dict:
+        """Edit the user's own newest message in the private chat to ``text`` (an
+        ``edited_message`` update); returns the edited Message dict."""
+        chat = self._private_chat_for_action()
+        own = [m for m in chat.messages if not m.from_bot and m.text]
+        if not own:
+            raise AssertionError(f"{self!r} has written nothing to edit")
+        msg = own[-1]
+        self._mark_action()
+        msg.text = msg.html = text
+        msg.entities = _command_entities(text)
+        msg.edit_date = int(time.time())
+        data = msg.to_dict()
+        self._sandbox._push_update("edited_message", data)
+        return data
 
     def _resolve_chat(self, chat: Any, message: Any) -> _Chat | None:
         if isinstance(message, SimMessage):

@@ -458,9 +458,9 @@ async def test_bad_input_from_name_to_municipality_gets_hints_and_the_step_conti
     u = sandbox.user(200, "Bads", language_code="en")
     name_question = await begin_registration(u, lang="en")
     await u.send("   ")
-    await u.wait_for("Please type a name of up to 64 characters.")
+    await u.wait_for("Please type a name of up to 64 characters")
     await u.send("x" * 65)
-    await u.wait_for("Please type a name of up to 64 characters.")
+    await u.wait_for("Please type a name of up to 64 characters")
     await u.share_location(56.95, 24.1)  # not text
     await u.wait_for("Please answer with the buttons above")
     await u.wait_for("What name should coordinators see?")

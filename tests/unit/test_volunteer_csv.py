@@ -338,10 +338,11 @@ def make_records() -> list[VolunteerRecord]:
 def test_write_format() -> None:
     out = io.StringIO()
     write_volunteer_csv(make_records()[:2], out)
+    # A phone starts with +: a spreadsheet would take it for a formula (and drop the +).
     assert out.getvalue() == (
         HEAD + "\n"
-        '1,Anna Bērziņa,lv,first_aid;driver,0026000,LV,Cēsis,+37120000000,"Biedrība ""Palīgi"", Cēsis"\n'
-        "2,John Smith,en,translation,,GB,London,+442079460958,\n"
+        '1,Anna Bērziņa,lv,first_aid;driver,0026000,LV,Cēsis,\'+37120000000,"Biedrība ""Palīgi"", Cēsis"\n'
+        "2,John Smith,en,translation,,GB,London,'+442079460958,\n"
     )
 
 

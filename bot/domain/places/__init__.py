@@ -20,7 +20,7 @@ from .countries import (
     match_country,
     normalise_country_code,
 )
-from .geography import nearest_municipalities, nearest_municipality
+from .geography import in_latvia, km_outside_latvia, nearest_municipalities, nearest_municipality
 from .matching import MatchResult, latvian_sort_key
 from .municipalities import Municipality, match_municipality, municipalities, municipality, municipality_by_emma_id
 from .timezones import LATVIA_TZ, country_timezones, default_timezone, timezone_label
@@ -36,7 +36,9 @@ __all__ = [
     "country_name",
     "country_timezones",
     "default_timezone",
+    "in_latvia",
     "is_country_code",
+    "km_outside_latvia",
     "latvian_sort_key",
     "match_country",
     "match_municipality",

@@ -1,0 +1,327 @@
+"""The input boundary for buttons: every callback's data is parsed here into a typed command
+before any handler sees it, and every value is checked against what its button may carry
+(presets by index, countries against ISO codes and never Latvia for abroad, time zones and
+pages in range, ids within SQLite's 64-bit range). Data that does not parse is answered with
+"That button is no longer valid", logged once, and changes nothing; so is any button in a
+group chat, with "Please write to me privately" (``handlers.boundary``).
+
+A modified client can send any data, so nothing here trusts it: :func:`parse` returns a
+command or None and never raises."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ContextTypes
+
+from bot.application.composer import BY_PRESETS
+from bot.domain import places, skills
+from bot.domain.alerts import ALL_ABROAD
+from bot.domain.people import AVAILABILITY, is_abroad_country
+from bot.i18n import is_supported
+from bot.messenger.keyboards import NOOP
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+MAX_DATA_BYTES = 64  # Telegram's limit for callback data
+MUNI_PAGE = 10  # municipalities per page, in registration and in the composer
+TIMEZONE_BUTTONS = 30  # the time zone step shows at most this many
+QUIET_PRESETS = ("22:00-07:00", "23:00-08:00")  # the quiet hours offered as buttons, by index
+
+_NUMBER = re.compile(r"[0-9]{1,19}")
+
+
+# ----- the commands ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Noop:
+    """A heading or a page counter."""
+
+
+@dataclass(frozen=True)
+class ChooseLanguage:
+    lang: str
+
+
+@dataclass(frozen=True)
+class Consent:
+    lang: str
+    agreed: bool
+
+
+class StepAction(StrEnum):
+    """``reg:<action>``: the buttons of the registration steps."""
+
+    NAME_OK = "name_ok"
+    WHERE = "where"
+    ABROAD = "abroad"  # a location outside Latvia: go abroad after all
+    MUNICIPALITY = "muni"
+    MUNICIPALITY_PAGE = "mpage"
+    COUNTRY = "country"
+    TIMEZONE = "tz"
+    SKILL = "skill"
+    SKILLS_DONE = "skills_done"
+    AVAILABILITY = "avail"
+    QUIET = "quiet"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True)
+class StepButton:
+    """``value``: a checked code (municipality, country, skill, availability, ``lv`` or
+    ``abroad``); ``number``: a page, a time zone's index or a quiet-hours preset's index
+    (None for "no quiet hours")."""
+
+    action: StepAction
+    value: str | None = None
+    number: int | None = None
+
+
+class ProfilePart(StrEnum):
+    NAME = "name"
+    WHERE = "where"
+    SKILLS = "skills"
+    AVAILABILITY = "availability"
+    QUIET = "quiet"
+    PHONE = "phone"
+    LANGUAGE = "language"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class ProfileButton:
+    part: ProfilePart
+
+
+class PauseChoice(StrEnum):
+    OPEN = "open"
+    WEEK = "week"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class PauseButton:
+    choice: PauseChoice
+
+
+@dataclass(frozen=True)
+class ForgetButton:
+    erase: bool
+
+
+class AnswerChoice(StrEnum):
+    YES = "yes"
+    IN_30M = "30m"
+    IN_2H = "2h"
+    NO = "no"
+
+
+@dataclass(frozen=True)
+class AnswerButton:
+    alert_id: int
+    choice: AnswerChoice
+
+
+class TrackingAction(StrEnum):
+    REMIND = "remind"
+    FOLLOWUP = "followup"
+    CLOSE = "close"
+    CLOSE_YES = "closeyes"
+    KEEP = "keep"
+    EXPORT = "export"
+
+
+@dataclass(frozen=True)
+class TrackingButton:
+    action: TrackingAction
+    alert_id: int
+
+
+class ComposerView(StrEnum):
+    SKILLS = "skills"
+    AREAS = "areas"
+    ABROAD = "abroad"
+    LANGS = "langs"
+    BY = "by"
+
+
+# The composer's buttons without a value, and those with one (``cmp:<action>:<value>``).
+COMPOSER_PLAIN = frozenset({"menu", "sev", "drill", "text", "same", "need", "noneed", "preview", "send", "cancel"})
+
+
+@dataclass(frozen=True)
+class ComposerButton:
+    """``cmp:<action>[:<value>[:<page>]]``; ``value`` is checked for its action (a view, a
+    skill, a municipality, a country or ``*``, a language, an answer-by preset or ``none``)."""
+
+    action: str
+    value: str | None = None
+    page: int = 0
+
+
+Command = (
+    Noop
+    | ChooseLanguage
+    | Consent
+    | StepButton
+    | ProfileButton
+    | PauseButton
+    | ForgetButton
+    | AnswerButton
+    | TrackingButton
+    | ComposerButton
+)
+
+
+# ----- parsing -----------------------------------------------------------------------------
+
+
+def _id(text: str) -> int | None:
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def _index(text: str, limit: int) -> int | None:
+    """A whole number 0 <= n < limit."""
+    if not _NUMBER.fullmatch(text) or len(text) > 6:
+        return None
+    value = int(text)
+    return value if value < limit else None
+
+
+def municipality_pages() -> int:
+    return max(1, -(-len(places.municipalities()) // MUNI_PAGE))
+
+
+def _enum(kind: type[StrEnum], text: str) -> StrEnum | None:
+    try:
+        return kind(text)
+    except ValueError:
+        return None
+
+
+def _step(args: list[str]) -> StepButton | None:
+    action = _enum(StepAction, args[0]) if args else None
+    rest = args[1:]
+    if action is None:
+        return None
+    assert isinstance(action, StepAction)
+    if action in (StepAction.NAME_OK, StepAction.SKILLS_DONE, StepAction.CONFIRM, StepAction.ABROAD):
+        return StepButton(action) if not rest else None
+    if len(rest) != 1:
+        return None
+    value = rest[0]
+    if action == StepAction.WHERE:
+        return StepButton(action, value) if value in ("lv", "abroad") else None
+    if action == StepAction.MUNICIPALITY:
+        return StepButton(action, value) if places.municipality(value) is not None else None
+    if action == StepAction.MUNICIPALITY_PAGE:
+        page = _index(value, municipality_pages())
+        return StepButton(action, number=page) if page is not None else None
+    if action == StepAction.COUNTRY:
+        return StepButton(action, value) if is_abroad_country(value) else None
+    if action == StepAction.TIMEZONE:
+        index = _index(value, TIMEZONE_BUTTONS)
+        return StepButton(action, number=index) if index is not None else None
+    if action == StepAction.SKILL:
+        return StepButton(action, value) if skills.skill(value) is not None else None
+    if action == StepAction.AVAILABILITY:
+        return StepButton(action, value) if value in AVAILABILITY else None
+    # StepAction.QUIET: a preset's index, or none
+    if value == "none":
+        return StepButton(action)
+    preset = _index(value, len(QUIET_PRESETS))
+    return StepButton(action, number=preset) if preset is not None else None
+
+
+def _composer(args: list[str]) -> ComposerButton | None:
+    if not args:
+        return None
+    action, rest = args[0], args[1:]
+    if action in COMPOSER_PLAIN:
+        return ComposerButton(action) if not rest else None
+    if action == "arp":
+        page = _index(rest[0], municipality_pages()) if len(rest) == 1 else None
+        return ComposerButton(action, page=page) if page is not None else None
+    if action == "ar":
+        if len(rest) != 2 or places.municipality(rest[0]) is None:
+            return None
+        page = _index(rest[1], municipality_pages())
+        return ComposerButton(action, rest[0], page) if page is not None else None
+    if len(rest) != 1:
+        return None
+    value = rest[0]
+    checks: dict[str, Callable[[str], bool]] = {
+        "v": lambda v: _enum(ComposerView, v) is not None,
+        "sk": lambda v: skills.skill(v) is not None,
+        "co": lambda v: v == ALL_ABROAD or is_abroad_country(v),
+        "lg": is_supported,
+        "by": lambda v: v == "none" or v in BY_PRESETS,
+    }
+    valid = checks.get(action)
+    return ComposerButton(action, value) if valid is not None and valid(value) else None
+
+
+def parse(data: object) -> Command | None:
+    """The command a button's data stands for; None for anything no button of ours carries."""
+    if not isinstance(data, str) or len(data.encode("utf-8", "replace")) > MAX_DATA_BYTES:
+        return None
+    if data == NOOP:
+        return Noop()
+    prefix, *args = data.split(":")
+    if prefix == "lang":
+        return ChooseLanguage(args[0]) if len(args) == 1 and is_supported(args[0]) else None
+    if prefix == "consent":
+        if len(args) == 2 and is_supported(args[0]) and args[1] in ("yes", "no"):
+            return Consent(args[0], args[1] == "yes")
+        return None
+    if prefix == "reg":
+        return _step(args)
+    if prefix == "prof":
+        part = _enum(ProfilePart, args[0]) if len(args) == 1 else None
+        return ProfileButton(part) if isinstance(part, ProfilePart) else None
+    if prefix == "pause":
+        choice = _enum(PauseChoice, args[0]) if len(args) == 1 else None
+        return PauseButton(choice) if isinstance(choice, PauseChoice) else None
+    if prefix == "forget":
+        return ForgetButton(args[0] == "yes") if len(args) == 1 and args[0] in ("yes", "no") else None
+    if prefix == "ans":
+        if len(args) != 2:
+            return None
+        alert_id, answer = _id(args[0]), _enum(AnswerChoice, args[1])
+        return AnswerButton(alert_id, answer) if alert_id and isinstance(answer, AnswerChoice) else None
+    if prefix == "trk":
+        if len(args) != 2:
+            return None
+        action, alert_id = _enum(TrackingAction, args[0]), _id(args[1])
+        return TrackingButton(action, alert_id) if alert_id and isinstance(action, TrackingAction) else None
+    if prefix == "cmp":
+        return _composer(args)
+    return None
+
+
+# ----- handlers ----------------------------------------------------------------------------
+
+C = TypeVar("C", bound=Command)
+
+
+def on(
+    kind: type[C], callback: Callable[[Update, ContextTypes.DEFAULT_TYPE, C], Awaitable[None]]
+) -> CallbackQueryHandler:
+    """A handler for the buttons whose data parses into a ``kind`` command; ``callback``
+    gets the command (the raw data is for this module only)."""
+
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        command = parse(update.callback_query.data)
+        assert isinstance(command, kind)
+        await callback(update, context, command)
+
+    return CallbackQueryHandler(run, pattern=lambda data: isinstance(parse(data), kind))
