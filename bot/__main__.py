@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -60,7 +61,9 @@ def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
         setup_logging(settings.logging.level, settings.logging.format, secrets=[token])
         if command == "run":
             settings.require_token()
-            with DatabaseLock(settings.database.path):  # one bot per database; restore waits for it to stop
+            # One bot per database; restore refuses while it runs. (An in-memory database is nobody else's.)
+            in_memory = str(settings.database.path) == ":memory:"
+            with contextlib.nullcontext() if in_memory else DatabaseLock(settings.database.path):
                 return asyncio.run(run(settings))
         from bot import cli
 
