@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from bot.logs import event
 from bot.settings import ConfigError, Settings, load_settings
+from db.lock import DatabaseInUse, DatabaseLock
+from db.migrate import SchemaTooNew
 
 log = logging.getLogger("bot")
 
@@ -22,6 +25,11 @@ def parser(prog: str = "sauciens") -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("migrate", help="bring the database to the latest version")
+    bak = sub.add_parser("backup", help="write a consistent copy of the database (also while the bot runs)")
+    bak.add_argument("file", type=Path)
+    bak.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    res = sub.add_parser("restore", help="check a backup and put it in place of the database (bot stopped)")
+    res.add_argument("file", type=Path)
     sub.add_parser("demo", help="a whole mobilisation, offline, in the local Telegram sandbox")
     vol = sub.add_parser("volunteers", help="import or export the volunteer list (CSV)")
     vsub = vol.add_subparsers(dest="action", required=True)
@@ -53,11 +61,18 @@ def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
         setup_logging(settings.logging.level, settings.logging.format, secrets=[token])
         if command == "run":
             settings.require_token()
-            return asyncio.run(run(settings))
+            # One bot per database; restore refuses while it runs. (An in-memory database is nobody else's.)
+            in_memory = str(settings.database.path) == ":memory:"
+            with contextlib.nullcontext() if in_memory else DatabaseLock(settings.database.path):
+                return asyncio.run(run(settings))
         from bot import cli
 
         if command == "migrate":
             return asyncio.run(cli.migrate_command(settings))
+        if command == "backup":
+            return asyncio.run(cli.backup_command(settings, args.file, force=args.force))
+        if command == "restore":
+            return asyncio.run(cli.restore_command(settings, args.file))
         if command == "volunteers":
             if args.action == "import":
                 return asyncio.run(cli.import_volunteers(settings, args.file))
@@ -69,6 +84,12 @@ def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
     except ConfigError as exc:
         print(f"sauciens: {exc}", file=sys.stderr)
         return 2
+    except DatabaseInUse as exc:
+        print(f"sauciens: {exc}; stop it first (only one bot may use a database)", file=sys.stderr)
+        return 1
+    except SchemaTooNew as exc:
+        print(f"sauciens: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -110,6 +131,7 @@ def report_failure(exc: BaseException, settings: Settings | None) -> int:
 async def run(settings: Settings) -> int:
     from bot.app import Sauciens
 
+    event(log, "database", path=str(settings.database.path))
     bot = Sauciens(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

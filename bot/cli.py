@@ -1,4 +1,4 @@
-"""The command-line tasks other than running the bot: migrations, volunteer lists, alerts."""
+"""The command-line tasks other than running the bot: migrations, backups, volunteer lists, alerts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write
 from bot.i18n import language_codes
 from bot.settings import Settings
 from db.alerts import AlertRepo
+from db.backup import BackupError, backup, restore
 from db.database import Database
 from db.migrate import migrate
 from db.people import PeopleRepo
@@ -33,6 +34,35 @@ async def migrate_command(settings: Settings) -> int:
     finally:
         await db.close()
     print(f"database {settings.database.path}: {len(applied)} migration(s) applied, up to date")
+    return 0
+
+
+async def backup_command(settings: Settings, target: Path, *, force: bool = False, out: TextIO = sys.stdout) -> int:
+    """``sauciens backup FILE``: safe while the bot runs (SQLite's online backup API)."""
+    try:
+        summary = await backup(settings.database.path, target, force=force)
+    except BackupError as exc:
+        print(f"sauciens: backup not written: {exc}", file=sys.stderr)
+        return 1
+    first, *rest = summary.lines()
+    print(f"backup written: {first}", file=out)
+    for line in rest:
+        print(line, file=out)
+    return 0
+
+
+async def restore_command(settings: Settings, source: Path, out: TextIO = sys.stdout) -> int:
+    """``sauciens restore FILE``: refused while a bot runs on the database (``DatabaseInUse``)."""
+    try:
+        summary = await restore(source, settings.database.path)
+    except BackupError as exc:
+        print(f"sauciens: nothing restored: {exc}", file=sys.stderr)
+        return 1
+    first, *rest = summary.lines()
+    print(f"restored {source} as {first}", file=out)
+    for line in rest:
+        print(line, file=out)
+    print(f"{summary.migrated} migration(s) applied; queued messages are sent when the bot starts", file=out)
     return 0
 
 

@@ -126,7 +126,14 @@ class TelegramSettings(_Section):
 
 
 class DatabaseSettings(_Section):
+    # A relative path is taken from the config file's folder (from the current directory when no
+    # file is read); ``load_settings`` makes it absolute.
     path: Path = Path("var/sauciens.sqlite3")
+
+    def resolved(self, base: Path) -> DatabaseSettings:
+        if str(self.path) == ":memory:" or self.path.is_absolute():
+            return self
+        return self.model_copy(update={"path": (base / self.path.expanduser()).absolute()})
 
 
 class AccessSettings(_Section):
@@ -215,7 +222,10 @@ def load_settings(path: Path | None, *, required: bool = False, **overrides: Any
     """Read settings from ``path`` (TOML) and the environment; ``overrides`` are sections (dicts or
     section models) that pydantic validates like the file's.
 
-    A missing file is an error only when ``required`` (the user named it explicitly)."""
+    A missing file is an error only when ``required`` (the user named it explicitly). A relative
+    ``database.path`` (from the file, the environment or the default) is resolved against the
+    file's folder, or the current directory when no file is read, so it does not depend on where
+    the program was started from."""
     toml_file: Path | None = None
     if path is not None:
         if path.exists():
@@ -232,7 +242,9 @@ def load_settings(path: Path | None, *, required: bool = False, **overrides: Any
         raise ConfigError(_describe(exc)) from None
     except ValueError as exc:  # TOML syntax errors
         raise ConfigError(f"{toml_file}: {exc}") from None
-    return Settings.model_validate(settings.model_dump())
+    final = Settings.model_validate(settings.model_dump())
+    base = toml_file.parent.resolve() if toml_file is not None else Path.cwd()
+    return final.model_copy(update={"database": final.database.resolved(base)})
 
 
 def _describe(exc: ValidationError) -> str:

@@ -1,11 +1,16 @@
 """Versioned raw-SQL migrations: ``db/migrations/NNNN_name.sql``, applied in order, each in
 one transaction together with ``PRAGMA user_version``, with foreign keys checked at the end
-rather than enforced statement by statement (so a migration can rebuild a table)."""
+rather than enforced statement by statement (so a migration can rebuild a table).
+
+Two processes may start on a new database at once (a restarted service and an operator's
+command): each migration's transaction is ``BEGIN IMMEDIATE`` (one writer at a time) and reads the
+schema version inside it, so the second process finds the first one's work done and skips it."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
@@ -36,6 +41,33 @@ def migrations() -> list[Migration]:
     return found
 
 
+class SchemaTooNew(Exception):
+    """The database was made by a newer Sauciens than this one."""
+
+    def __init__(self, version: int, latest: int) -> None:
+        self.version = version
+        self.latest = latest
+        super().__init__(
+            f"database schema version {version} is newer than this program's {latest}: run a newer Sauciens"
+        )
+
+
+def statements(sql: str) -> list[str]:
+    """A migration's statements, one by one (``executescript`` would commit the transaction they
+    must run in). SQLite itself says where a statement ends, triggers' ``BEGIN ... END`` included."""
+    found: list[str] = []
+    current = ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            found.append(current.strip())
+            current = ""
+    rest = "\n".join(ln for ln in current.splitlines() if not ln.strip().startswith("--")).strip()
+    if rest:
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {rest[:60]!r}")
+    return found
+
+
 def latest_version() -> int:
     return len(migrations())
 
@@ -45,12 +77,13 @@ async def current_version(db: Database) -> int:
 
 
 async def migrate(db: Database) -> list[str]:
-    """Bring the database to the latest version; returns the names of applied migrations."""
+    """Bring the database to the latest version; returns the names of applied migrations.
+
+    Raises ``SchemaTooNew`` for a database from a newer version of the program."""
     applied: list[str] = []
-    version = await current_version(db)
-    for mig in migrations():
-        if mig.version <= version:
-            continue
+    pending = migrations()
+    latest = len(pending)
+    while True:
         async with db.read() as conn:
             # SQLite's procedure for rebuilding a table: foreign keys off (it cannot be changed
             # inside a transaction), so that dropping the old table cascades nothing, and checked
@@ -58,12 +91,22 @@ async def migrate(db: Database) -> list[str]:
             enforced = (await (await conn.execute("PRAGMA foreign_keys")).fetchone() or (0,))[0]
             await conn.execute("PRAGMA foreign_keys=OFF")
             try:
-                await conn.executescript(f"BEGIN IMMEDIATE;\n{mig.sql}\nPRAGMA user_version = {mig.version};")
+                await conn.execute("BEGIN IMMEDIATE")
+                version = int((await (await conn.execute("PRAGMA user_version")).fetchone() or (0,))[0])
+                if version > latest:
+                    raise SchemaTooNew(version, latest)
+                if version == latest:
+                    await conn.execute("ROLLBACK")
+                    break
+                mig = pending[version]  # numbered without gaps from 1: the next one
+                for statement in statements(mig.sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {mig.version}")
                 broken = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
                 if broken:
                     raise RuntimeError(f"migration {mig.name} leaves {len(broken)} broken foreign key(s)")
                 await conn.execute("COMMIT")
-            except Exception:
+            except BaseException:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise

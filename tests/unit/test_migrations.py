@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from contextlib import closing
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
-from db.migrate import current_version, latest_version, migrate, migrations
+from db.migrate import SchemaTooNew, current_version, latest_version, migrate, migrations, statements
 
 MIGRATION_FILES = sorted((Path(__file__).resolve().parents[2] / "db" / "migrations").glob("*.sql"))
 TABLES = {"people", "person_skills", "sessions", "alerts", "recipients", "outbox"}
@@ -171,3 +172,40 @@ async def test_after_0003_any_language_code_is_stored_but_an_alert_needs_a_text(
         await db.execute(
             "INSERT INTO outbox (channel, external_id, kind, payload, created_at) VALUES ('telegram', '1', 'x', '{}', 'x')"
         )
+
+
+async def test_two_connections_migrating_a_new_database_at_once_both_succeed(tmp_path):
+    """Each in its own thread, as two processes would be: the one that waits for the other's
+    transaction reads the version the other left and applies nothing twice."""
+    for attempt in range(5):
+        path = tmp_path / f"race{attempt}.sqlite3"
+        a, b = await Database(path).open(), await Database(path).open()
+        try:
+            first, second = await asyncio.gather(migrate(a), migrate(b))
+        finally:
+            await a.close()
+            await b.close()
+        assert sorted(first + second) == [p.name for p in MIGRATION_FILES]  # each applied exactly once
+        with closing(sqlite3.connect(path)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATION_FILES)
+
+
+async def test_a_database_from_a_newer_version_is_refused_untouched(db):
+    await migrate(db)
+    await db.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    with pytest.raises(SchemaTooNew, match=f"version {latest_version() + 1} is newer"):
+        await migrate(db)
+    assert await current_version(db) == latest_version() + 1
+
+
+def test_statements_are_split_where_sqlite_says_they_end():
+    sql = (
+        "-- a comment; with a semicolon\nCREATE TABLE t (a TEXT DEFAULT ';');\n"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET a = 'x;';\nEND;\n-- trailing\n"
+    )
+    found = statements(sql)
+    assert len(found) == 2 and found[1].startswith("CREATE TRIGGER") and found[1].endswith("END;")
+    with pytest.raises(ValueError, match="incomplete"):
+        statements("CREATE TABLE t (a TEXT)")
+    for mig in migrations():
+        assert statements(mig.sql), mig.name

@@ -33,7 +33,7 @@ def test_defaults():
     assert s.telegram.token is None
     assert s.telegram.api_base_url == "https://api.telegram.org/bot"
     assert s.telegram.poll_timeout == 10
-    assert s.database.path == Path("var/sauciens.sqlite3")
+    assert s.database.path == Path.cwd() / "var" / "sauciens.sqlite3"  # no config file: the current folder
     assert s.access.admin_ids == [] and s.access.organisation == ""
     assert s.alerts.remind_after_minutes == 30 and s.alerts.tracking_update_seconds == 3
     assert (s.logging.level, s.logging.format) == ("INFO", "text")
@@ -62,7 +62,7 @@ format = "json"
     assert s.telegram.token is not None and s.telegram.token.get_secret_value() == TOKEN
     assert s.require_token() == TOKEN
     assert s.telegram.poll_timeout == 20
-    assert s.database.path == Path("data/x.sqlite3")
+    assert s.database.path == tmp_path / "data" / "x.sqlite3"  # relative to the config file's folder
     assert s.access.admin_ids == [1, 2] and s.access.organisation == "LAPAS"
     assert s.broadcast.messages_per_second == 12.5
     assert s.broadcast.max_in_flight == 16  # not in the file: the default
@@ -207,3 +207,26 @@ def test_a_bad_webhook_secret_is_never_echoed():
 def test_metrics_listen_is_checked():
     with pytest.raises(ConfigError, match=r"^invalid configuration: metrics.listen: .*expected host:port"):
         load_settings(None, metrics={"listen": "9464"})
+
+
+def test_a_relative_database_path_is_taken_from_the_config_files_folder(tmp_path, monkeypatch):
+    tmp_path = tmp_path.resolve()
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    path = conf / "config.toml"
+    path.write_text('[database]\npath = "db/bot.sqlite3"\n', "utf-8")
+    assert load_settings(path, required=True).database.path == conf / "db" / "bot.sqlite3"
+    path.write_text("", "utf-8")  # the default, from the file's folder too
+    assert load_settings(path, required=True).database.path == conf / "var" / "sauciens.sqlite3"
+    monkeypatch.setenv("SAUCIENS_DATABASE__PATH", "from-env.sqlite3")
+    assert load_settings(path, required=True).database.path == conf / "from-env.sqlite3"
+    monkeypatch.setenv("SAUCIENS_DATABASE__PATH", str(tmp_path / "abs.sqlite3"))
+    assert load_settings(path, required=True).database.path == tmp_path / "abs.sqlite3"
+    monkeypatch.delenv("SAUCIENS_DATABASE__PATH")
+    relative_config = Path("..") / "etc" / "config.toml"  # a relative --config, from the current folder
+    assert load_settings(relative_config, required=True).database.path == conf / "var" / "sauciens.sqlite3"
+    assert load_settings(None).database.path == elsewhere / "var" / "sauciens.sqlite3"
+    assert load_settings(None, database={"path": ":memory:"}).database.path == Path(":memory:")
