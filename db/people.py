@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import aiosqlite
 
-from bot.domain.people import Address, LocationKind, Person, PersonStatus
+from bot.domain.alerts import ALL_ABROAD, AudienceFilter
+from bot.domain.people import Address, LocationKind, Person, PersonStatus, Target
 from db.database import Database
 
 _COLUMNS = [
@@ -35,6 +38,18 @@ _SELECT = """
 SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills
 FROM people p
 """
+
+
+# The columns of a Target, in its field order (blocked as a flag, skills as "a;b").
+_TARGET = """
+SELECT p.id, p.channel, p.external_id, p.status, p.language, p.location_kind, p.municipality, p.country,
+       p.timezone, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id),
+       p.quiet_start, p.quiet_end, p.paused, p.paused_until, p.blocked_at IS NOT NULL
+FROM people p
+"""
+_TARGET_CHUNK = 5000
+_STATUSES = {s.value: s for s in PersonStatus}
+_LOCATION_KINDS = {k.value: k for k in LocationKind}
 
 
 def now_iso() -> str:
@@ -70,6 +85,65 @@ def _to_person(row: aiosqlite.Row) -> Person:
         source=row["source"],
         created_at=_dt(row["created_at"]) or datetime.now(UTC),
     )
+
+
+def _shared(value: str | None) -> str | None:
+    # Municipalities, countries, languages, zones and skills repeat across a roster: one
+    # string each instead of one per row.
+    return None if value is None else sys.intern(value)
+
+
+def _to_target(row: tuple[Any, ...]) -> Target:
+    skills = row[9]
+    return Target(
+        id=row[0],
+        address=Address(sys.intern(row[1]), row[2]),
+        status=_STATUSES[row[3]],
+        language=sys.intern(row[4]),
+        location_kind=_LOCATION_KINDS[row[5]] if row[5] else None,
+        municipality=_shared(row[6]),
+        country=_shared(row[7]),
+        timezone=sys.intern(row[8]),
+        skills=tuple(sorted(sys.intern(s) for s in skills.split(";"))) if skills else (),
+        quiet_start=row[10],
+        quiet_end=row[11],
+        paused=bool(row[12]),
+        paused_until=date.fromisoformat(row[13]) if row[13] else None,
+        blocked=bool(row[14]),
+    )
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _narrowing(audience: AudienceFilter) -> tuple[str, list[object]]:
+    """A WHERE clause that leaves out the rows ``audience`` cannot match, by the same
+    dimensions as ``AudienceFilter.matches`` (which still decides)."""
+    where: list[str] = ["p.status = ?"]
+    args: list[object] = [PersonStatus.ACTIVE]
+    if audience.langs:
+        where.append(f"p.language IN ({_marks(audience.langs)})")
+        args += audience.langs
+    if audience.skills:
+        where.append(
+            "EXISTS (SELECT 1 FROM person_skills s WHERE s.person_id = p.id"
+            f" AND s.skill IN ({_marks(audience.skills)}))"
+        )
+        args += audience.skills
+    places: list[str] = []
+    if audience.areas:
+        places.append(f"(p.location_kind = ? AND p.municipality IN ({_marks(audience.areas)}))")
+        args += [LocationKind.LV, *audience.areas]
+    if ALL_ABROAD in audience.countries:
+        places.append("p.location_kind = ?")
+        args.append(LocationKind.ABROAD)
+    elif audience.countries:
+        places.append(f"(p.location_kind = ? AND p.country IN ({_marks(audience.countries)}))")
+        args += [LocationKind.ABROAD, *audience.countries]
+    if places:
+        where.append("(" + " OR ".join(places) + ")")
+    return " AND ".join(where), args
 
 
 class PeopleRepo:
@@ -130,6 +204,32 @@ class PeopleRepo:
     async def active(self) -> list[Person]:
         rows = await self.db.fetchall(_SELECT + " WHERE p.status = ? ORDER BY p.id", (PersonStatus.ACTIVE,))
         return [_to_person(r) for r in rows]
+
+    async def targets(self, audience: AudienceFilter) -> list[Target]:
+        """The active people an alert to ``audience`` may reach, as lean ``Target``s in id
+        order. SQL leaves out the rows the filter cannot match, so that a preview on a national
+        roster reads only what it needs; whom the alert reaches (the filter, paused, blocked,
+        quiet hours) is decided by ``bot.domain.alerts.select_audience`` alone."""
+        where, args = _narrowing(audience)
+        targets: list[Target] = []
+        async with self.db.read() as conn:
+            cur = await conn.execute(_TARGET + f" WHERE {where} ORDER BY p.id", args)
+            cur.row_factory = None  # plain tuples: no Row object per person
+            try:
+                while rows := await cur.fetchmany(_TARGET_CHUNK):
+                    targets.extend(_to_target(tuple(r)) for r in rows)
+            finally:
+                await cur.close()
+        return targets
+
+    async def countries_abroad(self) -> list[str]:
+        """The countries active people abroad live in, by code."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT country FROM people WHERE status = ? AND location_kind = ? AND country IS NOT NULL"
+            " ORDER BY country",
+            (PersonStatus.ACTIVE, LocationKind.ABROAD),
+        )
+        return [r["country"] for r in rows]
 
     async def all(self) -> list[Person]:
         rows = await self.db.fetchall(_SELECT + " ORDER BY p.id")

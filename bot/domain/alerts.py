@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TextIO
+from typing import Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
-from bot.domain.people import LATVIA_TZ, Address, Person
+from bot.domain.people import LATVIA_TZ, Address, LocationKind
 
 
 class Severity(StrEnum):
@@ -53,6 +54,32 @@ TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the heading, sender and 
 ONE_LINE_KEYS = ("skills", "areas", "countries", "langs", "severity", "need", "drill", "by")
 
 
+class Member(Protocol):
+    """What choosing an alert's audience and queueing it read of a person: a ``Person``, or the
+    lean ``Target`` that ``PeopleRepo.targets`` loads for a preview."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def address(self) -> Address: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def location_kind(self) -> LocationKind | None: ...
+    @property
+    def municipality(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def skills(self) -> tuple[str, ...]: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def blocked(self) -> bool: ...
+    def is_paused(self, now: datetime) -> bool: ...
+    def in_quiet_hours(self, now: datetime) -> bool: ...
+
+
 @dataclass
 class AudienceFilter:
     """AND across dimensions, OR within one. Place is one dimension: people in any of
@@ -63,7 +90,7 @@ class AudienceFilter:
     countries: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
 
-    def matches(self, p: Person) -> bool:
+    def matches(self, p: Member) -> bool:
         if self.skills and not set(self.skills) & set(p.skills):
             return False
         if self.langs and p.language not in self.langs:
@@ -233,15 +260,16 @@ def write_export_csv(rows: list[ExportRow], out: TextIO) -> None:
 
 @dataclass
 class Audience:
-    recipients: list[Person]
+    recipients: list[Member]
     paused: int = 0
     blocked: int = 0
     quiet: int = 0
 
 
-def select_audience(people: list[Person], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
+def select_audience(people: Iterable[Member], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
     """Who gets the alert; paused, blocked and (unless critical) quiet-hours people are left
-    out and counted separately."""
+    out and counted separately. This is the rule, in full: ``PeopleRepo.targets`` only
+    narrows the rows it reads, it never decides."""
     result = Audience(recipients=[])
     for p in people:
         if not p.active or not audience.matches(p):
