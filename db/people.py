@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
+import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -48,6 +51,7 @@ SELECT p.id, p.channel, p.external_id, p.status, p.language, p.location_kind, p.
 FROM people p
 """
 _TARGET_CHUNK = 5000
+IMPORT_BATCH = 1000  # people per transaction of an import
 _STATUSES = {s.value: s for s in PersonStatus}
 _LOCATION_KINDS = {k.value: k for k in LocationKind}
 
@@ -305,56 +309,93 @@ class PeopleRepo:
             "conversation": dict(session) if session else None,
         }
 
-    async def import_people(self, people: Iterable[Person]) -> tuple[int, int]:
-        """Insert or update (by address) in one transaction; returns (created, updated)."""
+    async def import_people(self, people: Iterable[Person], *, batch: int = IMPORT_BATCH) -> tuple[int, int]:
+        """Insert or update (by address) ``batch`` people per transaction; returns (created,
+        updated).
+
+        A national roster is about a hundred short transactions, not one long one: between
+        them the database is left free (for as long as the batch held it) so that a running
+        bot's writes are never kept waiting for long. All or nothing is the caller's promise,
+        kept by validating the whole list before the first write (``bot.cli``). Should a write
+        fail (a full disk), the batches before it stay written; importing the same list again
+        finishes the job, as an import only creates or updates."""
+        items = list(people)
         created = updated = 0
+        for start in range(0, len(items), batch):
+            began = time.monotonic()
+            new, old = await self._import_batch(items[start : start + batch])
+            created, updated = created + new, updated + old
+            if start + batch < len(items):
+                await asyncio.sleep(min(time.monotonic() - began, 0.2))
+        return created, updated
+
+    async def _import_batch(self, batch: list[Person]) -> tuple[int, int]:
+        # The same address twice: the later row wins (counted as an update, as if it came later).
+        people = list({p.address: p for p in batch}.values())
         now = now_iso()
+        inserts: list[tuple[object, ...]] = []
+        updates: list[tuple[object, ...]] = []
         async with self.db.tx() as conn:
-            for p in people:
-                cur = await conn.execute(
-                    "SELECT id, country, timezone FROM people WHERE channel = ? AND external_id = ?",
-                    (p.address.channel, p.address.external_id),
+            existing: dict[Address, aiosqlite.Row] = {}
+            for channel in {p.address.channel for p in people}:
+                ids = [p.address.external_id for p in people if p.address.channel == channel]
+                rows = await conn.execute_fetchall(
+                    "SELECT id, channel, external_id, country, timezone FROM people"
+                    " WHERE channel = ? AND external_id IN (SELECT value FROM json_each(?))",
+                    (channel, json.dumps(ids)),
                 )
-                row = await cur.fetchone()
-                fields = {
-                    "language": p.language,
-                    "name": p.name,
-                    "location_kind": p.location_kind,
-                    "municipality": p.municipality,
-                    "country": p.country,
-                    "city": p.city,
-                    "timezone": p.timezone,
-                    "phone": p.phone,
-                    "organisation": p.organisation,
-                }
-                if row is not None and row["country"] == p.country:
+                existing.update({Address(r["channel"], r["external_id"]): r for r in rows})
+            for p in people:
+                row = existing.get(p.address)
+                values = _imported_fields(p)
+                if row is None:
+                    inserts.append((p.address.channel, p.address.external_id, now, now, *values.values()))
+                    continue
+                if row["country"] == p.country:
                     # A list has no time zone column: in the same country, keep the zone the
                     # person chose in the chat (a list's guess for a multi-zone country is UTC).
-                    fields["timezone"] = row["timezone"]
-                if row is None:
-                    cur = await conn.execute(
-                        "INSERT INTO people (channel, external_id, status, source, created_at,"
-                        " updated_at, "
-                        + ", ".join(fields)
-                        + ") VALUES (?, ?, 'active', 'import', ?, ?, "
-                        + ", ".join("?" for _ in fields)
-                        + ")",
-                        (p.address.channel, p.address.external_id, now, now, *fields.values()),
-                    )
-                    assert cur.lastrowid is not None
-                    person_id = cur.lastrowid
-                    created += 1
-                else:
-                    person_id = row["id"]
-                    await conn.execute(
-                        "UPDATE people SET status = 'active', updated_at = ?, "
-                        + ", ".join(f"{k} = ?" for k in fields)
-                        + " WHERE id = ?",
-                        (now, *fields.values(), person_id),
-                    )
-                    updated += 1
-                await _replace_skills(conn, person_id, p.skills)
-        return created, updated
+                    values["timezone"] = row["timezone"]
+                updates.append((now, *values.values(), row["id"]))
+            columns = list(_imported_fields(people[0])) if people else []
+            await conn.executemany(
+                "INSERT INTO people (channel, external_id, status, source, created_at, updated_at, "
+                + ", ".join(columns)
+                + ") VALUES (?, ?, 'active', 'import', ?, ?, "
+                + ", ".join("?" for _ in columns)
+                + ")",
+                inserts,
+            )
+            await conn.executemany(
+                "UPDATE people SET status = 'active', updated_at = ?, "
+                + ", ".join(f"{k} = ?" for k in columns)
+                + " WHERE id = ?",
+                updates,
+            )
+            await conn.execute(
+                "DELETE FROM person_skills WHERE person_id IN (SELECT value FROM json_each(?))",
+                (json.dumps([r["id"] for r in existing.values()]),),
+            )
+            await conn.executemany(
+                "INSERT INTO person_skills (person_id, skill)"
+                " SELECT id, ? FROM people WHERE channel = ? AND external_id = ?",
+                [(s, p.address.channel, p.address.external_id) for p in people for s in dict.fromkeys(p.skills)],
+            )
+        return len(inserts), len(updates) + len(batch) - len(people)
+
+
+def _imported_fields(p: Person) -> dict[str, object]:
+    """What a list sets of a person (the same columns, in the same order, for everyone)."""
+    return {
+        "language": p.language,
+        "name": p.name,
+        "location_kind": p.location_kind,
+        "municipality": p.municipality,
+        "country": p.country,
+        "city": p.city,
+        "timezone": p.timezone,
+        "phone": p.phone,
+        "organisation": p.organisation,
+    }
 
 
 async def _replace_skills(conn: aiosqlite.Connection, person_id: int, skills: Iterable[str]) -> None:

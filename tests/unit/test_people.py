@@ -3,6 +3,7 @@ real SQLite file."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
@@ -407,3 +408,35 @@ async def test_audience_candidates_narrow_the_rows_but_never_decide(db):
     assert await repo.countries_abroad() == sorted(
         {p.country for p in everybody if p.active and p.abroad and p.country is not None}
     )
+
+
+async def test_an_import_writes_in_short_transactions_that_let_others_write_between(db):
+    repo = PeopleRepo(db)
+
+    def listed(i: int, name: str, skills: tuple[str, ...]) -> Person:
+        return Person(
+            id=0,
+            address=Address.telegram(20_000 + i),
+            status=PersonStatus.ACTIVE,
+            language="lv",
+            name=name,
+            location_kind=LocationKind.LV,
+            municipality="0001000",
+            country="LV",
+            skills=skills,
+            source="import",
+        )
+
+    await repo.create(Address.telegram(20_003), language="en", name="Chat", consent_at=datetime.now(UTC))
+    other = await repo.create(Address.telegram(30_000), language="en", name="Other", consent_at=datetime.now(UTC))
+    listed_twice = [listed(i, f"N{i}", ("first_aid",)) for i in range(50)] + [listed(7, "Later", ("care", "driver"))]
+    importing = asyncio.create_task(repo.import_people(listed_twice, batch=10))
+    await asyncio.sleep(0)  # the import has begun
+    await repo.update(other.id, name="Written during the import")
+    imported_meanwhile = await db.fetchval("SELECT count(*) FROM people WHERE source = 'import'")
+    assert await importing == (49, 2)  # 20_003 existed; 20_007 came twice
+    assert 0 < imported_meanwhile < 49  # the update went in between two batches
+    people = {p.address.external_id: p for p in await repo.all()}
+    assert len(people) == 51 and people["30000"].name == "Written during the import"
+    assert (people["20003"].name, people["20003"].source, people["20003"].skills) == ("N3", "chat", ("first_aid",))
+    assert (people["20007"].name, people["20007"].skills) == ("Later", ("care", "driver"))
