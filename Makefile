@@ -13,7 +13,7 @@ PIP_COMPILE = cp $(LOCK) $(LOCK).new && CUSTOM_COMPILE_COMMAND="make lock" $(VEN
 	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	--extra test --extra dev -o $(LOCK).new pyproject.toml
 
-.PHONY: demo test lint lock lock-upgrade run migrate locales bench clean
+.PHONY: demo test lint lock lock-upgrade run migrate locales bench bench-roster clean
 
 # A changed lock file rebuilds the venv from scratch, so nothing unpinned is left over.
 $(LOCKED): $(LOCK)
@@ -66,6 +66,9 @@ locales: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.delivery
+
+bench-roster: $(STAMP)
+	$(PY) -m bench.roster
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build sauciens.egg-info

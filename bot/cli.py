@@ -102,6 +102,11 @@ def person_to_record(p: Person) -> VolunteerRecord:
 
 
 async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """All or nothing: the whole file is read and every row checked before the first write, so
+    a list with any invalid row changes nothing. A valid list is then written in short
+    transactions (``PeopleRepo.import_people``), so a running bot keeps answering and writing
+    meanwhile; people see the list arrive in batches, and should a write fail (a full disk) the
+    same file can simply be imported again."""
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:

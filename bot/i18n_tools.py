@@ -7,6 +7,7 @@ a translator (and the catalog test fails until they are filled). Plural forms co
 
 from __future__ import annotations
 
+import csv
 import re
 import sys
 from pathlib import Path
@@ -103,8 +104,26 @@ def update() -> int:
     return 0
 
 
+# Countries' names in their official languages, for matching what people type (CLDR via Babel).
+COUNTRY_NAMES = Path(__file__).resolve().parent / "data" / "country_names.csv"
+
+
+def write_country_names(path: Path = COUNTRY_NAMES) -> int:
+    """Rewrite ``bot/data/country_names.csv`` from Babel's CLDR data (after upgrading Babel)."""
+    from bot.domain.places.countries import cldr_official_names
+
+    rows = cldr_official_names()
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(("country", "language", "name"))
+        writer.writerows(rows)
+    print(f"{path}: {len(rows)} names")
+    return 0
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["update"]:
-        print("usage: python -m bot.i18n_tools update", file=sys.stderr)
+    commands = {"update": update, "country-names": write_country_names}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        print("usage: python -m bot.i18n_tools update | country-names", file=sys.stderr)
         sys.exit(2)
-    sys.exit(update())
+    sys.exit(commands[sys.argv[1]]())

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import aiosqlite
 
-from bot.domain.people import Address, LocationKind, Person, PersonStatus
+from bot.domain.alerts import ALL_ABROAD, AudienceFilter
+from bot.domain.people import Address, LocationKind, Person, PersonStatus, Target
 from db.database import Database
 
 _COLUMNS = [
@@ -35,6 +41,19 @@ _SELECT = """
 SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills
 FROM people p
 """
+
+
+# The columns of a Target, in its field order (blocked as a flag, skills as "a;b").
+_TARGET = """
+SELECT p.id, p.channel, p.external_id, p.status, p.language, p.location_kind, p.municipality, p.country,
+       p.timezone, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id),
+       p.quiet_start, p.quiet_end, p.paused, p.paused_until, p.blocked_at IS NOT NULL
+FROM people p
+"""
+_TARGET_CHUNK = 5000
+IMPORT_BATCH = 1000  # people per transaction of an import
+_STATUSES = {s.value: s for s in PersonStatus}
+_LOCATION_KINDS = {k.value: k for k in LocationKind}
 
 
 def now_iso() -> str:
@@ -70,6 +89,60 @@ def _to_person(row: aiosqlite.Row) -> Person:
         source=row["source"],
         created_at=_dt(row["created_at"]) or datetime.now(UTC),
     )
+
+
+def _to_target(row: tuple[Any, ...], intern: Callable[[str], str] = sys.intern) -> Target:
+    # Positional, and no helper calls: a preview builds tens of thousands. Municipalities,
+    # countries, languages, zones and skills repeat across a roster: interned, they are one
+    # string each instead of one per row.
+    municipality, country, skills = row[6], row[7], row[9]
+    return Target(
+        row[0],
+        Address(intern(row[1]), row[2]),
+        _STATUSES[row[3]],
+        intern(row[4]),
+        _LOCATION_KINDS[row[5]] if row[5] else None,
+        intern(municipality) if municipality else None,
+        intern(country) if country else None,
+        intern(row[8]),
+        tuple(sorted(map(intern, skills.split(";")))) if skills else (),
+        row[10],
+        row[11],
+        bool(row[12]),
+        date.fromisoformat(row[13]) if row[13] else None,
+        bool(row[14]),
+    )
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _narrowing(audience: AudienceFilter) -> tuple[str, list[object]]:
+    """A WHERE clause that leaves out the rows ``audience`` cannot match, by the same
+    dimensions as ``AudienceFilter.matches`` (which still decides)."""
+    where: list[str] = ["p.status = ?"]
+    args: list[object] = [PersonStatus.ACTIVE]
+    if audience.langs:
+        where.append(f"p.language IN ({_marks(audience.langs)})")
+        args += audience.langs
+    if audience.skills:
+        # (IN rather than EXISTS: SQLite then reads only those people, by id)
+        where.append(f"p.id IN (SELECT person_id FROM person_skills WHERE skill IN ({_marks(audience.skills)}))")
+        args += audience.skills
+    places: list[str] = []
+    if audience.areas:
+        places.append(f"(p.location_kind = ? AND p.municipality IN ({_marks(audience.areas)}))")
+        args += [LocationKind.LV, *audience.areas]
+    if ALL_ABROAD in audience.countries:
+        places.append("p.location_kind = ?")
+        args.append(LocationKind.ABROAD)
+    elif audience.countries:
+        places.append(f"(p.location_kind = ? AND p.country IN ({_marks(audience.countries)}))")
+        args += [LocationKind.ABROAD, *audience.countries]
+    if places:
+        where.append("(" + " OR ".join(places) + ")")
+    return " AND ".join(where), args
 
 
 class PeopleRepo:
@@ -130,6 +203,37 @@ class PeopleRepo:
     async def active(self) -> list[Person]:
         rows = await self.db.fetchall(_SELECT + " WHERE p.status = ? ORDER BY p.id", (PersonStatus.ACTIVE,))
         return [_to_person(r) for r in rows]
+
+    async def targets(self, audience: AudienceFilter) -> list[Target]:
+        """The active people an alert to ``audience`` may reach, as lean ``Target``s in id
+        order. SQL leaves out the rows the filter cannot match, so that a preview on a national
+        roster reads only what it needs; whom the alert reaches (the filter, paused, blocked,
+        quiet hours) is decided by ``bot.domain.alerts.select_audience`` alone."""
+        where, args = _narrowing(audience)
+        targets: list[Target] = []
+        async with self.db.read() as conn:
+            cur = await conn.execute(_TARGET + f" WHERE {where} ORDER BY p.id", args)
+            cur.row_factory = None  # plain tuples: no Row object per person
+            # In chunks, the next one read on the database's thread while this one is turned
+            # into Targets here: SQLite's own work runs meanwhile, without the GIL.
+            pending = asyncio.ensure_future(cur.fetchmany(_TARGET_CHUNK))
+            try:
+                while rows := await pending:
+                    pending = asyncio.ensure_future(cur.fetchmany(_TARGET_CHUNK))
+                    targets.extend(map(_to_target, cast("list[tuple[Any, ...]]", rows)))  # row_factory=None: tuples
+            finally:
+                await asyncio.gather(pending, return_exceptions=True)
+                await cur.close()
+        return targets
+
+    async def countries_abroad(self) -> list[str]:
+        """The countries active people abroad live in, by code."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT country FROM people WHERE status = ? AND location_kind = ? AND country IS NOT NULL"
+            " ORDER BY country",
+            (PersonStatus.ACTIVE, LocationKind.ABROAD),
+        )
+        return [r["country"] for r in rows]
 
     async def all(self) -> list[Person]:
         rows = await self.db.fetchall(_SELECT + " ORDER BY p.id")
@@ -205,56 +309,93 @@ class PeopleRepo:
             "conversation": dict(session) if session else None,
         }
 
-    async def import_people(self, people: Iterable[Person]) -> tuple[int, int]:
-        """Insert or update (by address) in one transaction; returns (created, updated)."""
+    async def import_people(self, people: Iterable[Person], *, batch: int = IMPORT_BATCH) -> tuple[int, int]:
+        """Insert or update (by address) ``batch`` people per transaction; returns (created,
+        updated).
+
+        A national roster is about a hundred short transactions, not one long one: between
+        them the database is left free (for as long as the batch held it) so that a running
+        bot's writes are never kept waiting for long. All or nothing is the caller's promise,
+        kept by validating the whole list before the first write (``bot.cli``). Should a write
+        fail (a full disk), the batches before it stay written; importing the same list again
+        finishes the job, as an import only creates or updates."""
+        items = list(people)
         created = updated = 0
+        for start in range(0, len(items), batch):
+            began = time.monotonic()
+            new, old = await self._import_batch(items[start : start + batch])
+            created, updated = created + new, updated + old
+            if start + batch < len(items):
+                await asyncio.sleep(min(time.monotonic() - began, 0.2))
+        return created, updated
+
+    async def _import_batch(self, batch: list[Person]) -> tuple[int, int]:
+        # The same address twice: the later row wins (counted as an update, as if it came later).
+        people = list({p.address: p for p in batch}.values())
         now = now_iso()
+        inserts: list[tuple[object, ...]] = []
+        updates: list[tuple[object, ...]] = []
         async with self.db.tx() as conn:
-            for p in people:
-                cur = await conn.execute(
-                    "SELECT id, country, timezone FROM people WHERE channel = ? AND external_id = ?",
-                    (p.address.channel, p.address.external_id),
+            existing: dict[Address, aiosqlite.Row] = {}
+            for channel in {p.address.channel for p in people}:
+                ids = [p.address.external_id for p in people if p.address.channel == channel]
+                rows = await conn.execute_fetchall(
+                    "SELECT id, channel, external_id, country, timezone FROM people"
+                    " WHERE channel = ? AND external_id IN (SELECT value FROM json_each(?))",
+                    (channel, json.dumps(ids)),
                 )
-                row = await cur.fetchone()
-                fields = {
-                    "language": p.language,
-                    "name": p.name,
-                    "location_kind": p.location_kind,
-                    "municipality": p.municipality,
-                    "country": p.country,
-                    "city": p.city,
-                    "timezone": p.timezone,
-                    "phone": p.phone,
-                    "organisation": p.organisation,
-                }
-                if row is not None and row["country"] == p.country:
+                existing.update({Address(r["channel"], r["external_id"]): r for r in rows})
+            for p in people:
+                row = existing.get(p.address)
+                values = _imported_fields(p)
+                if row is None:
+                    inserts.append((p.address.channel, p.address.external_id, now, now, *values.values()))
+                    continue
+                if row["country"] == p.country:
                     # A list has no time zone column: in the same country, keep the zone the
                     # person chose in the chat (a list's guess for a multi-zone country is UTC).
-                    fields["timezone"] = row["timezone"]
-                if row is None:
-                    cur = await conn.execute(
-                        "INSERT INTO people (channel, external_id, status, source, created_at,"
-                        " updated_at, "
-                        + ", ".join(fields)
-                        + ") VALUES (?, ?, 'active', 'import', ?, ?, "
-                        + ", ".join("?" for _ in fields)
-                        + ")",
-                        (p.address.channel, p.address.external_id, now, now, *fields.values()),
-                    )
-                    assert cur.lastrowid is not None
-                    person_id = cur.lastrowid
-                    created += 1
-                else:
-                    person_id = row["id"]
-                    await conn.execute(
-                        "UPDATE people SET status = 'active', updated_at = ?, "
-                        + ", ".join(f"{k} = ?" for k in fields)
-                        + " WHERE id = ?",
-                        (now, *fields.values(), person_id),
-                    )
-                    updated += 1
-                await _replace_skills(conn, person_id, p.skills)
-        return created, updated
+                    values["timezone"] = row["timezone"]
+                updates.append((now, *values.values(), row["id"]))
+            columns = list(_imported_fields(people[0])) if people else []
+            await conn.executemany(
+                "INSERT INTO people (channel, external_id, status, source, created_at, updated_at, "
+                + ", ".join(columns)
+                + ") VALUES (?, ?, 'active', 'import', ?, ?, "
+                + ", ".join("?" for _ in columns)
+                + ")",
+                inserts,
+            )
+            await conn.executemany(
+                "UPDATE people SET status = 'active', updated_at = ?, "
+                + ", ".join(f"{k} = ?" for k in columns)
+                + " WHERE id = ?",
+                updates,
+            )
+            await conn.execute(
+                "DELETE FROM person_skills WHERE person_id IN (SELECT value FROM json_each(?))",
+                (json.dumps([r["id"] for r in existing.values()]),),
+            )
+            await conn.executemany(
+                "INSERT INTO person_skills (person_id, skill)"
+                " SELECT id, ? FROM people WHERE channel = ? AND external_id = ?",
+                [(s, p.address.channel, p.address.external_id) for p in people for s in dict.fromkeys(p.skills)],
+            )
+        return len(inserts), len(updates) + len(batch) - len(people)
+
+
+def _imported_fields(p: Person) -> dict[str, object]:
+    """What a list sets of a person (the same columns, in the same order, for everyone)."""
+    return {
+        "language": p.language,
+        "name": p.name,
+        "location_kind": p.location_kind,
+        "municipality": p.municipality,
+        "country": p.country,
+        "city": p.city,
+        "timezone": p.timezone,
+        "phone": p.phone,
+        "organisation": p.organisation,
+    }
 
 
 async def _replace_skills(conn: aiosqlite.Connection, person_id: int, skills: Iterable[str]) -> None:

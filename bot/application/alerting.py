@@ -6,6 +6,7 @@ tracking about what it did; it never talks to Telegram itself."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -16,11 +17,13 @@ from bot.domain.alerts import (
     Answer,
     AnswerStatus,
     Audience,
+    AudienceFilter,
+    Member,
     Response,
     select_audience,
 )
 from bot.domain.outbox import OutboxKind
-from bot.domain.people import Address, Person, is_abroad_country
+from bot.domain.people import Address, Person, Target, is_abroad_country
 from bot.domain.sessions import Flow, Session
 from bot.logs import event
 
@@ -44,7 +47,7 @@ class AlertStore(Protocol):
         author_name: str,
         author_language: str,
         organisation: str,
-        recipients: list[Person],
+        recipients: Sequence[Member],
         remind_at: datetime | None,
     ) -> int: ...
     async def get(self, alert_id: int) -> Alert | None: ...
@@ -67,8 +70,11 @@ class AlertStore(Protocol):
     async def enqueue_closed_edits(self, alert_id: int) -> int: ...
 
 
-class ActivePeople(Protocol):
-    async def active(self) -> list[Person]: ...
+class Roster(Protocol):
+    """``db.people.PeopleRepo``, as far as choosing an audience goes."""
+
+    async def targets(self, audience: AudienceFilter) -> list[Target]: ...
+    async def countries_abroad(self) -> list[str]: ...
 
 
 class OutboxControl(Protocol):
@@ -123,7 +129,7 @@ def eta_of(choice: str) -> str | None:
 class Alerting:
     def __init__(
         self,
-        people: ActivePeople,
+        people: Roster,
         alerts: AlertStore,
         outbox: OutboxControl,
         tracking: AlertWatch,
@@ -141,17 +147,15 @@ class Alerting:
         self._organisation = organisation
 
     async def audience_of(self, draft: AlertDraft, now: datetime | None = None) -> Audience:
-        people = await self._people.active()
-        audience = select_audience(people, draft.audience, draft.severity, now or datetime.now(UTC))
+        candidates = await self._people.targets(draft.audience)
+        audience = select_audience(candidates, draft.audience, draft.severity, now or datetime.now(UTC))
         for person_id, problem in audience.invalid:
             event(log, "audience_person_skipped", person=person_id, reason=problem, level=logging.WARNING)
         return audience
 
     async def countries_abroad(self) -> list[str]:
         """The countries people abroad live in, for the composer's list (ISO codes only)."""
-        return sorted(
-            {p.country for p in await self._people.active() if p.abroad and p.country and is_abroad_country(p.country)}
-        )
+        return [c for c in await self._people.countries_abroad() if is_abroad_country(c)]
 
     def author_of(self, person: Person | None, messenger_name: str) -> Author:
         """Who an alert is from: the coordinator's registered name (else the name their

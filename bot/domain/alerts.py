@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
 from bot.domain.languages import DEFAULT_LANGUAGE
-from bot.domain.people import LATVIA_TZ, Address, Person, stored_problem
+from bot.domain.people import LATVIA_TZ, Address, LocationKind, stored_problem
 from bot.domain.spreadsheet import neutralise
 
 
@@ -56,6 +56,38 @@ TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the heading, sender and 
 ONE_LINE_KEYS = ("skills", "areas", "countries", "langs", "severity", "need", "drill", "by")
 
 
+class Member(Protocol):
+    """What choosing an alert's audience and queueing it read of a person: a ``Person``, or the
+    lean ``Target`` that ``PeopleRepo.targets`` loads for a preview."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def address(self) -> Address: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def location_kind(self) -> LocationKind | None: ...
+    @property
+    def municipality(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def skills(self) -> tuple[str, ...]: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def blocked(self) -> bool: ...
+    @property
+    def quiet_start(self) -> str | None: ...
+    @property
+    def quiet_end(self) -> str | None: ...
+    @property
+    def timezone(self) -> str: ...
+    def is_paused(self, now: datetime) -> bool: ...
+    def in_quiet_hours(self, now: datetime) -> bool: ...
+
+
 @dataclass
 class AudienceFilter:
     """AND across dimensions, OR within one. Place is one dimension: people in any of
@@ -66,7 +98,7 @@ class AudienceFilter:
     countries: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
 
-    def matches(self, p: Person) -> bool:
+    def matches(self, p: Member) -> bool:
         if self.skills and not set(self.skills) & set(p.skills):
             return False
         if self.langs and p.language not in self.langs:
@@ -250,18 +282,19 @@ def write_export_csv(rows: list[ExportRow], out: TextIO) -> None:
 
 @dataclass
 class Audience:
-    recipients: list[Person]
+    recipients: list[Member]
     paused: int = 0
     blocked: int = 0
     quiet: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (person id, why) for unusable stored data
 
 
-def select_audience(people: list[Person], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
+def select_audience(people: Iterable[Member], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
     """Who gets the alert; paused, blocked and (unless critical) quiet-hours people are left
     out and counted separately. A person whose stored data is unusable (quiet hours or a
     time zone that cannot be read) is skipped and listed in ``invalid``: no one row can stop
-    an alert."""
+    an alert. This is the rule, in full: ``PeopleRepo.targets`` only narrows the rows it
+    reads, it never decides."""
     result = Audience(recipients=[])
     for p in people:
         if not p.active or not audience.matches(p):

@@ -59,6 +59,7 @@ import io
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TextIO
 
 from bot.domain.languages import DEFAULT_LANGUAGE
@@ -270,16 +271,24 @@ def _parse_row(
 
 
 def _resolve_municipality(text: str, problems: list[str]) -> str | None:
+    atvk, problem = _municipality(text)
+    if problem is not None:
+        problems.append(problem)
+    return atvk
+
+
+@lru_cache(maxsize=4096)
+def _municipality(text: str) -> tuple[str | None, str | None]:
+    """(ATVK code, None) or (None, the problem): a list of 100,000 names only a few hundred
+    ways, and matching a name is most of the time a row takes."""
     result = match_municipality(text)
     if result.best is not None:
-        return result.best.atvk
+        return result.best.atvk, None
     if result.candidates:
         names = [m.name_lv for m in result.candidates]
         options = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-        problems.append(f"municipality {text!r} not recognised (did you mean {options}?)")
-    else:
-        problems.append(f"municipality {text!r} not found")
-    return None
+        return None, f"municipality {text!r} not recognised (did you mean {options}?)"
+    return None, f"municipality {text!r} not found"
 
 
 # ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ real SQLite file."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -317,3 +318,129 @@ async def test_a_stored_person_has_typed_states(db):
     got = await repo.get(p.address)
     assert got is not None and (got.status, got.location_kind) == (PersonStatus.ACTIVE, LocationKind.ABROAD)
     assert type(got.location_kind) is LocationKind
+
+
+async def test_audience_candidates_narrow_the_rows_but_never_decide(db):
+    """``PeopleRepo.targets`` reads only the rows a filter can match; choosing from them gives
+    the same audience as choosing from everybody, for every kind of filter, and each target
+    carries the same values as the person."""
+    import random
+
+    from bot.domain.alerts import ALL_ABROAD, AudienceFilter, Severity, select_audience
+
+    rng = random.Random(5)
+    repo = PeopleRepo(db)
+    areas, countries, skills = ["0001000", "0040000", "0004000"], ["GB", "IE", "DE"], ["first_aid", "driver", "care"]
+    people = []
+    for i in range(300):
+        abroad = rng.random() < 0.3
+        people.append(
+            Person(
+                id=0,
+                address=Address.telegram(10_000 + i),
+                status=PersonStatus.ACTIVE,
+                language=rng.choice(("lv", "en")),
+                name=f"P{i}",
+                location_kind=LocationKind.ABROAD if abroad else LocationKind.LV,
+                municipality=None if abroad else rng.choice(areas),
+                country=rng.choice(countries) if abroad else "LV",
+                timezone="Europe/London" if abroad else "Europe/Riga",
+                skills=tuple(rng.sample(skills, rng.randint(0, 2))),
+                source="import",
+            )
+        )
+    await repo.import_people(people)
+    for p in await repo.all():
+        roll = rng.random()
+        if roll < 0.1:
+            await repo.update(p.id, paused=True)
+        elif roll < 0.15:
+            await repo.update(p.id, paused=True, paused_until=date(2026, 11, 22))  # over on NOW's day
+        elif roll < 0.25:
+            await repo.update(p.id, quiet_start="13:00", quiet_end="15:00")  # NOW is 14:00 in Rīga
+        elif roll < 0.3:
+            await repo.set_blocked(p.address, True)
+        elif roll < 0.35:
+            await repo.update(p.id, status=PersonStatus.REGISTERING)
+    everybody = await repo.all()
+    by_id = {p.id: p for p in everybody}
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+    def chosen(candidates, audience, severity):
+        a = select_audience(candidates, audience, severity, now)
+        return [p.id for p in a.recipients], (a.paused, a.blocked, a.quiet)
+
+    filters = [
+        AudienceFilter(),
+        AudienceFilter(skills=["first_aid"]),
+        AudienceFilter(skills=["driver", "care"], langs=["en"]),
+        AudienceFilter(areas=["0040000"]),
+        AudienceFilter(countries=[ALL_ABROAD]),
+        AudienceFilter(areas=["0001000", "0004000"], countries=["IE"], skills=["care"]),
+        AudienceFilter(countries=["GB", "DE"], langs=["lv"]),
+    ]
+    active = [p for p in everybody if p.active]
+    assert len(await repo.targets(AudienceFilter())) == len(active) < len(everybody)
+    narrowed = 0
+    for audience in filters:
+        targets = await repo.targets(audience)
+        narrowed += len(targets) < len(active)
+        for t in targets:
+            p = by_id[t.id]
+            assert (t.address, t.status, t.language, t.location_kind, t.municipality, t.country) == (
+                p.address,
+                p.status,
+                p.language,
+                p.location_kind,
+                p.municipality,
+                p.country,
+            )
+            assert (t.timezone, t.skills, t.quiet_start, t.quiet_end, t.paused, t.paused_until, t.blocked) == (
+                p.timezone,
+                p.skills,
+                p.quiet_start,
+                p.quiet_end,
+                p.paused,
+                p.paused_until,
+                p.blocked,
+            )
+        for severity in (Severity.INFO, Severity.CRITICAL):
+            expected = chosen(everybody, audience, severity)
+            assert expected[0], audience  # the filter reaches someone: the comparison means something
+            assert chosen(targets, audience, severity) == expected, audience
+    assert narrowed == len(filters) - 1  # every filter but the empty one reads fewer rows
+    assert await repo.countries_abroad() == sorted(
+        {p.country for p in everybody if p.active and p.abroad and p.country is not None}
+    )
+
+
+async def test_an_import_writes_in_short_transactions_that_let_others_write_between(db):
+    repo = PeopleRepo(db)
+
+    def listed(i: int, name: str, skills: tuple[str, ...]) -> Person:
+        return Person(
+            id=0,
+            address=Address.telegram(20_000 + i),
+            status=PersonStatus.ACTIVE,
+            language="lv",
+            name=name,
+            location_kind=LocationKind.LV,
+            municipality="0001000",
+            country="LV",
+            skills=skills,
+            source="import",
+        )
+
+    await repo.create(Address.telegram(20_003), language="en", name="Chat", consent_at=datetime.now(UTC))
+    other = await repo.create(Address.telegram(30_000), language="en", name="Other", consent_at=datetime.now(UTC))
+    listed_twice = [listed(i, f"N{i}", ("first_aid",)) for i in range(50)] + [listed(7, "Later", ("care", "driver"))]
+    importing = asyncio.create_task(repo.import_people(listed_twice, batch=10))
+    await asyncio.sleep(0)  # the import has begun
+    await repo.update(other.id, name="Written during the import")
+    imported_meanwhile = await db.fetchval("SELECT count(*) FROM people WHERE source = 'import'")
+    assert await importing == (49, 2)  # 20_003 existed; 20_007 came twice
+    assert 0 < imported_meanwhile < 49  # the update went in between two batches
+    people = {p.address.external_id: p for p in await repo.all()}
+    assert len(people) == 51 and people["30000"].name == "Written during the import"
+    assert (people["20003"].name, people["20003"].source, people["20003"].skills) == ("N3", "chat", ("first_aid",))
+    assert (people["20007"].name, people["20007"].skills) == ("Later", ("care", "driver"))

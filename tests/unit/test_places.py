@@ -26,7 +26,7 @@ from bot.domain.places import (
     normalise_country_code,
     timezone_label,
 )
-from bot.domain.places.countries import country_aliases
+from bot.domain.places.countries import cldr_official_names, country_aliases, official_names
 from bot.domain.places.data import read_rows
 from bot.domain.places.matching import Index, fold, split_words
 from bot.domain.places.municipalities import town_aliases
@@ -313,6 +313,14 @@ def test_town_aliases_are_data_and_name_their_territory() -> None:
         # Priekuļi (Cēsu novads) and Priekule (Dienvidkurzemes novads) share a stem: both are offered.
         assert territory in match_municipality(row["alias"]).candidates[:2], row
     assert ("Ikšķile", "0040000") in town_aliases()
+
+
+def test_official_country_names_file_is_cldr() -> None:
+    """bot/data/country_names.csv is what ``python -m bot.i18n_tools country-names`` writes from
+    the installed Babel (rerun it after upgrading Babel)."""
+    assert official_names() == cldr_official_names()
+    assert ("DE", "de", "Deutschland") in official_names()
+    assert match_country("Deutschland").best == "DE"
 
 
 def test_country_aliases_are_data() -> None:

@@ -150,6 +150,35 @@ def country_flag(code: str) -> str:
     return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in canonical)
 
 
+OFFICIAL_NAMES = "country_names.csv"
+
+
+def official_names() -> list[tuple[str, str, str]]:
+    """(code, language, name) of every country in its official languages, from
+    ``bot/data/country_names.csv`` (``cldr_official_names`` wrote it)."""
+    return [(row["country"], row["language"], row["name"]) for row in read_rows(OFFICIAL_NAMES)]
+
+
+def cldr_official_names() -> list[tuple[str, str, str]]:
+    """The same names from Babel's CLDR data, for ``python -m bot.i18n_tools country-names``.
+
+    This loads every one of those languages' CLDR data (about a hundred locales, 85 MB that
+    Babel keeps for the life of the process), so the bot reads the file instead."""
+    codes = _country_codes()
+    languages = get_global("territory_languages")
+    rows: list[tuple[str, str, str]] = []
+    for code in sorted(codes):
+        for language, info in languages.get(code, {}).items():
+            if info.get("official_status") not in ("official", "de_facto_official"):
+                continue
+            if not locale_exists(language):
+                continue
+            name = babel.Locale(language).territories.get(code)
+            if name:
+                rows.append((code, language, name))
+    return rows
+
+
 def _country_words(text: str) -> list[str]:
     return [w for w in split_words(text) if w not in ("the",)]
 
@@ -166,16 +195,9 @@ def _country_index(extra_lang: str | None) -> Index[str]:
         for code in codes:
             if code in names:
                 index.add(_country_words(names[code]), code)
-    languages = get_global("territory_languages")
-    for code in sorted(codes):
-        for language, info in languages.get(code, {}).items():
-            if info.get("official_status") not in ("official", "de_facto_official"):
-                continue
-            if not locale_exists(language):
-                continue
-            name = babel.Locale(language).territories.get(code)
-            if name:
-                index.add(_country_words(name), code)
+    for code, _language, name in official_names():
+        if code in codes:
+            index.add(_country_words(name), code)
     for alias, code in country_aliases():
         index.add(_country_words(alias), code)
     return index
