@@ -6,6 +6,7 @@ tracking about what it did; it never talks to Telegram itself."""
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -14,6 +15,7 @@ from bot.domain.alerts import (
     Alert,
     AlertDraft,
     Answer,
+    DraftRef,
     AnswerStatus,
     Audience,
     Response,
@@ -257,20 +259,40 @@ class Drafts:
     async def current(self, address: Address) -> Session | None:
         return await self._sessions.get(address)
 
-    async def compose(self, address: Address, draft: AlertDraft, step: str) -> None:
-        await self._sessions.set(address, Session(COMPOSE, step, {"draft": draft.to_dict()}))
+    async def compose(self, address: Address, draft: AlertDraft, step: str) -> DraftRef:
+        """A new draft (it replaces any other: the other's previews are out of date)."""
+        ref = DraftRef(secrets.token_hex(4), 1)
+        data = {"draft": draft.to_dict(), "id": ref.id, "version": ref.version}
+        await self._sessions.set(address, Session(COMPOSE, step, data))
+        return ref
 
     async def save(self, address: Address, session: Session, draft: AlertDraft, step: str | None = None) -> None:
-        session.data["draft"] = draft.to_dict()
+        """Keep ``draft``; a change makes it a new version (and older previews out of date)."""
+        saved = draft.to_dict()
+        if saved != session.data.get("draft"):
+            session.data["version"] = int(session.data.get("version", 1)) + 1
+        session.data["draft"] = saved
         if step is not None:
             session.step = step
         await self._sessions.set(address, session)
+
+    async def move_to(self, address: Address, step: str) -> None:
+        """The draft stays as it is, at ``step``."""
+        session = await self._sessions.get(address)
+        if session is not None and session.flow == COMPOSE:
+            session.step = step
+            await self._sessions.set(address, session)
 
     async def write_follow_up(self, address: Address, alert_id: int) -> None:
         await self._sessions.set(address, Session(FOLLOWUP, "text", {"alert_id": alert_id}))
 
     async def discard(self, address: Address) -> None:
         await self._sessions.clear(address)
+
+    @staticmethod
+    def ref_of(session: Session) -> DraftRef:
+        """A session saved before drafts had ids reads as draft "-", version 1."""
+        return DraftRef(str(session.data.get("id", "-")), int(session.data.get("version", 1)))
 
     @staticmethod
     def draft_of(session: Session) -> AlertDraft:

@@ -23,10 +23,12 @@ from .countries import (
 from .geography import nearest_municipalities, nearest_municipality
 from .matching import MatchResult, latvian_sort_key
 from .municipalities import Municipality, match_municipality, municipalities, municipality, municipality_by_emma_id
+from .strict import Exact, exact_country, exact_municipality
 from .timezones import LATVIA_TZ, country_timezones, default_timezone, timezone_label
 
 __all__ = [
     "DIASPORA_COUNTRIES",
+    "Exact",
     "LATVIA",
     "LATVIA_TZ",
     "MatchResult",
@@ -36,6 +38,8 @@ __all__ = [
     "country_name",
     "country_timezones",
     "default_timezone",
+    "exact_country",
+    "exact_municipality",
     "is_country_code",
     "latvian_sort_key",
     "match_country",
