@@ -140,7 +140,7 @@ def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
         lines = [t._("👥 No one will receive it")]
     else:
         by_lang = Counter(p.language for p in audience.recipients)
-        counts = ", ".join(f"{code} {by_lang[code]}" for code in language_codes() if by_lang[code])
+        counts = ", ".join(f"{code} {by_lang[code]}" for code in language_codes())
         lines = [t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) + f" ({counts})"]
     left = []
     if audience.paused:
@@ -186,21 +186,13 @@ def definition_lines(draft: AlertDraft, t: Translator, tz: str = LATVIA_TZ, note
     skill_names = [t._(s.label) for s in skills.skills() if s.code in a.skills]
     icon, label = SEVERITY_LABELS[draft.severity]
     lines = [
-        t._("📍 Where: {places}", places=esc(", ".join(where)))
-        if where
-        else t._("📍 Where: everywhere, in Latvia and abroad"),
-        t._("🛠 Skills: {skills}", skills=esc(", ".join(skill_names))) if skill_names else t._("🛠 Skills: any"),
-        t._("🗣 Languages: {languages}", languages=", ".join(t.language(code) for code in a.langs))
-        if a.langs
-        else t._("🗣 Languages: all"),
-        t._("⚠️ Severity: {severity}", severity=f"{icon} {t._(label)}"),
-        t.n_("👥 Needed: {n} person", "👥 Needed: {n} people", draft.need)
-        if draft.need
-        else t._("👥 Needed: no limit"),
-        t._("⏰ Answer by: {time}", time=when_in(draft.respond_by, t, tz, always=True))
-        if draft.respond_by
-        else t._("⏰ Answer by: no deadline"),
-        t._("🧪 Exercise: yes") if draft.drill else t._("🧪 Exercise: no"),
+        t._("Where: {place}", place=esc(", ".join(where)) or t._("anywhere")),
+        t._("Skills: {skills}", skills=esc(", ".join(skill_names)) or t._("any")),
+        t._("Languages: {langs}", langs=", ".join(t.language(code) for code in a.langs) or t._("all")),
+        t._("Severity: {severity}", severity=f"{icon} {t._(label)}"),
+        t.n_("Needed: {n} person", "Needed: {n} people", draft.need) if draft.need else t._("Needed: {need}", need="—"),
+        t._("Answer by: {time}", time=when_in(draft.respond_by, t, tz, always=True) if draft.respond_by else "—"),
+        t._("Drill: {drill}", drill=t._("yes") if draft.drill else t._("no")),
     ]
     for note in notes:
         if note.code == "twins":

@@ -1082,8 +1082,7 @@ def _draft_of(command: str) -> Any:
     from bot.domain.alerts import parse_one_line
     from bot.i18n import language_codes
 
-    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC), language_codes())
-    return draft
+    return parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC), language_codes()).draft
 
 
 async def _drain(bot: Any, timeout: float) -> None:

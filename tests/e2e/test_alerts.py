@@ -161,7 +161,19 @@ async def test_guided_composer(sandbox, bot):
     await coord.wait_for("whole number")
     await coord.send("1")
     await coord.wait_for("Needed: 1")
-    await coord.press("cmp:sev")
+    # severity: three explicit buttons; critical asks once, naming what it overrides
+    await coord.press("cmp:v:sev")
+    levels = await coord.wait_for("How severe")
+    assert [label for label in levels.button_labels if "🔵" in label or "🟠" in label or "🔴" in label] == [
+        "🔵 Info",
+        "✅ 🟠 URGENT",
+        "🔴 CRITICAL",
+    ]
+    assert "2 people would receive it now" in levels.text  # the live count on every screen
+    await coord.press("cmp:sev:critical")
+    question = await coord.wait_for("overrides quiet hours")
+    assert "Make this alert critical?" in question.text
+    await coord.press("🔴 Yes, critical")
     await coord.wait_for("CRITICAL")
     await coord.press("cmp:drill")
     await coord.wait_for("Exercise: yes")
@@ -568,7 +580,7 @@ async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bo
         await coord.wait_for_edit(menu, expect)
 
     await choose("skills", "cmp:sk:translation", expect="4 people will receive it")
-    await choose("abroad", "cmp:co:GB", "cmp:co:IE", expect="2 people will receive it")  # only abroad now: GB or IE
+    await choose("abroad", "cmp:co:GB:0", "cmp:co:IE:0", expect="2 people will receive it")  # only abroad now: GB or IE
     await choose("langs", "cmp:lg:en", expect="1 person will receive it")
     await coord.press("cmp:v:by", menu)
     await coord.wait_for_edit(menu, "Answers needed by when?")
