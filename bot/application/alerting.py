@@ -15,10 +15,12 @@ from bot.domain.alerts import (
     Alert,
     AlertDraft,
     Answer,
-    DraftRef,
     AnswerStatus,
     Audience,
+    DraftRef,
     Response,
+    RosterChange,
+    RosterChangeKind,
     select_audience,
 )
 from bot.domain.outbox import OutboxKind
@@ -83,6 +85,7 @@ class AlertWatch(Protocol):
     """The tracking (``bot.application.tracking.Tracking``): an alert's figures changed."""
 
     def alert_changed(self, alert_id: int | None) -> None: ...
+    def roster_changed(self, alert_id: int, change: RosterChange) -> None: ...
 
 
 class AlertTimers(Protocol):
@@ -203,8 +206,12 @@ class Alerting:
                 response=result.response,
                 previous=result.previous,
             )
+            if result.withdrew:
+                self._tracking.roster_changed(alert_id, RosterChange(RosterChangeKind.WITHDREW, result.name or "?"))
             if result.promoted is not None:
                 promoted = result.promoted
+                change = RosterChange(RosterChangeKind.PROMOTED, promoted.name or "?")
+                self._tracking.roster_changed(alert_id, change)
                 params: dict[str, object] = {"alert_id": alert_id}
                 await self._alerts.enqueue_one(promoted.recipient_id, promoted.address, OutboxKind.PROMOTED, params)
                 # and their alert message shows "confirmed" instead of "standby"

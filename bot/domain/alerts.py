@@ -203,6 +203,7 @@ class Promotion:
     recipient_id: int
     address: Address
     language: str
+    name: str | None = None
 
 
 @dataclass
@@ -214,6 +215,37 @@ class Answer:
     previous: Response = Response.NONE
     promoted: Promotion | None = None
     alert: Alert | None = None  # the alert as it was when the tap was recorded
+    name: str | None = None  # of the person who tapped (for the coordinator's line on a withdrawal)
+
+    @property
+    def withdrew(self) -> bool:
+        """A confirmed or standby person said they can't after all."""
+        return self.response == Response.DECLINED and self.previous in (Response.ACCEPTED, Response.STANDBY)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """Someone who answered an alert, for the coordinator: who is coming and how to reach them."""
+
+    name: str
+    response: Response
+    eta: str | None
+    responded_at: datetime | None
+    phone: str | None
+    address: Address
+
+
+class RosterChangeKind(StrEnum):
+    WITHDREW = "withdrew"
+    PROMOTED = "promoted"
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """Told to the coordinator in one short line."""
+
+    kind: RosterChangeKind
+    name: str
 
 
 @dataclass

@@ -21,6 +21,9 @@ from bot.domain.alerts import (
     DraftRef,
     Problem,
     Response,
+    RosterChange,
+    RosterChangeKind,
+    RosterEntry,
     Severity,
     Tally,
     delivery_seconds,
@@ -275,7 +278,42 @@ def bar(part: int, whole: int, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datetime | None = None) -> str:
+ROSTER_SHOWN = 15  # names per list in the tracking message; /roster has them all
+
+
+def eta_label(entry: RosterEntry, t: Translator) -> str:
+    if entry.response != Response.ACCEPTED:
+        return ""
+    return t._(ETA_LABELS[entry.eta]) if entry.eta in ETA_LABELS else t._("now")
+
+
+def names_lines(alert: Alert, roster: Sequence[RosterEntry], t: Translator) -> list[str]:
+    """Who is coming (with their ETA) and who is on standby, the first ``ROSTER_SHOWN`` of each."""
+    lines: list[str] = []
+    for response, title in (
+        (Response.ACCEPTED, N_("✅ Confirmed:")),
+        (Response.STANDBY, N_("⏳ On standby:")),
+    ):
+        people = [e for e in roster if e.response == response]
+        if not people:
+            continue
+        lines.append(t._(title))
+        for e in people[:ROSTER_SHOWN]:
+            eta = eta_label(e, t)
+            lines.append(f"• {esc(e.name)}" + (f" — {eta}" if eta else ""))
+        if len(people) > ROSTER_SHOWN:
+            lines.append(t._("+{n} more: /roster {id}", n=len(people) - ROSTER_SHOWN, id=alert.id))
+    return lines
+
+
+def tracking_text(
+    alert: Alert,
+    tally: Tally,
+    t: Translator,
+    tz: str,
+    now: datetime | None = None,
+    roster: Sequence[RosterEntry] = (),
+) -> str:
     d = alert.draft
     first_line = d.text_for(t.lang).strip().splitlines()[0] if d.text_for(t.lang).strip() else ""
     snippet = first_line[:60] + ("…" if len(first_line) > 60 else "")
@@ -320,14 +358,19 @@ def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datet
     )
     if d.respond_by is not None:
         lines.append(t._("⏰ Answers by {time}", time=when_in(d.respond_by, t, tz)))
+    names = names_lines(alert, roster, t)
+    if names:
+        lines += ["", *names]
     if not alert.open:
+        lines.append("")
         lines.append(t._("🔒 Closed."))
     return "\n".join(lines)
 
 
 def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | None:
+    """A closed alert's tracking messages have no buttons (/export still works)."""
     if not alert.open:
-        return inline([[(t._("📄 Export"), f"trk:export:{alert.id}")]])
+        return None
     return inline(
         [
             [
@@ -337,6 +380,48 @@ def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | Non
             [(t._("🔒 Close"), f"trk:close:{alert.id}"), (t._("📄 Export"), f"trk:export:{alert.id}")],
         ]
     )
+
+
+def roster_change_text(alert: Alert, change: RosterChange, t: Translator) -> str:
+    if change.kind == RosterChangeKind.WITHDREW:
+        return t._("↩️ #{id}: {name} can't come after all.", id=alert.id, name=esc(change.name))
+    return t._("⬆️ #{id}: {name} moved up from standby and is confirmed.", id=alert.id, name=esc(change.name))
+
+
+RESPONSE_LABELS = {
+    Response.ACCEPTED: N_("confirmed"),
+    Response.STANDBY: N_("on standby"),
+    Response.DECLINED: N_("can't come"),
+}
+
+
+def roster_texts(alert: Alert, roster: Sequence[RosterEntry], t: Translator, tz: str = LATVIA_TZ) -> list[str]:
+    """``/roster``: everyone who answered, with answer, ETA, time answered, phone where shared
+    and a link to their chat; in messages that fit Telegram's limit."""
+    if not roster:
+        return [t._("No one has answered alert #{id} yet.", id=alert.id)]
+    lines = [t.n_("<b>Alert #{id}</b>: {n} answer", "<b>Alert #{id}</b>: {n} answers", len(roster), id=alert.id)]
+    for e in roster:
+        parts = [f"<b>{esc(e.name)}</b>", t._(RESPONSE_LABELS[e.response])]
+        eta = eta_label(e, t)
+        if eta:
+            parts.append(eta)
+        if e.responded_at is not None:
+            parts.append(t._("answered {time}", time=t.time(e.responded_at, tz)))
+        if e.phone:
+            parts.append(esc(e.phone))
+        if e.address.channel == "telegram" and e.address.external_id.isdigit():
+            parts.append(f'<a href="tg://user?id={e.address.external_id}">{t._("chat")}</a>')
+        lines.append(" · ".join(parts))
+    texts, current = [], ""
+    for line in lines:
+        if current and len((current + "\n" + line).encode("utf-16-le")) // 2 > MESSAGE_LIMIT - 100:
+            texts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    texts.append(current)
+    return texts
 
 
 def deadline_text(alert: Alert, tally: Tally, t: Translator) -> str:

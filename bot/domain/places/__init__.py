@@ -28,9 +28,9 @@ from .timezones import LATVIA_TZ, country_timezones, default_timezone, timezone_
 
 __all__ = [
     "DIASPORA_COUNTRIES",
-    "Exact",
     "LATVIA",
     "LATVIA_TZ",
+    "Exact",
     "MatchResult",
     "Municipality",
     "all_countries",

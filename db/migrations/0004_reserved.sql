@@ -1,0 +1,2 @@
+-- Placeholder on the coord branch only: 0004 and 0005 are other branches' migrations, merged
+-- before 0006. Drop this file when they land.
