@@ -8,9 +8,9 @@ from typing import Any
 from bot.domain.alerts import (
     AlertDraft,
     AudienceFilter,
+    Problem,
     Response,
     Severity,
-    Problem,
     parse_one_line,
     parse_respond_by,
     read_respond_by,

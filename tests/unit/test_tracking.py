@@ -18,8 +18,8 @@ from bot.domain.alerts import (
     RosterEntry,
     Tally,
 )
-from bot.domain.people import Address
 from bot.domain.outbox import OutboxKind
+from bot.domain.people import Address
 
 
 class Store:
