@@ -264,7 +264,7 @@ class ComposerDialogue:
             [(t._("🌍 Abroad ({n})", n=len(a.countries)), "cmp:v:abroad"), (t._("🗣 Languages"), "cmp:v:langs")],
             [(t._("📝 Text"), "cmp:text"), (t._("⚠️ Severity"), "cmp:v:sev")],
             [(t._("👥 Needed"), "cmp:need"), (t._("⏰ Answer by"), "cmp:v:by")],
-            [(t._("🧪 Exercise: yes") if draft.drill else t._("🧪 Exercise: no"), "cmp:drill")],
+            [(t._("🧪 Drill: yes") if draft.drill else t._("🧪 Drill: no"), "cmp:drill")],
             [(t._("👁 Preview"), "cmp:preview"), (t._("✖️ Cancel"), "cmp:cancel")],
         ]
         return inline(rows)
