@@ -273,7 +273,7 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     first_alert = len(sandbox.answer_messages)
     limited0 = sandbox.count("sendMessage", 429)
     pressed = time.monotonic()
-    await coord.press("cmp:send", preview)
+    await coord.press("🚀", preview)
     tracking = await coord.wait_for(has_button("trk:close:"), 60)
     alert_id = int(
         next(d for row in tracking.buttons for _, d in row if d and d.startswith("trk:close:")).split(":")[2]

@@ -443,7 +443,7 @@ async def roster_run(n: int, *, latency: float, broadcast_seconds: float, probes
         await asyncio.sleep(CHAT_PAUSE)
         first = len(sandbox.answer_messages)
         pressed = time.monotonic()
-        await coord.press("cmp:send", preview)
+        await coord.press("🚀", preview)
         while True:  # the sandbox records each message's creation time; look often
             if len(sandbox.answer_messages) > first or time.monotonic() - pressed > 30:
                 break

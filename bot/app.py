@@ -97,9 +97,9 @@ def register_handlers(
     boundary = boundaries.register_first(app, services.identity)  # edits, buttons' data, buttons in groups
     groups.register(app)  # group chats: point people to a private chat
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
+    help_handlers.register(app, services.identity)  # /help; coordinators' own /start and /language
     # /start, /profile, /language, steps
     registration.register(app, services.identity, services.steps, services.registration, services.profile, router)
-    help_handlers.register(app, services.identity)  # /help
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
     privacy.register(app, services.identity, forgetting)  # /mydata, /forget
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert

@@ -15,6 +15,7 @@ from bot.domain.access import Access
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
 from db.alerts import AlertRepo
+from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
 from db.outbox import OutboxRepo
 from db.people import PeopleRepo
@@ -52,7 +53,7 @@ class Services:
             people=people,
             sessions=sessions,
             access=access,
-            identity=Identity(people, access),
+            identity=Identity(people, access, CoordinatorLanguageRepo(db)),
             budget=SendBudget(rate, burst=max(1.0, rate / 10)),
             alerts=alerts,
             outbox=outbox,

@@ -21,6 +21,7 @@ from bot.domain.alerts import (
     Member,
     Promotion,
     Response,
+    RosterEntry,
     Severity,
     Tally,
 )
@@ -123,15 +124,47 @@ class AlertRepo:
         return [_to_alert(r) for r in rows]
 
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None:
-        row = await self.db.fetchone("SELECT tracking_chat, tracking_message_id FROM alerts WHERE id = ?", (alert_id,))
-        if row is None or row["tracking_message_id"] is None:
-            return None
-        return row["tracking_chat"], row["tracking_message_id"]
-
-    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None:
-        await self.db.execute(
-            "UPDATE alerts SET tracking_chat = ?, tracking_message_id = ? WHERE id = ?", (chat, message_id, alert_id)
+        """The latest tracking message of the alert (the one kept up to date while it is open)."""
+        row = await self.db.fetchone(
+            "SELECT chat, message_id FROM tracking_messages WHERE alert_id = ? ORDER BY id DESC LIMIT 1", (alert_id,)
         )
+        return (row["chat"], row["message_id"]) if row else None
+
+    async def tracking_messages(self, alert_id: int) -> builtins.list[tuple[str, int, str]]:
+        """Every tracking message of the alert: (chat, message id, language), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT chat, message_id, language FROM tracking_messages WHERE alert_id = ? ORDER BY id", (alert_id,)
+        )
+        return [(r["chat"], r["message_id"], r["language"]) for r in rows]
+
+    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int, language: str = "lv") -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO tracking_messages (alert_id, chat, message_id, language, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (alert_id, chat, message_id, language, now_iso()),
+        )
+
+    async def roster(self, alert_id: int) -> builtins.list[RosterEntry]:
+        """Everyone who answered, confirmed first, then standby, then those who can't; each in
+        the order they answered."""
+        rows = await self.db.fetchall(
+            "SELECT r.channel, r.external_id, r.response, r.eta, r.responded_at, p.name, p.phone"
+            " FROM recipients r LEFT JOIN people p ON p.id = r.person_id"
+            " WHERE r.alert_id = ? AND r.response != ?"
+            " ORDER BY CASE r.response WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, r.responded_at, r.id",
+            (alert_id, Response.NONE, Response.ACCEPTED, Response.STANDBY),
+        )
+        return [
+            RosterEntry(
+                name=r["name"] or "?",
+                response=Response(r["response"]),
+                eta=r["eta"],
+                responded_at=datetime.fromisoformat(r["responded_at"]) if r["responded_at"] else None,
+                phone=r["phone"],
+                address=Address(r["channel"] or "telegram", r["external_id"] or ""),
+            )
+            for r in rows
+        ]
 
     async def tally(self, alert_id: int) -> Tally:
         rows = await self.db.fetchall(
@@ -152,10 +185,11 @@ class AlertRepo:
         now = now_iso()
         async with self.db.tx() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT a.*, r.id AS recipient_id, r.response AS recipient_response,"
+                "SELECT a.*, r.id AS recipient_id, r.response AS recipient_response, p.name AS person_name,"
                 " (SELECT count(*) FROM recipients c WHERE c.alert_id = a.id AND c.response = ?) AS accepted"
                 " FROM alerts a LEFT JOIN recipients r"
-                " ON r.alert_id = a.id AND r.channel = ? AND r.external_id = ? WHERE a.id = ?",
+                " ON r.alert_id = a.id AND r.channel = ? AND r.external_id = ?"
+                " LEFT JOIN people p ON p.id = r.person_id WHERE a.id = ?",
                 (Response.ACCEPTED, address.channel, address.external_id, alert_id),
             )
             row = next(iter(rows), None)
@@ -175,8 +209,9 @@ class AlertRepo:
             promoted = None
             if decision.promote_standby:
                 cur = await conn.execute(
-                    "SELECT id, channel, external_id, language FROM recipients WHERE alert_id = ? AND response = ?"
-                    " AND channel IS NOT NULL ORDER BY responded_at, id LIMIT 1",
+                    "SELECT r.id, r.channel, r.external_id, r.language, p.name FROM recipients r"
+                    " LEFT JOIN people p ON p.id = r.person_id WHERE r.alert_id = ? AND r.response = ?"
+                    " AND r.channel IS NOT NULL ORDER BY r.responded_at, r.id LIMIT 1",
                     (alert_id, Response.STANDBY),
                 )
                 nxt = await cur.fetchone()
@@ -185,8 +220,10 @@ class AlertRepo:
                         "UPDATE recipients SET response = ?, responded_at = ? WHERE id = ?",
                         (Response.ACCEPTED, now, nxt["id"]),
                     )
-                    promoted = Promotion(nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"])
-            return Answer(AnswerStatus.OK, decision.response, previous, promoted, alert)
+                    promoted = Promotion(
+                        nxt["id"], Address(nxt["channel"], nxt["external_id"]), nxt["language"], nxt["name"]
+                    )
+            return Answer(AnswerStatus.OK, decision.response, previous, promoted, alert, row["person_name"])
 
     async def open_answers_of(self, address: Address) -> builtins.list[int]:
         """The open alerts that ``address`` accepted or is on standby for."""

@@ -17,15 +17,18 @@ from bot.application.alerting import COMPOSE
 from bot.application.composer import BY_PRESETS, Composer, Screen, Shown, View
 from bot.application.identity import Identity
 from bot.domain import places, skills
-from bot.domain.alerts import ALL_ABROAD, TEXT_LIMIT, Alert, AlertDraft, Problem
+from bot.domain.alerts import ALL_ABROAD, TEXT_LIMIT, Alert, AlertDraft, Audience, Problem, Severity
+from bot.domain.people import LATVIA_TZ
 from bot.i18n import N_, Translator, language_codes, language_name
 from bot.messenger.alert_render import (
     SEVERITY_LABELS,
     audience_lines,
+    count_line,
+    definition_lines,
     preview_keyboard,
     preview_texts,
 )
-from bot.messenger.keyboards import Button, columns, inline, paged
+from bot.messenger.keyboards import Button, inline, paged
 from bot.messenger.render import municipality_name
 from handlers import callbacks
 from handlers.base import (
@@ -53,6 +56,11 @@ PROBLEMS = {
     "unknown_skill": N_("Unknown skill “{value}”. /alert with no text shows the skills to choose from."),
     "unknown_area": N_("Unknown municipality “{value}”. Use an ATVK code or a name, e.g. areas=Ogre."),
     "unknown_country": N_("Unknown country “{value}”. Use codes like GB or IE, or * for everyone abroad."),
+    "keys_in_text": N_(
+        "The text contains {keys}: options go before the text, and a value with spaces goes in quotes, "
+        'e.g. areas="Cēsu novads",Ogre skills=first_aid Text.'
+    ),
+    "past_by": N_("by={value} is already past: it is {now} now."),
     "unknown_language": N_("Unknown language “{value}”: use {languages}."),
     "bad_severity": N_("Severity must be info, urgent or critical, not “{value}”."),
     "bad_need": N_("need must be a whole number above 0, not “{value}”."),
@@ -64,7 +72,11 @@ PROBLEMS = {
 
 
 def describe_problem(problem: Problem, t: Translator) -> str:
-    return t._(PROBLEMS[problem.code], **{k: esc(v) for k, v in problem.values.items()})
+    values = {k: esc(v) for k, v in problem.values.items()}
+    text = t._(PROBLEMS[problem.code], **values)
+    if problem.values.get("suggestions"):
+        text += " " + t._("Did you mean {suggestions}?", suggestions=values["suggestions"])
+    return text
 
 
 # Sends the coordinator the live tracking message of an alert (handlers.coordinator).
@@ -99,11 +111,22 @@ class ComposerDialogue:
         if w is None:
             return
         messenger_name = user_of(update).full_name
-        shown = await self.composer.press(
-            w.address, w.person, messenger_name, w.lang, button.action, button.value or "", button.page
-        )
+        shown = await self.composer.press(w.address, w.person, messenger_name, w.lang, button.action, list(button.args))
         if shown.screen == Screen.GONE:
             await answer_query(update, w.t._("This draft is gone. Send /alert to start again."), alert=True)
+            return
+        if shown.screen in (Screen.STALE, Screen.STALE_GONE):
+            await answer_query(update, w.t._("This preview is out of date. Nothing was sent."), alert=True)
+            await edit_markup(update, None)
+            if shown.stale is None:
+                await chat_of(update).send_message(
+                    w.t._("This preview is out of date: its draft was sent or discarded. Nothing was sent.")
+                )
+                return
+            await chat_of(update).send_message(
+                w.t._("This preview is out of date. Nothing was sent. The current draft:")
+            )
+            await self.render(update, w, shown.stale)
             return
         await answer_query(update)
         await self.render(update, w, shown)
@@ -122,7 +145,8 @@ class ComposerDialogue:
             await self.show_menu(update, w, shown)
         elif shown.screen == Screen.VIEW:
             assert shown.view is not None
-            await self.view(update, w, draft, shown.view, shown.page)
+            assert shown.audience is not None
+            await self.view(update, w, draft, shown.view, shown.audience, shown.page)
         elif shown.screen == Screen.ASK_TEXT:
             assert shown.language is not None
             if shown.for_everyone:
@@ -153,6 +177,8 @@ class ComposerDialogue:
             await reply(
                 t._("Nobody matches this audience, so nothing can be sent. Change the audience:")
                 + "\n\n"
+                + "\n".join(definition_lines(draft, t))
+                + "\n"
                 + audience_lines(shown.audience, t, self.rate),
                 parse_mode="HTML",
                 reply_markup=self.menu_keyboard(draft, t),
@@ -181,26 +207,21 @@ class ComposerDialogue:
             await message_of(update).reply_text(t._("Please type a whole number above 0."))
         elif shown.screen == Screen.BAD_BY:
             await message_of(update).reply_text(t._("Please type a time like 18:30, or a delay like 90m or 2h."))
+        elif shown.screen == Screen.PAST_BY:
+            await message_of(update).reply_text(
+                describe_problem(shown.problems[0], t)
+                + " "
+                + t._("Please type a time still ahead, or a delay like 2h."),
+                parse_mode="HTML",
+            )
+        elif shown.screen == Screen.CONFIRM_CRITICAL:
+            assert shown.audience is not None
+            await edit_or_send(update, self.critical_question(shown.audience, t), self.critical_keyboard(t))
         elif shown.screen == Screen.USE_BUTTONS:
             await message_of(update).reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
 
     def summary(self, draft: AlertDraft, t: Translator) -> str:
-        a = draft.audience
-        skill_names = [t._(s.label) for s in skills.skills() if s.code in a.skills]
-        area_names = [municipality_name(m, t) for m in places.municipalities() if m.atvk in a.areas]
-        abroad = [t._("everyone abroad") if c == ALL_ABROAD else t.country(c) for c in a.countries]
-        where = ", ".join(area_names + abroad) or t._("anywhere")
-        icon, label = SEVERITY_LABELS[draft.severity]
-        lines = [
-            t._("<b>New alert</b>"),
-            t._("Skills: {skills}", skills=esc(", ".join(skill_names)) or t._("any")),
-            t._("Where: {place}", place=esc(where)),
-            t._("Languages: {langs}", langs=", ".join(a.langs) or t._("all")),
-            t._("Severity: {severity}", severity=f"{icon} {t._(label)}"),
-            t._("Needed: {need}", need=draft.need or "—"),
-            t._("Answer by: {time}", time=t.datetime(draft.respond_by) if draft.respond_by else "—"),
-            t._("Drill: {drill}", drill=t._("yes") if draft.drill else t._("no")),
-        ]
+        lines = [t._("<b>New alert</b>"), *definition_lines(draft, t)]
         for language in language_codes():
             if draft.texts.get(language):
                 lines.append(
@@ -210,6 +231,29 @@ class ComposerDialogue:
             lines.append(t._("Text: {text}", text="—"))
         return "\n".join(lines)
 
+    def critical_question(self, audience: Audience, t: Translator) -> str:
+        quiet = (
+            t.n_(
+                "{n} person is in quiet hours now and would be woken.",
+                "{n} people are in quiet hours now and would be woken.",
+                audience.quiet,
+            )
+            if audience.quiet
+            else t._("No one is in quiet hours right now.")
+        )
+        return (
+            t._(
+                "🔴 <b>Critical</b> overrides quiet hours: it reaches people at night and whenever they asked not to be disturbed."
+            )
+            + " "
+            + quiet
+            + "\n"
+            + t._("Make this alert critical?")
+        )
+
+    def critical_keyboard(self, t: Translator) -> InlineKeyboardMarkup:
+        return inline([[(t._("🔴 Yes, critical"), f"cmp:sev:{Severity.CRITICAL}:ok"), (t._("⬅️ Back"), "cmp:v:sev")]])
+
     def menu_keyboard(self, draft: AlertDraft, t: Translator) -> InlineKeyboardMarkup:
         a = draft.audience
         rows: list[list[Button]] = [
@@ -218,7 +262,7 @@ class ComposerDialogue:
                 (t._("📍 Areas ({n})", n=len(a.areas)), "cmp:v:areas"),
             ],
             [(t._("🌍 Abroad ({n})", n=len(a.countries)), "cmp:v:abroad"), (t._("🗣 Languages"), "cmp:v:langs")],
-            [(t._("📝 Text"), "cmp:text"), (t._("⚠️ Severity"), "cmp:sev")],
+            [(t._("📝 Text"), "cmp:text"), (t._("⚠️ Severity"), "cmp:v:sev")],
             [(t._("👥 Needed"), "cmp:need"), (t._("⏰ Answer by"), "cmp:v:by")],
             [(t._("🧪 Drill: yes") if draft.drill else t._("🧪 Drill: no"), "cmp:drill")],
             [(t._("👁 Preview"), "cmp:preview"), (t._("✖️ Cancel"), "cmp:cancel")],
@@ -234,7 +278,9 @@ class ComposerDialogue:
         else:
             await edit_or_send(update, text, markup)
 
-    async def view(self, update: Update, w: Who, draft: AlertDraft, name: View, page: int = 0) -> None:
+    async def view(
+        self, update: Update, w: Who, draft: AlertDraft, name: View, audience: Audience, page: int = 0
+    ) -> None:
         t, a = w.t, draft.audience
         back = [(t._("⬅️ Back"), "cmp:menu")]
         rows: list[list[Button]]
@@ -251,14 +297,30 @@ class ComposerDialogue:
             rows, _ = paged(buttons, page, 10, "cmp:arp")
             title = t._("Which municipalities? Nothing chosen (and no one abroad) means everywhere.")
         elif name == View.ABROAD:
+            # every country: first those where people live, then the diaspora's, then all others by name
             present = await self.composer.countries_abroad()
-            codes = list(dict.fromkeys([c for c in places.DIASPORA_COUNTRIES[:9]] + present))
-            buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}") for c in codes]
+            everyone = [code for code, _ in places.all_countries(t.lang) if code != places.LATVIA]
+            codes = list(dict.fromkeys([*present, *places.DIASPORA_COUNTRIES, *everyone]))
+            buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}:{page}") for c in codes]
+            paged_rows, _ = paged(buttons, page, 18, "cmp:cop", width=3)
             rows = [
-                [(("✅ " if ALL_ABROAD in a.countries else "") + t._("Everyone abroad"), f"cmp:co:{ALL_ABROAD}")],
-                *columns(buttons, 3),
+                [
+                    (
+                        ("✅ " if ALL_ABROAD in a.countries else "") + t._("Everyone abroad"),
+                        f"cmp:co:{ALL_ABROAD}:{page}",
+                    )
+                ],
+                *paged_rows,
             ]
             title = t._("People abroad: everyone, or in which countries?")
+        elif name == View.SEVERITY:
+            rows = [
+                [
+                    (("✅ " if draft.severity == level else "") + f"{icon} {t._(label)}", f"cmp:sev:{level}")
+                    for level, (icon, label) in SEVERITY_LABELS.items()
+                ]
+            ]
+            title = t._("How severe? Critical also reaches people in their quiet hours.")
         elif name == View.LANGS:
             rows = [
                 [
@@ -271,17 +333,34 @@ class ComposerDialogue:
             rows = [[(p, f"cmp:by:{p}") for p in BY_PRESETS], [(t._("No deadline"), "cmp:by:none")]]
             title = t._("Answers needed by when? Choose, or type a time like 18:30.")
         rows.append(back)
-        await edit_or_send(update, self.summary(draft, t) + "\n\n" + title, inline(rows))
+        text = self.summary(draft, t) + "\n" + count_line(audience, t) + "\n\n" + title
+        await edit_or_send(update, text, inline(rows))
 
     async def show_preview(self, update: Update, w: Who, shown: Shown) -> None:
         t, audience = w.t, shown.audience
-        assert audience is not None
+        assert audience is not None and shown.ref is not None
         author = self.composer.author_of(w.person, user_of(update).full_name)
-        texts = preview_texts(shown.draft, audience, author.name, author.organisation, t, "Europe/Riga", self.rate)
+        texts = preview_texts(
+            shown.draft, audience, author.name, author.organisation, t, LATVIA_TZ, self.rate, shown.notes
+        )
+        if shown.changed_from is not None:
+            n = len(audience.recipients)
+            texts[-1] = (
+                t.n_(
+                    "⚠️ The audience changed since the preview: {n} person now instead of {before}. Nothing was sent; please confirm again.",
+                    "⚠️ The audience changed since the preview: {n} people now instead of {before}. Nothing was sent; please confirm again.",
+                    n,
+                    before=shown.changed_from,
+                )
+                + "\n\n"
+                + texts[-1]
+            )
+            if update.callback_query is not None:
+                await edit_markup(update, None)
         for text in texts[:-1]:
             await chat_of(update).send_message(text, parse_mode="HTML")
         await chat_of(update).send_message(
-            texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(len(audience.recipients), t)
+            texts[-1], parse_mode="HTML", reply_markup=preview_keyboard(shown.ref, len(audience.recipients), t)
         )
 
 

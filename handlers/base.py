@@ -92,7 +92,8 @@ async def who(identity: Identity, update: Update) -> Who:
     address = address_of(update)
     person = await identity.identify(address)
     user = update.effective_user
-    lang = person.language if person else normalise_language(user.language_code if user else None)
+    chosen = None if person else await identity.coordinator_language(address)
+    lang = person.language if person else chosen or normalise_language(user.language_code if user else None)
     return Who(address, person, translator(lang))
 
 

@@ -21,7 +21,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.application.composer import BY_PRESETS
 from bot.domain import places, skills
-from bot.domain.alerts import ALL_ABROAD
+from bot.domain.alerts import ALL_ABROAD, Severity
 from bot.domain.people import AVAILABILITY, is_abroad_country
 from bot.i18n import is_supported
 from bot.messenger.keyboards import NOOP
@@ -45,6 +45,13 @@ class Noop:
 
 @dataclass(frozen=True)
 class ChooseLanguage:
+    lang: str
+
+
+@dataclass(frozen=True)
+class ChooseCoordinatorLanguage:
+    """``clang:<code>``: a coordinator who is not a volunteer chooses the bot's language."""
+
     lang: str
 
 
@@ -148,25 +155,30 @@ class ComposerView(StrEnum):
     ABROAD = "abroad"
     LANGS = "langs"
     BY = "by"
+    SEVERITY = "sev"
 
 
 # The composer's buttons without a value, and those with one (``cmp:<action>:<value>``).
 COMPOSER_PLAIN = frozenset({"menu", "sev", "drill", "text", "same", "need", "noneed", "preview", "send", "cancel"})
+COUNTRY_PAGES = 100  # more than the composer's pages of countries can ever be
+_DRAFT_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
 
 
 @dataclass(frozen=True)
 class ComposerButton:
-    """``cmp:<action>[:<value>[:<page>]]``; ``value`` is checked for its action (a view, a
-    skill, a municipality, a country or ``*``, a language, an answer-by preset or ``none``)."""
+    """``cmp:<action>[:<arg>…]``, each argument checked for its action: a view, a skill, a
+    municipality or country (with the page it was shown on), a language, an answer-by preset
+    or ``none``, a level (``critical:ok`` once confirmed), a page, or a preview's Send with its
+    draft, version and count."""
 
     action: str
-    value: str | None = None
-    page: int = 0
+    args: tuple[str, ...] = ()
 
 
 Command = (
     Noop
     | ChooseLanguage
+    | ChooseCoordinatorLanguage
     | Consent
     | StepButton
     | ProfileButton
@@ -244,29 +256,36 @@ def _step(args: list[str]) -> StepButton | None:
 def _composer(args: list[str]) -> ComposerButton | None:
     if not args:
         return None
-    action, rest = args[0], args[1:]
-    if action in COMPOSER_PLAIN:
-        return ComposerButton(action) if not rest else None
+    action, rest = args[0], tuple(args[1:])
+    if action in COMPOSER_PLAIN and not rest:
+        return ComposerButton(action)
+    ok = False
     if action == "arp":
-        page = _index(rest[0], municipality_pages()) if len(rest) == 1 else None
-        return ComposerButton(action, page=page) if page is not None else None
-    if action == "ar":
-        if len(rest) != 2 or places.municipality(rest[0]) is None:
-            return None
-        page = _index(rest[1], municipality_pages())
-        return ComposerButton(action, rest[0], page) if page is not None else None
-    if len(rest) != 1:
-        return None
-    value = rest[0]
-    checks: dict[str, Callable[[str], bool]] = {
-        "v": lambda v: _enum(ComposerView, v) is not None,
-        "sk": lambda v: skills.skill(v) is not None,
-        "co": lambda v: v == ALL_ABROAD or is_abroad_country(v),
-        "lg": is_supported,
-        "by": lambda v: v == "none" or v in BY_PRESETS,
-    }
-    valid = checks.get(action)
-    return ComposerButton(action, value) if valid is not None and valid(value) else None
+        ok = len(rest) == 1 and _index(rest[0], municipality_pages()) is not None
+    elif action == "cop":
+        ok = len(rest) == 1 and _index(rest[0], COUNTRY_PAGES) is not None
+    elif action == "ar":
+        ok = len(rest) == 2 and places.municipality(rest[0]) is not None
+        ok = ok and _index(rest[1], municipality_pages()) is not None
+    elif action == "co":
+        ok = len(rest) in (1, 2) and (rest[0] == ALL_ABROAD or is_abroad_country(rest[0]))
+        ok = ok and (len(rest) == 1 or _index(rest[1], COUNTRY_PAGES) is not None)
+    elif action == "sev":
+        level = _enum(Severity, rest[0]) if rest else None
+        ok = level is not None and (len(rest) == 1 or (rest[1:] == ("ok",) and level == Severity.CRITICAL))
+    elif action == "send":
+        ok = len(rest) == 3 and _DRAFT_ID.fullmatch(rest[0]) is not None and _id(rest[1]) is not None
+        ok = ok and _NUMBER.fullmatch(rest[2]) is not None
+    elif len(rest) == 1:
+        checks: dict[str, Callable[[str], bool]] = {
+            "v": lambda v: _enum(ComposerView, v) is not None,
+            "sk": lambda v: skills.skill(v) is not None,
+            "lg": is_supported,
+            "by": lambda v: v == "none" or v in BY_PRESETS,
+        }
+        check = checks.get(action)
+        ok = check is not None and check(rest[0])
+    return ComposerButton(action, rest) if ok else None
 
 
 def parse(data: object) -> Command | None:
@@ -278,6 +297,8 @@ def parse(data: object) -> Command | None:
     prefix, *args = data.split(":")
     if prefix == "lang":
         return ChooseLanguage(args[0]) if len(args) == 1 and is_supported(args[0]) else None
+    if prefix == "clang":
+        return ChooseCoordinatorLanguage(args[0]) if len(args) == 1 and is_supported(args[0]) else None
     if prefix == "consent":
         if len(args) == 2 and is_supported(args[0]) and args[1] in ("yes", "no"):
             return Consent(args[0], args[1] == "yes")

@@ -16,7 +16,7 @@ from bot.application.identity import Identity
 from bot.application.tracking import Reminders, Tracking
 from bot.domain.alerts import Alert, write_export_csv
 from bot.i18n import N_
-from bot.messenger.alert_render import SEVERITY_LABELS
+from bot.messenger.alert_render import SEVERITY_LABELS, roster_texts
 from bot.messenger.keyboards import inline
 from handlers import callbacks
 from handlers.base import App, Who, answer_query, chat_of, coordinator, edit_or_send, esc, message_of
@@ -85,7 +85,7 @@ class Coordinator:
         lines = [t.n_("<b>{n} open alert</b>", "<b>{n} open alerts</b>", len(open_alerts))]
         for a, tally in open_alerts:
             icon, _ = SEVERITY_LABELS[a.draft.severity]
-            snippet = " ".join(a.draft.text_for(t.lang).split())[:40]
+            snippet = cut_at_word(" ".join(a.draft.text_for(t.lang).split()), 40)
             need = f"/{a.draft.need}" if a.draft.need else ""
             lines.append(
                 f"#{a.id} {icon}{' 🧪' if a.draft.drill else ''} {esc(snippet)} — "
@@ -105,6 +105,11 @@ class Coordinator:
             await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
         count = await self.reminders.remind(alert.id)
+        if count == 0:
+            await chat_of(update).send_message(
+                w.t._("🔔 No one to remind: everyone who got alert #{id} has answered.", id=alert.id)
+            )
+            return
         await chat_of(update).send_message(
             w.t.n_(
                 "🔔 Reminding {n} person who has not answered.", "🔔 Reminding {n} people who have not answered.", count
@@ -149,6 +154,11 @@ class Coordinator:
             )
             return
         count = await self.alerting.follow_up(alert.id, text=text, location=location)
+        if count == 0:
+            await chat_of(update).send_message(
+                w.t._("📨 No one has accepted alert #{id} yet, so no one got it.", id=alert.id)
+            )
+            return
         await chat_of(update).send_message(
             w.t.n_("📨 Sending to {n} person who accepted.", "📨 Sending to {n} people who accepted.", count)
         )
@@ -173,13 +183,16 @@ class Coordinator:
         if not closing.closed:
             await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
-        await chat_of(update).send_message(
-            w.t._("🔒 Alert #{id} closed.", id=alert.id)
-            + " "
-            + w.t.n_("Thanking {n} person who accepted;", "Thanking {n} people who accepted;", closing.thanked)
-            + " "
-            + w.t.n_("releasing {n} on standby.", "releasing {n} on standby.", closing.released)
-        )
+        parts = [w.t._("🔒 Alert #{id} closed.", id=alert.id)]
+        if closing.thanked:  # no zero-count lines
+            parts.append(
+                w.t.n_("Thanking {n} person who accepted.", "Thanking {n} people who accepted.", closing.thanked)
+            )
+        if closing.released:
+            parts.append(
+                w.t.n_("Releasing {n} person on standby.", "Releasing {n} people on standby.", closing.released)
+            )
+        await chat_of(update).send_message(" ".join(parts))
 
     async def confirm_close(self, update: Update, w: Who, alert: Alert) -> None:
         if not alert.open:
@@ -211,6 +224,10 @@ class Coordinator:
             caption=w.t.n_("Alert #{id}: {n} recipient", "Alert #{id}: {n} recipients", len(rows), id=alert.id),
         )
 
+    async def roster(self, update: Update, w: Who, alert: Alert) -> None:
+        for text in roster_texts(alert, await self.tracking.roster(alert.id), w.t):
+            await chat_of(update).send_message(text, parse_mode="HTML", disable_web_page_preview=True)
+
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: TrackingButton) -> None:
         w = await self._coordinator(update)
         if w is None:
@@ -235,6 +252,14 @@ class Coordinator:
             await self.export_alert(update, w, alert)
 
 
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` up to ``limit`` characters, cut between words ("…" when cut)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[: limit + 1] else text[:limit]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
 def register(app: App, c: Coordinator, router: TextRouter) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("alerts", c.alerts, filters=private))
@@ -243,5 +268,6 @@ def register(app: App, c: Coordinator, router: TextRouter) -> None:
     app.add_handler(CommandHandler("followup", c.followup, filters=private))
     app.add_handler(CommandHandler("close", c.on_alert_command(c.close_alert), filters=private))
     app.add_handler(CommandHandler("export", c.on_alert_command(c.export_alert), filters=private))
+    app.add_handler(CommandHandler("roster", c.on_alert_command(c.roster), filters=private))
     app.add_handler(callbacks.on(TrackingButton, c.on_button))
     router.add_flow(FOLLOWUP, c.on_followup_input, cancelled=N_("Cancelled. Nothing was sent."))

@@ -6,6 +6,7 @@ tracking about what it did; it never talks to Telegram itself."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,8 +19,11 @@ from bot.domain.alerts import (
     AnswerStatus,
     Audience,
     AudienceFilter,
+    DraftRef,
     Member,
     Response,
+    RosterChange,
+    RosterChangeKind,
     select_audience,
 )
 from bot.domain.outbox import OutboxKind
@@ -88,6 +92,7 @@ class AlertWatch(Protocol):
     """The tracking (``bot.application.tracking.Tracking``): an alert's figures changed."""
 
     def alert_changed(self, alert_id: int | None) -> None: ...
+    def roster_changed(self, alert_id: int, change: RosterChange) -> None: ...
 
 
 class AlertTimers(Protocol):
@@ -211,8 +216,12 @@ class Alerting:
                 response=result.response,
                 previous=result.previous,
             )
+            if result.withdrew:
+                self._tracking.roster_changed(alert_id, RosterChange(RosterChangeKind.WITHDREW, result.name or "?"))
             if result.promoted is not None:
                 promoted = result.promoted
+                change = RosterChange(RosterChangeKind.PROMOTED, promoted.name or "?")
+                self._tracking.roster_changed(alert_id, change)
                 params: dict[str, object] = {"alert_id": alert_id}
                 await self._alerts.enqueue_one(promoted.recipient_id, promoted.address, OutboxKind.PROMOTED, params)
                 # and their alert message shows "confirmed" instead of "standby"
@@ -276,20 +285,40 @@ class Drafts:
     async def current(self, address: Address) -> Session | None:
         return await self._sessions.get(address)
 
-    async def compose(self, address: Address, draft: AlertDraft, step: str) -> None:
-        await self._sessions.set(address, Session(COMPOSE, step, {"draft": draft.to_dict()}))
+    async def compose(self, address: Address, draft: AlertDraft, step: str) -> DraftRef:
+        """A new draft (it replaces any other: the other's previews are out of date)."""
+        ref = DraftRef(secrets.token_hex(4), 1)
+        data = {"draft": draft.to_dict(), "id": ref.id, "version": ref.version}
+        await self._sessions.set(address, Session(COMPOSE, step, data))
+        return ref
 
     async def save(self, address: Address, session: Session, draft: AlertDraft, step: str | None = None) -> None:
-        session.data["draft"] = draft.to_dict()
+        """Keep ``draft``; a change makes it a new version (and older previews out of date)."""
+        saved = draft.to_dict()
+        if saved != session.data.get("draft"):
+            session.data["version"] = int(session.data.get("version", 1)) + 1
+        session.data["draft"] = saved
         if step is not None:
             session.step = step
         await self._sessions.set(address, session)
+
+    async def move_to(self, address: Address, step: str) -> None:
+        """The draft stays as it is, at ``step``."""
+        session = await self._sessions.get(address)
+        if session is not None and session.flow == COMPOSE:
+            session.step = step
+            await self._sessions.set(address, session)
 
     async def write_follow_up(self, address: Address, alert_id: int) -> None:
         await self._sessions.set(address, Session(FOLLOWUP, "text", {"alert_id": alert_id}))
 
     async def discard(self, address: Address) -> None:
         await self._sessions.clear(address)
+
+    @staticmethod
+    def ref_of(session: Session) -> DraftRef:
+        """A session saved before drafts had ids reads as draft "-", version 1."""
+        return DraftRef(str(session.data.get("id", "-")), int(session.data.get("version", 1)))
 
     @staticmethod
     def draft_of(session: Session) -> AlertDraft:

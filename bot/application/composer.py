@@ -12,13 +12,14 @@ from enum import StrEnum
 
 from bot.application.alerting import COMPOSE, Alerting, Author, Drafts, SentAlert
 from bot.domain.alerts import (
-    SEVERITIES,
     TEXT_LIMIT,
     AlertDraft,
     Audience,
+    DraftRef,
     Problem,
+    Severity,
     parse_one_line,
-    parse_respond_by,
+    read_respond_by,
 )
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import Address, Person
@@ -26,6 +27,7 @@ from bot.domain.sessions import Session
 from bot.i18n import is_supported, language_codes
 
 BY_PRESETS = ("30m", "1h", "2h", "4h")
+AUDIENCE_TOLERANCE = 0.10  # a Send whose audience changed by more than this since its preview asks again
 _TEXT_STEP = "text:"
 _LEGACY_TEXT_STEPS = {"text_lv": "lv", "text_en": "en"}  # sessions saved before texts were a mapping
 
@@ -45,6 +47,7 @@ class View(StrEnum):
     ABROAD = "abroad"
     LANGS = "langs"
     BY = "by"
+    SEVERITY = "sev"
 
 
 class Screen(StrEnum):
@@ -58,6 +61,9 @@ class Screen(StrEnum):
     NO_TEXT = "no_text"  # a preview was asked for before any text
     NOBODY = "nobody"  # nobody matches: the menu again, with the reason
     NOT_PREVIEWED = "not_previewed"  # send was pressed before the preview
+    STALE = "stale"  # a Send of an older preview: nothing sent; the current draft's preview (or menu) follows
+    STALE_GONE = "stale_gone"  # a Send of a draft that was sent or discarded: nothing sent
+    CONFIRM_CRITICAL = "confirm_critical"  # critical overrides quiet hours: confirm once (``audience``)
     SENT = "sent"  # ``sent``
     DISCARDED = "discarded"
     GONE = "gone"  # no draft any more (a button of an old one)
@@ -66,6 +72,7 @@ class Screen(StrEnum):
     TEXT_TOO_LONG = "text_too_long"  # ``length``
     BAD_NEED = "bad_need"
     BAD_BY = "bad_by"
+    PAST_BY = "past_by"  # ``problems``: the time and now
     USE_BUTTONS = "use_buttons"
     NOTHING = "nothing"  # not a coordinator any more: the draft is dropped silently
 
@@ -83,6 +90,10 @@ class Shown:
     problems: list[Problem] = field(default_factory=list)
     sent: SentAlert | None = None
     length: int = 0
+    ref: DraftRef | None = None  # the draft as shown, for the preview's Send
+    notes: list[Problem] = field(default_factory=list)  # for the preview: e.g. a city and its novads both included
+    stale: Shown | None = None  # after STALE: the current draft
+    changed_from: int | None = None  # a preview shown again: the audience was this many at the last one
 
 
 def text_step(language: str) -> str:
@@ -127,51 +138,59 @@ class Composer:
             draft = AlertDraft()
             await self._drafts.compose(address, draft, ComposeStep.MENU)
             return await self._menu(draft, new_message=True)
-        draft_or_none, problems = parse_one_line(args, now or datetime.now(UTC), language_codes())
-        if draft_or_none is None:
-            return Shown(Screen.PROBLEMS, problems=problems)
-        await self._drafts.compose(address, draft_or_none, ComposeStep.PREVIEW)
-        return await self._preview(address, draft_or_none)
+        parsed = parse_one_line(args, now or datetime.now(UTC), language_codes())
+        if parsed.draft is None:
+            return Shown(Screen.PROBLEMS, problems=parsed.problems)
+        ref = await self._drafts.compose(address, parsed.draft, ComposeStep.PREVIEW)
+        shown = await self._preview(address, parsed.draft, ref)
+        shown.notes = parsed.notes
+        return shown
 
     async def press(
-        self,
-        address: Address,
-        person: Person | None,
-        messenger_name: str,
-        language: str,
-        action: str,
-        arg: str = "",
-        page: int = 0,
+        self, address: Address, person: Person | None, messenger_name: str, language: str, action: str, args: list[str]
     ) -> Shown:
-        """A ``cmp:<action>[:<arg>[:<page>]]`` button of the draft (checked at the input
-        boundary, handlers/callbacks.py), pressed by the coordinator at ``address``
-        (``person``, ``messenger_name`` and ``language``: who would send it)."""
+        """A ``cmp:<action>:<args>`` button of the draft (its data checked at the input boundary,
+        handlers/callbacks.py), pressed by the coordinator at ``address`` (``person``,
+        ``messenger_name`` and ``language``: who would send it)."""
         session = await self._drafts.current(address)
         if session is None or session.flow != COMPOSE:
-            return Shown(Screen.GONE)
+            return Shown(Screen.STALE_GONE if action == "send" else Screen.GONE)
         draft = self._drafts.draft_of(session)
         a = draft.audience
+        arg = args[0] if args else ""
         if action == "menu":
             await self._save(address, session, draft, ComposeStep.MENU)
             return await self._menu(draft)
         if action == "v" and arg in tuple(View):
             await self._save(address, session, draft, ComposeStep.BY if arg == View.BY else ComposeStep.MENU)
-            return Shown(Screen.VIEW, draft, view=View(arg))
+            return await self._view(draft, View(arg))
         if action in ("sk", "ar", "co", "lg"):
             target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
             if action != "lg" or is_supported(arg):
                 _toggle(target, arg)
                 await self._save(address, session, draft)
             view = {"sk": View.SKILLS, "ar": View.AREAS, "co": View.ABROAD, "lg": View.LANGS}[action]
-            return Shown(Screen.VIEW, draft, view=view, page=page if action == "ar" else 0)
-        if action == "arp":
-            return Shown(Screen.VIEW, draft, view=View.AREAS, page=page)
+            page = int(args[1]) if action in ("ar", "co") and len(args) > 1 and args[1].isdigit() else 0
+            return await self._view(draft, view, page)
+        if action in ("arp", "cop"):
+            return await self._view(
+                draft, View.AREAS if action == "arp" else View.ABROAD, int(arg) if arg.isdigit() else 0
+            )
         if action == "sev":
-            draft.severity = SEVERITIES[(SEVERITIES.index(draft.severity) + 1) % len(SEVERITIES)]
+            if arg not in tuple(Severity):
+                return await self._view(draft, View.SEVERITY)
+            if arg == Severity.CRITICAL and draft.severity != Severity.CRITICAL and args[1:2] != ["ok"]:
+                # critical reaches people in their quiet hours: one confirmation first
+                return Shown(Screen.CONFIRM_CRITICAL, draft, audience=await self._alerting.audience_of(draft))
+            draft.severity = Severity(arg)
         elif action == "drill":
             draft.drill = not draft.drill
         elif action == "by":
-            draft.respond_by = None if arg == "none" else parse_respond_by(arg, datetime.now(UTC))
+            if arg == "none":
+                draft.respond_by = None
+            else:
+                when = read_respond_by(arg, datetime.now(UTC))
+                draft.respond_by = when if isinstance(when, datetime) else draft.respond_by
             session.step = ComposeStep.MENU
         elif action == "noneed":
             draft.need = None
@@ -193,9 +212,11 @@ class Composer:
             return Shown(Screen.ASK_NEED, draft)
         elif action == "preview":
             await self._save(address, session, draft, ComposeStep.PREVIEW)
-            return await self._preview(address, draft)
+            return await self._preview(address, draft, self._drafts.ref_of(session))
         elif action == "send":
-            return await self._send(address, session, draft, self._alerting.author_of(person, messenger_name), language)
+            pressed = _send_args(args)
+            author = self._alerting.author_of(person, messenger_name)
+            return await self._send(address, session, draft, pressed, author, language)
         elif action == "cancel":
             await self._drafts.discard(address)
             return Shown(Screen.DISCARDED)
@@ -227,9 +248,9 @@ class Composer:
                 return Shown(Screen.BAD_NEED, draft)
             draft.need = int(text)
         elif session.step == ComposeStep.BY:
-            when = parse_respond_by(text, datetime.now(UTC))
-            if when is None:
-                return Shown(Screen.BAD_BY, draft)
+            when = read_respond_by(text, datetime.now(UTC))
+            if isinstance(when, Problem):
+                return Shown(Screen.PAST_BY if when.code == "past_by" else Screen.BAD_BY, draft, problems=[when])
             draft.respond_by = when
         else:
             return Shown(Screen.USE_BUTTONS, draft)
@@ -250,22 +271,62 @@ class Composer:
     async def _menu(self, draft: AlertDraft, new_message: bool = False) -> Shown:
         return Shown(Screen.MENU, draft, new_message=new_message, audience=await self._alerting.audience_of(draft))
 
-    async def _preview(self, address: Address, draft: AlertDraft) -> Shown:
+    async def _view(self, draft: AlertDraft, view: View, page: int = 0) -> Shown:
+        """A list, with the live count (every screen shows whom the draft reaches now)."""
+        return Shown(Screen.VIEW, draft, view=view, page=page, audience=await self._alerting.audience_of(draft))
+
+    async def _preview(self, address: Address, draft: AlertDraft, ref: DraftRef) -> Shown:
         if not draft.has_text:
             return Shown(Screen.NO_TEXT, draft)
         audience = await self._alerting.audience_of(draft)
         if not audience.recipients:
-            await self._drafts.compose(address, draft, ComposeStep.MENU)
+            await self._drafts.move_to(address, ComposeStep.MENU)
             return Shown(Screen.NOBODY, draft, audience=audience)
-        return Shown(Screen.PREVIEW, draft, audience=audience)
+        return Shown(Screen.PREVIEW, draft, audience=audience, ref=ref)
 
     async def _send(
-        self, address: Address, session: Session, draft: AlertDraft, author: Author, language: str
+        self,
+        address: Address,
+        session: Session,
+        draft: AlertDraft,
+        pressed: tuple[DraftRef, int] | None,
+        author: Author,
+        language: str,
     ) -> Shown:
+        current = self._drafts.ref_of(session)
+        if pressed is None or pressed[0] != current:
+            # an older preview (edited, replaced): nothing is sent; the current draft is shown
+            if session.step == ComposeStep.PREVIEW:
+                again = await self._preview(address, draft, current)
+            else:
+                again = await self._menu(draft, new_message=True)
+            return Shown(Screen.STALE, draft, stale=again)
         if session.step != ComposeStep.PREVIEW:
             return Shown(Screen.NOT_PREVIEWED, draft)
+        previewed = pressed[1]
+        audience = await self._alerting.audience_of(draft)
+        now = len(audience.recipients)
+        if not audience.recipients:
+            await self._drafts.move_to(address, ComposeStep.MENU)
+            return Shown(Screen.NOBODY, draft, audience=audience)
+        if abs(now - previewed) > AUDIENCE_TOLERANCE * previewed:
+            # the audience grew or shrank since the preview: the coordinator confirms again
+            await self._save(address, session, draft)
+            return Shown(Screen.PREVIEW, draft, audience=audience, ref=current, changed_from=previewed)
         await self._drafts.discard(address)  # a second press cannot send twice
         sent = await self._alerting.send_alert(
             draft, author=address, author_name=author.name, organisation=author.organisation, author_language=language
         )
         return Shown(Screen.SENT, draft, sent=sent)
+
+
+def send_data(ref: DraftRef, recipients: int) -> str:
+    """The callback data of a preview's Send: the draft, its version and the count it showed."""
+    return f"cmp:send:{ref.id}:{ref.version}:{recipients}"
+
+
+def _send_args(args: list[str]) -> tuple[DraftRef, int] | None:
+    """``send_data``'s arguments read back; None for anything else (an old ``cmp:send``)."""
+    if len(args) != 3 or not args[1].isdigit() or not args[2].isdigit():
+        return None
+    return DraftRef(args[0], int(args[1])), int(args[2])

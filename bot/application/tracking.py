@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, Tally
+from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, RosterChange, RosterEntry, Tally
 from bot.domain.outbox import Job, OutboxKind, Result
 from bot.logs import event
 
@@ -38,14 +38,27 @@ class MessageFailed(Exception):
 
 
 class TrackingMessenger(Protocol):
-    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
-        """Send the tracking message to ``chat``; its message id."""
+    async def send_tracking(
+        self, chat: str, alert: Alert, tally: Tally, language: str, roster: Sequence[RosterEntry] = ()
+    ) -> int:
+        """Send the tracking message (figures and who is coming) to ``chat``; its message id."""
 
-    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+    async def edit_tracking(
+        self,
+        chat: str,
+        message_id: int,
+        alert: Alert,
+        tally: Tally,
+        language: str,
+        roster: Sequence[RosterEntry] = (),
+    ) -> None:
         """Show the new figures (the same ones are no error); raises ``MessageFailed``."""
 
     async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
         """Tell the alert's author that its answer time is over."""
+
+    async def notify_roster_change(self, chat: str, alert: Alert, change: RosterChange, language: str) -> None:
+        """One short line to the coordinator: someone withdrew, or moved up from standby."""
 
 
 class TrackingStore(Protocol):
@@ -55,8 +68,10 @@ class TrackingStore(Protocol):
     async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]: ...
     async def tally(self, alert_id: int) -> Tally: ...
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None: ...
-    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None: ...
+    async def tracking_messages(self, alert_id: int) -> builtins.list[tuple[str, int, str]]: ...
+    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int, language: str) -> None: ...
     async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]: ...
+    async def roster(self, alert_id: int) -> builtins.list[RosterEntry]: ...
 
 
 class ReminderStore(Protocol):
@@ -81,7 +96,12 @@ class OutboxWake(Protocol):
     def wake(self) -> None: ...
 
 
-_Shown = tuple[str, tuple[int, ...], AlertStatus]  # language, figures, status: what the message shows
+_Shown = tuple[str, tuple[int, ...], AlertStatus, tuple[tuple[str, str, str], ...]]
+# language, figures, status and who answered how: what the message shows
+
+
+def _roster_key(roster: Sequence[RosterEntry]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((e.address.external_id, e.response, e.eta or "") for e in roster)
 
 
 class Tracking:
@@ -92,11 +112,19 @@ class Tracking:
         self._changed: set[int] = set()
         self._shown: dict[int, _Shown] = {}
         self._lang: dict[int, str] = {}  # alert id -> language of the tracking message's reader
+        self._closed_shown: set[int] = set()  # closed alerts whose every tracking message says so
+        self._roster_changes: list[tuple[int, RosterChange]] = []
 
     def alert_changed(self, alert_id: int | None) -> None:
         """Its tracking message is edited at the next refresh."""
         if alert_id is not None:
             self._changed.add(alert_id)
+
+    def roster_changed(self, alert_id: int, change: RosterChange) -> None:
+        """Someone withdrew or moved up: the coordinator is told at the next refresh (not in
+        the volunteer's tap)."""
+        self._roster_changes.append((alert_id, change))
+        self.alert_changed(alert_id)
 
     def message_recorded(self, job: Job, result: Result) -> None:
         """The outbox sender recorded what became of a message (its ``on_recorded``)."""
@@ -115,18 +143,29 @@ class Tracking:
     async def open_alerts(self) -> list[tuple[Alert, Tally]]:
         return [(a, await self._alerts.tally(a.id)) for a in await self._alerts.list(only_open=True)]
 
+    async def roster(self, alert_id: int) -> list[RosterEntry]:
+        """Everyone who answered the alert (``/roster``)."""
+        entries = await self._alerts.roster(alert_id)
+        event(log, "roster_shown", alert=alert_id, entries=len(entries))
+        return entries
+
     async def show_tracking(self, alert: Alert, chat: str, language: str) -> None:
         """Send ``alert``'s tracking message to ``chat``; later edits go to this one, in
-        ``language``, and only when something changed."""
+        ``language``, and only when something changed. Closing the alert edits every one."""
         tally = await self._alerts.tally(alert.id)
-        message_id = await self._messenger.send_tracking(chat, alert, tally, language)
+        roster = await self._alerts.roster(alert.id)
+        message_id = await self._messenger.send_tracking(chat, alert, tally, language, roster)
         # set before the new message is recorded, which a refresh may read meanwhile
         self._lang[alert.id] = language
-        self._shown[alert.id] = (language, astuple(tally), alert.status)
-        await self._alerts.set_tracking_message(alert.id, chat, message_id)
+        self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster))
+        await self._alerts.set_tracking_message(alert.id, chat, message_id, language)
 
     async def refresh(self) -> None:
-        """Edit the tracking messages of alerts that changed."""
+        """Tell the coordinators who withdrew or moved up, and edit the tracking messages of
+        alerts that changed."""
+        changes, self._roster_changes = self._roster_changes, []
+        for alert_id, change in changes:
+            await self._tell(alert_id, change)
         changed = list(self._changed)
         self._changed.clear()
         for alert_id in changed:
@@ -135,19 +174,59 @@ class Tracking:
             except MessageFailed as exc:
                 event(log, "tracking_update_failed", alert=alert_id, error=exc.reason, level=logging.WARNING)
 
-    async def _update(self, alert_id: int) -> None:
-        where = await self._alerts.tracking_message(alert_id)
+    async def _tell(self, alert_id: int, change: RosterChange) -> None:
         alert = await self._alerts.get(alert_id)
-        if where is None or alert is None:
+        if alert is None:
+            return
+        where = await self._alerts.tracking_message(alert_id)
+        chat = where[0] if where else alert.author_external_id
+        try:
+            await self._messenger.notify_roster_change(
+                chat, alert, change, self._lang.get(alert_id, alert.author_language)
+            )
+        except MessageFailed as exc:
+            event(log, "roster_change_failed", alert=alert_id, error=exc.reason, level=logging.WARNING)
+            return
+        event(log, "roster_change_told", alert=alert_id, change=change.kind)
+
+    async def _update(self, alert_id: int) -> None:
+        alert = await self._alerts.get(alert_id)
+        if alert is None:
+            return
+        if not alert.open and alert_id not in self._closed_shown:
+            await self._close_all(alert)
+            return
+        where = await self._alerts.tracking_message(alert_id)
+        if where is None:
             return
         chat, message_id = where
         language = self._lang.get(alert_id, alert.author_language)
         tally = await self._alerts.tally(alert_id)
-        shown = (language, astuple(tally), alert.status)
+        roster = await self._alerts.roster(alert_id)
+        shown = (language, astuple(tally), alert.status, _roster_key(roster))
         if self._shown.get(alert_id) == shown:
             return
-        await self._messenger.edit_tracking(chat, message_id, alert, tally, language)
+        await self._messenger.edit_tracking(chat, message_id, alert, tally, language, roster)
         self._shown[alert_id] = shown
+
+    async def _close_all(self, alert: Alert) -> None:
+        """Every tracking message of a closed alert shows it closed, without buttons (a failed
+        edit is tried again at the next change)."""
+        tally = await self._alerts.tally(alert.id)
+        roster = await self._alerts.roster(alert.id)
+        failed = 0
+        messages = await self._alerts.tracking_messages(alert.id)
+        for chat, message_id, language in messages:
+            try:
+                await self._messenger.edit_tracking(chat, message_id, alert, tally, language, roster)
+            except MessageFailed as exc:
+                failed += 1
+                event(log, "tracking_update_failed", alert=alert.id, error=exc.reason, level=logging.WARNING)
+        if failed == 0:
+            self._closed_shown.add(alert.id)
+            language = self._lang.get(alert.id, alert.author_language)
+            self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster))
+        event(log, "tracking_closed", alert=alert.id, messages=len(messages), failed=failed)
 
     async def export_alert(self, alert_id: int) -> list[ExportRow]:
         rows = await self._alerts.export_rows(alert_id)

@@ -167,6 +167,15 @@ class AlertDraft:
         return own or next((text for text in self.texts.values() if text), "")
 
 
+@dataclass(frozen=True)
+class DraftRef:
+    """Which draft, as it was: a preview's Send button carries it, so it sends exactly what
+    that preview showed (``id`` is new for every draft, ``version`` grows with each change)."""
+
+    id: str
+    version: int
+
+
 def texts_of(data: Mapping[str, object]) -> dict[str, str]:
     """The texts of a saved draft: its ``texts`` mapping, or the ``text_lv``/``text_en`` keys of
     an older one."""
@@ -227,6 +236,7 @@ class Promotion:
     recipient_id: int
     address: Address
     language: str
+    name: str | None = None
 
 
 @dataclass
@@ -238,6 +248,37 @@ class Answer:
     previous: Response = Response.NONE
     promoted: Promotion | None = None
     alert: Alert | None = None  # the alert as it was when the tap was recorded
+    name: str | None = None  # of the person who tapped (for the coordinator's line on a withdrawal)
+
+    @property
+    def withdrew(self) -> bool:
+        """A confirmed or standby person said they can't after all."""
+        return self.response == Response.DECLINED and self.previous in (Response.ACCEPTED, Response.STANDBY)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """Someone who answered an alert, for the coordinator: who is coming and how to reach them."""
+
+    name: str
+    response: Response
+    eta: str | None
+    responded_at: datetime | None
+    phone: str | None
+    address: Address
+
+
+class RosterChangeKind(StrEnum):
+    WITHDREW = "withdrew"
+    PROMOTED = "promoted"
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """Told to the coordinator in one short line."""
+
+    kind: RosterChangeKind
+    name: str
 
 
 @dataclass
@@ -330,68 +371,126 @@ class Problem:
 
 
 _DURATION = re.compile(r"^(\d{1,3})\s*(m|min|h)$")
-_OPTION = re.compile(r'^([A-Za-z_]+)=((?:"[^"]*"|[^\s"])*)(?:\s+|$)')
 _CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+# the quotes phones type for " (and their single counterparts): one and the same in the one-line form
+QUOTES = "\"„“”‟«»‘’‚‛'"
+_KEY = re.compile(r"([A-Za-z_]+)=")
+_KEY_IN_TEXT = re.compile(r"(?<![\w=])(" + "|".join(ONE_LINE_KEYS) + r")\s*=", re.IGNORECASE)
+DRILL_YES = ("yes", "true", "1", "jā", "ja")
+DRILL_NO = ("no", "false", "0", "nē", "ne")
 
 
-def parse_respond_by(value: str, now: datetime, tz: str = LATVIA_TZ) -> datetime | None:
-    """'90m', '2h' from now, or '18:30' (today, or tomorrow if already past) in ``tz``."""
+def read_respond_by(value: str, now: datetime, tz: str = LATVIA_TZ) -> datetime | Problem:
+    """'90m', '2h' from now, or a clock time like '18:30' in ``tz``: the occurrence nearest to
+    now (so '01:00' at 23:00 is tomorrow's), refused as ``past_by`` when that has gone by
+    (``by=18:30`` at 21:05), as ``bad_by`` when it is not a time at all."""
     value = value.strip().lower()
     m = _DURATION.match(value)
     if m:
         amount = int(m.group(1))
         delta = timedelta(hours=amount) if m.group(2) == "h" else timedelta(minutes=amount)
-        return now + delta if delta > timedelta(0) else None
+        return now + delta if delta > timedelta(0) else Problem("bad_by", {"value": value})
     m = _CLOCK.match(value)
     if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-        local = now.astimezone(ZoneInfo(tz))
-        target = local.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
-        if target <= local:
-            target += timedelta(days=1)
-        return target.astimezone(UTC)
-    return None
+        zone = ZoneInfo(tz)
+        local = now.astimezone(zone)
+        today = local.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
+        # wall-clock arithmetic in the zone, then normalised (a DST change moves it by the hour it should)
+        choices = [(today + timedelta(days=d)).astimezone(UTC) for d in (-1, 0, 1)]
+        target = min(choices, key=lambda c: abs(c - now))
+        if target <= now:
+            return Problem("past_by", {"value": value, "now": local.strftime("%H:%M")})
+        return target
+    return Problem("bad_by", {"value": value})
 
 
-def parse_one_line(args: str, now: datetime, languages: Collection[str]) -> tuple[AlertDraft | None, list[Problem]]:
-    """``[skills=a,b] [areas=X,Y] [countries=GB,IE] [langs=lv,en] [severity=…] [need=N]
-    [drill=yes] [by=2h|18:30] TEXT``: leading ``key=value`` words, then the text, which is
-    for everyone. ``langs`` must be among ``languages`` (the enabled language codes)."""
-    draft = AlertDraft()
-    problems: list[Problem] = []
+def parse_respond_by(value: str, now: datetime, tz: str = LATVIA_TZ) -> datetime | None:
+    """``read_respond_by`` without the reason: None for a time past or not a time."""
+    when = read_respond_by(value, now, tz)
+    return when if isinstance(when, datetime) else None
+
+
+@dataclass
+class OneLine:
+    """The one-line form read: the draft (None when refused, then ``problems``), and
+    ``notes`` for the preview (``twins``: a name that is a state city's and its novads')."""
+
+    draft: AlertDraft | None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+
+def _unquote(value: str) -> str:
+    return "".join(c for c in value if c not in QUOTES)
+
+
+def _split_options(args: str) -> tuple[list[tuple[str, str]], str]:
+    """Leading ``key=value`` words, and the text after them. A value runs to the next space
+    outside quotes; any of ``QUOTES`` opens and any closes a quoted part."""
+    options: list[tuple[str, str]] = []
     rest = args.strip()
     while True:
-        m = _OPTION.match(rest)
+        m = _KEY.match(rest)
         if not m:
-            break
-        key, value = m.group(1), m.group(2).replace('"', "")
-        rest = rest[m.end() :]
-        key = key.lower()
+            return options, rest
+        i, quoted = m.end(), False
+        while i < len(rest) and (quoted or not rest[i].isspace()):
+            if rest[i] in QUOTES:
+                quoted = not quoted
+            i += 1
+        options.append((m.group(1).lower(), rest[m.end() : i]))
+        rest = rest[i:].lstrip()
+
+
+def _suggest(problem: str, value: str, suggestions: list[str]) -> Problem:
+    values = {"value": value}
+    if suggestions:
+        values["suggestions"] = ", ".join(suggestions)
+    return Problem(problem, values)
+
+
+def parse_one_line(args: str, now: datetime, languages: Collection[str]) -> OneLine:
+    """``[skills=a,b] [areas=X,Y] [countries=GB,IE] [langs=lv,en] [severity=…] [need=N]
+    [drill=yes] [by=2h|18:30] TEXT``: leading ``key=value`` words, then the text, which is
+    for everyone. Values resolve exactly or are refused with suggestions; a known key with
+    ``=`` inside the text is refused too (it was meant as an option: a value with spaces not
+    in quotes). ``langs`` must be among ``languages`` (the enabled language codes)."""
+    draft = AlertDraft()
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    options, text = _split_options(args)
+    for key, raw in options:
+        value = _unquote(raw).strip()
         items = [v.strip() for v in value.split(",") if v.strip()]
         if key not in ONE_LINE_KEYS:
             problems.append(Problem("unknown_key", {"key": key}))
         elif key == "skills":
             for code in items:
                 if skills.skill(code.lower()) is None:
-                    problems.append(Problem("unknown_skill", {"value": code}))
+                    close = skills.suggest_skill(code)
+                    problems.append(_suggest("unknown_skill", code, [close] if close else []))
                 else:
                     draft.audience.skills.append(code.lower())
         elif key == "areas":
             for name in items:
-                found = places.municipality(name) or places.match_municipality(name).best
-                if found is None:
-                    problems.append(Problem("unknown_area", {"value": name}))
-                else:
-                    draft.audience.areas.append(found.atvk)
+                found = places.exact_municipality(name)
+                if not found.found:
+                    problems.append(_suggest("unknown_area", name, [m.name_lv for m in found.suggestions]))
+                    continue
+                draft.audience.areas.extend(m.atvk for m in found.found)
+                if found.twins:
+                    city, novads = found.found
+                    notes.append(Problem("twins", {"value": name, "city": city.atvk, "municipality": novads.atvk}))
         elif key == "countries":
             for code in items:
                 if code in (ALL_ABROAD, "all"):
                     draft.audience.countries.append(ALL_ABROAD)
                     continue
-                match = places.match_country(code)
-                if match.best is None or match.best == "LV":
-                    problems.append(Problem("unknown_country", {"value": code}))
+                match = places.exact_country(code, languages)
+                if not match.found or match.found[0] == places.LATVIA:
+                    problems.append(_suggest("unknown_country", code, [c for c in match.suggestions if c != "LV"]))
                 else:
-                    draft.audience.countries.append(match.best)
+                    draft.audience.countries.append(match.found[0])
         elif key == "langs":
             for lang in items:
                 if lang.lower() not in languages:
@@ -409,17 +508,20 @@ def parse_one_line(args: str, now: datetime, languages: Collection[str]) -> tupl
             else:
                 draft.need = int(value)
         elif key == "drill":
-            if value.lower() not in ("yes", "no", "true", "false", "1", "0", "jā", "ja", "nē", "ne"):
+            if value.lower() not in DRILL_YES + DRILL_NO:
                 problems.append(Problem("bad_drill", {"value": value}))
             else:
-                draft.drill = value.lower() in ("yes", "true", "1", "jā", "ja")
+                draft.drill = value.lower() in DRILL_YES
         elif key == "by":
-            when = parse_respond_by(value, now)
-            if when is None:
-                problems.append(Problem("bad_by", {"value": value}))
+            when = read_respond_by(value, now)
+            if isinstance(when, Problem):
+                problems.append(when)
             else:
                 draft.respond_by = when
-    text = rest.strip()
+    text = text.strip()
+    leftover = list(dict.fromkeys(m.group(1).lower() for m in _KEY_IN_TEXT.finditer(text)))
+    if leftover:
+        problems.append(Problem("keys_in_text", {"keys": ", ".join(f"{k}=" for k in leftover)}))
     if not text:
         problems.append(Problem("no_text"))
     elif len(text) > TEXT_LIMIT:
@@ -429,4 +531,6 @@ def parse_one_line(args: str, now: datetime, languages: Collection[str]) -> tupl
         setattr(draft.audience, dim, list(dict.fromkeys(values)))
     if text:
         draft.texts = {DEFAULT_LANGUAGE: text}
-    return (None if problems else draft), problems
+    if problems:
+        return OneLine(None, problems)
+    return OneLine(draft, notes=notes)

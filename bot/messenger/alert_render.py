@@ -5,15 +5,34 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.alerts import Alert, AlertDraft, Audience, Response, Severity, Tally, delivery_seconds
+from bot.application.composer import send_data
+from bot.domain import places, skills
+from bot.domain.alerts import (
+    ALL_ABROAD,
+    Alert,
+    AlertDraft,
+    Audience,
+    DraftRef,
+    Problem,
+    Response,
+    RosterChange,
+    RosterChangeKind,
+    RosterEntry,
+    Severity,
+    Tally,
+    delivery_seconds,
+)
+from bot.domain.people import LATVIA_TZ
 from bot.domain.quota import still_needed
 from bot.i18n import N_, Translator, language_codes, translator
 from bot.messenger.keyboards import inline
+from bot.messenger.render import municipality_name
 
 esc = html.escape
 
@@ -46,6 +65,15 @@ def sender_line(author_name: str, organisation: str, t: Translator) -> str:
     return t._("From: {name}", name=esc(author_name))
 
 
+def when_in(moment: datetime, t: Translator, tz: str, *, always: bool = False) -> str:
+    """A time in the reader's zone, naming the zone when it is not Riga's ("21:30, Dublin
+    time"), or always (the preview: "23:30, Riga time")."""
+    shown = t.datetime(moment, tz)
+    if tz == LATVIA_TZ and not always:
+        return shown
+    return t._("{time}, {place} time", time=shown, place=places.timezone_label(tz, t.lang))
+
+
 def alert_body(
     draft: AlertDraft, author_name: str, organisation: str, t: Translator, tz: str, alert_id: int | None = None
 ) -> str:
@@ -57,7 +85,7 @@ def alert_body(
     lines.append(esc(draft.text_for(t.lang)))
     if draft.respond_by is not None:
         lines.append("")
-        lines.append(t._("⏰ Please answer by {time}", time=t.datetime(draft.respond_by, tz)))
+        lines.append(t._("⏰ Please answer by {time}", time=when_in(draft.respond_by, t, tz)))
     return "\n".join(lines)
 
 
@@ -79,7 +107,7 @@ def recipient_text(
         if response == Response.ACCEPTED and eta in ETA_LABELS:
             text += " " + t._("You expect to be there {eta}.", eta=t._(ETA_LABELS[eta]))
     if closed:
-        text += "\n\n" + t._("🔒 This call is closed. Thank you!")
+        text += "\n\n" + t._("🔒 This alert is closed. Thank you!")
     return text
 
 
@@ -111,9 +139,12 @@ def _answer_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:  # immut
 
 def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
     n = len(audience.recipients)
-    by_lang = Counter(p.language for p in audience.recipients)
-    counts = ", ".join(f"{code} {by_lang[code]}" for code in language_codes())
-    lines = [t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) + f" ({counts})"]
+    if n == 0:
+        lines = [t._("👥 No one will receive it")]
+    else:
+        by_lang = Counter(p.language for p in audience.recipients)
+        counts = ", ".join(f"{code} {by_lang[code]}" for code in language_codes())
+        lines = [t.n_("👥 {n} person will receive it", "👥 {n} people will receive it", n) + f" ({counts})"]
     left = []
     if audience.paused:
         left.append(t.n_("{n} paused", "{n} paused", audience.paused))
@@ -123,15 +154,62 @@ def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
         left.append(t.n_("{n} in quiet hours", "{n} in quiet hours", audience.quiet))
     if left:
         lines.append(t._("Left out: {list}", list=", ".join(left)))
-    seconds = delivery_seconds(n, rate)
-    lines.append(
-        t._(
-            "⏱ Delivery takes about {duration} at {rate} messages a second.",
-            duration=duration(seconds, t),
-            rate=f"{rate:g}",
+    if n:  # an empty audience gets no delivery estimate
+        lines.append(
+            t._(
+                "⏱ Delivery takes about {duration} at {rate} messages a second.",
+                duration=duration(delivery_seconds(n, rate), t),
+                rate=f"{rate:g}",
+            )
         )
-    )
     return "\n".join(lines)
+
+
+def count_line(audience: Audience, t: Translator) -> str:
+    """The live count of the composer's lists: one line."""
+    n = len(audience.recipients)
+    if n == 0:
+        return t._("👥 No one would receive it now.")
+    return t.n_("👥 {n} person would receive it now.", "👥 {n} people would receive it now.", n)
+
+
+def place_names(draft: AlertDraft, t: Translator) -> list[str]:
+    a = draft.audience
+    areas = [municipality_name(m, t) for m in places.municipalities() if m.atvk in a.areas]
+    abroad = [t._("everyone abroad") if c == ALL_ABROAD else t.country(c) for c in a.countries]
+    return areas + abroad
+
+
+def definition_lines(draft: AlertDraft, t: Translator, tz: str = LATVIA_TZ, notes: Sequence[Problem] = ()) -> list[str]:
+    """Whom the draft is for and how it is sent, in full: areas and countries (names),
+    skills (labels), languages, severity, need, respond-by with its time zone, the exercise
+    mark; ``notes`` from the one-line form (a state city and its novads both included)."""
+    a = draft.audience
+    where = place_names(draft, t)
+    skill_names = [t._(s.label) for s in skills.skills() if s.code in a.skills]
+    icon, label = SEVERITY_LABELS[draft.severity]
+    lines = [
+        t._("Where: {place}", place=esc(", ".join(where)) or t._("anywhere")),
+        t._("Skills: {skills}", skills=esc(", ".join(skill_names)) or t._("any")),
+        t._("Languages: {langs}", langs=", ".join(t.language(code) for code in a.langs) or t._("all")),
+        t._("Severity: {severity}", severity=f"{icon} {t._(label)}"),
+        t.n_("Needed: {n} person", "Needed: {n} people", draft.need) if draft.need else t._("Needed: {need}", need="—"),
+        t._("Answer by: {time}", time=when_in(draft.respond_by, t, tz, always=True) if draft.respond_by else "—"),
+        t._("Drill: {drill}", drill=t._("yes") if draft.drill else t._("no")),
+    ]
+    for note in notes:
+        if note.code == "twins":
+            city, novads = places.municipality(note.values["city"]), places.municipality(note.values["municipality"])
+            assert city is not None and novads is not None
+            lines.append(
+                t._(
+                    "ℹ️ “{name}” is both the state city {city} and {municipality}: both are included.",
+                    name=esc(note.values["value"]),
+                    city=municipality_name(city, t),
+                    municipality=municipality_name(novads, t),
+                )
+            )
+    return lines
 
 
 def duration(seconds: float, t: Translator) -> str:
@@ -143,18 +221,28 @@ def duration(seconds: float, t: Translator) -> str:
 
 
 def preview_texts(
-    draft: AlertDraft, audience: Audience, author_name: str, organisation: str, t: Translator, tz: str, rate: float
+    draft: AlertDraft,
+    audience: Audience,
+    author_name: str,
+    organisation: str,
+    t: Translator,
+    tz: str,
+    rate: float,
+    notes: list[Problem] | None = None,
 ) -> list[str]:
     """The preview: the alert in every language its recipients read (with their answer
-    buttons, as text), then the audience. One message when it fits, else one per language
-    and the summary last."""
+    buttons, as text), then whom it is for (the definition) and the audience. One message
+    when it fits, else one per language and the summary last."""
     present = {p.language for p in audience.recipients}
     langs: list[str] = [lang for lang in language_codes() if lang in present] or [t.lang]
     bodies = [
         alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs
     ]
-    summary = [t.n_("Needed: {n} person", "Needed: {n} people", draft.need)] if draft.need else []
-    summary.append(audience_lines(audience, t, rate))
+    summary = [
+        t._("<b>Who gets it</b>"),
+        *definition_lines(draft, t, tz, notes or []),
+        audience_lines(audience, t, rate),
+    ]
     single = "\n".join(
         [t._("<b>Preview</b>: this is what recipients will see."), *(f"{RULE}\n{b}" for b in bodies), RULE, *summary]
     )
@@ -173,10 +261,11 @@ def buttons_line(lang: str) -> str:
     )
 
 
-def preview_keyboard(n: int, t: Translator) -> InlineKeyboardMarkup:
+def preview_keyboard(ref: DraftRef, n: int, t: Translator) -> InlineKeyboardMarkup:
+    """Send carries its draft (``send_data``): it sends exactly what its preview shows."""
     return inline(
         [
-            [(t.n_("🚀 Send to {n} person", "🚀 Send to {n} people", n), "cmp:send")],
+            [(t.n_("🚀 Send to {n} person", "🚀 Send to {n} people", n), send_data(ref, n))],
             [(t._("✏️ Edit"), "cmp:menu"), (t._("✖️ Cancel"), "cmp:cancel")],
         ]
     )
@@ -189,7 +278,42 @@ def bar(part: int, whole: int, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datetime | None = None) -> str:
+ROSTER_SHOWN = 15  # names per list in the tracking message; /roster has them all
+
+
+def eta_label(entry: RosterEntry, t: Translator) -> str:
+    if entry.response != Response.ACCEPTED:
+        return ""
+    return t._(ETA_LABELS[entry.eta]) if entry.eta in ETA_LABELS else t._("now")
+
+
+def names_lines(alert: Alert, roster: Sequence[RosterEntry], t: Translator) -> list[str]:
+    """Who is coming (with their ETA) and who is on standby, the first ``ROSTER_SHOWN`` of each."""
+    lines: list[str] = []
+    for response, title in (
+        (Response.ACCEPTED, N_("✅ Confirmed:")),
+        (Response.STANDBY, N_("⏳ On standby:")),
+    ):
+        people = [e for e in roster if e.response == response]
+        if not people:
+            continue
+        lines.append(t._(title))
+        for e in people[:ROSTER_SHOWN]:
+            eta = eta_label(e, t)
+            lines.append(f"• {esc(e.name)}" + (f" — {eta}" if eta else ""))
+        if len(people) > ROSTER_SHOWN:
+            lines.append(t._("+{n} more: /roster {id}", n=len(people) - ROSTER_SHOWN, id=alert.id))
+    return lines
+
+
+def tracking_text(
+    alert: Alert,
+    tally: Tally,
+    t: Translator,
+    tz: str,
+    now: datetime | None = None,
+    roster: Sequence[RosterEntry] = (),
+) -> str:
     d = alert.draft
     first_line = d.text_for(t.lang).strip().splitlines()[0] if d.text_for(t.lang).strip() else ""
     snippet = first_line[:60] + ("…" if len(first_line) > 60 else "")
@@ -233,15 +357,20 @@ def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datet
         )
     )
     if d.respond_by is not None:
-        lines.append(t._("⏰ Answers by {time}", time=t.datetime(d.respond_by, tz)))
+        lines.append(t._("⏰ Answers by {time}", time=when_in(d.respond_by, t, tz)))
+    names = names_lines(alert, roster, t)
+    if names:
+        lines += ["", *names]
     if not alert.open:
+        lines.append("")
         lines.append(t._("🔒 Closed."))
     return "\n".join(lines)
 
 
 def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | None:
+    """A closed alert's tracking messages have no buttons (/export still works)."""
     if not alert.open:
-        return inline([[(t._("📄 Export"), f"trk:export:{alert.id}")]])
+        return None
     return inline(
         [
             [
@@ -251,6 +380,48 @@ def tracking_keyboard(alert: Alert, t: Translator) -> InlineKeyboardMarkup | Non
             [(t._("🔒 Close"), f"trk:close:{alert.id}"), (t._("📄 Export"), f"trk:export:{alert.id}")],
         ]
     )
+
+
+def roster_change_text(alert: Alert, change: RosterChange, t: Translator) -> str:
+    if change.kind == RosterChangeKind.WITHDREW:
+        return t._("↩️ #{id}: {name} can't come after all.", id=alert.id, name=esc(change.name))
+    return t._("⬆️ #{id}: {name} moved up from standby and is confirmed.", id=alert.id, name=esc(change.name))
+
+
+RESPONSE_LABELS = {
+    Response.ACCEPTED: N_("confirmed"),
+    Response.STANDBY: N_("on standby"),
+    Response.DECLINED: N_("can't come"),
+}
+
+
+def roster_texts(alert: Alert, roster: Sequence[RosterEntry], t: Translator, tz: str = LATVIA_TZ) -> list[str]:
+    """``/roster``: everyone who answered, with answer, ETA, time answered, phone where shared
+    and a link to their chat; in messages that fit Telegram's limit."""
+    if not roster:
+        return [t._("No one has answered alert #{id} yet.", id=alert.id)]
+    lines = [t.n_("<b>Alert #{id}</b>: {n} answer", "<b>Alert #{id}</b>: {n} answers", len(roster), id=alert.id)]
+    for e in roster:
+        parts = [f"<b>{esc(e.name)}</b>", t._(RESPONSE_LABELS[e.response])]
+        eta = eta_label(e, t)
+        if eta:
+            parts.append(eta)
+        if e.responded_at is not None:
+            parts.append(t._("answered {time}", time=t.time(e.responded_at, tz)))
+        if e.phone:
+            parts.append(esc(e.phone))
+        if e.address.channel == "telegram" and e.address.external_id.isdigit():
+            parts.append(f'<a href="tg://user?id={e.address.external_id}">{t._("chat")}</a>')
+        lines.append(" · ".join(parts))
+    texts, current = [], ""
+    for line in lines:
+        if current and len((current + "\n" + line).encode("utf-16-le")) // 2 > MESSAGE_LIMIT - 100:
+            texts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    texts.append(current)
+    return texts
 
 
 def deadline_text(alert: Alert, tally: Tally, t: Translator) -> str:

@@ -3,13 +3,15 @@ and the respond-by notice, sent with the interactive bot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.application.tracking import MessageFailed
-from bot.domain.alerts import Alert, Tally
+from bot.domain.alerts import Alert, RosterChange, RosterEntry, Tally
 from bot.i18n import translator
-from bot.messenger.alert_render import deadline_text, tracking_keyboard, tracking_text
+from bot.messenger.alert_render import deadline_text, roster_change_text, tracking_keyboard, tracking_text
 from bot.messenger.errors import is_not_modified
 
 TIME_ZONE = "Europe/Riga"
@@ -19,21 +21,31 @@ class TelegramTrackingMessenger:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
+    async def send_tracking(
+        self, chat: str, alert: Alert, tally: Tally, language: str, roster: Sequence[RosterEntry] = ()
+    ) -> int:
         t = translator(language)
         msg = await self._bot.send_message(
             int(chat),
-            tracking_text(alert, tally, t, TIME_ZONE),
+            tracking_text(alert, tally, t, TIME_ZONE, roster=roster),
             parse_mode="HTML",
             reply_markup=tracking_keyboard(alert, t),
         )
         return msg.message_id
 
-    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+    async def edit_tracking(
+        self,
+        chat: str,
+        message_id: int,
+        alert: Alert,
+        tally: Tally,
+        language: str,
+        roster: Sequence[RosterEntry] = (),
+    ) -> None:
         t = translator(language)
         try:
             await self._bot.edit_message_text(
-                tracking_text(alert, tally, t, TIME_ZONE),
+                tracking_text(alert, tally, t, TIME_ZONE, roster=roster),
                 chat_id=int(chat),
                 message_id=message_id,
                 parse_mode="HTML",
@@ -46,3 +58,11 @@ class TelegramTrackingMessenger:
     async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
         t = translator(alert.author_language)
         await self._bot.send_message(int(alert.author_external_id), deadline_text(alert, tally, t))
+
+    async def notify_roster_change(self, chat: str, alert: Alert, change: RosterChange, language: str) -> None:
+        try:
+            await self._bot.send_message(
+                int(chat), roster_change_text(alert, change, translator(language)), parse_mode="HTML"
+            )
+        except TelegramError as exc:
+            raise MessageFailed(exc.message) from exc

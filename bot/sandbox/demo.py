@@ -869,11 +869,11 @@ async def _mobilise(
         con.line("     " + line)
     audience = await bot.alerting.audience_of(_draft_of(command))
     report.left_out_quiet = audience.quiet
-    send_label = next(lbl for row in preview.buttons for lbl, d in row if d == "cmp:send")
+    send_label = next(lbl for row in preview.buttons for lbl, d in row if d and d.startswith("cmp:send:"))
     con.line(f"  👮 {cname} taps [{send_label}]")
     answers_before = len(sandbox.answer_messages)
     sent_at = time.monotonic()
-    await coord.press("cmp:send", preview)
+    await coord.press("🚀", preview)
     tracking = await coord.wait_for(has_button("trk:close:"), 20)
     alert_id = int(next(d for d in button_data(tracking) if d.startswith("trk:close:")).split(":")[2])
     report.alert_id, report.need = alert_id, need
@@ -1082,8 +1082,7 @@ def _draft_of(command: str) -> Any:
     from bot.domain.alerts import parse_one_line
     from bot.i18n import language_codes
 
-    draft, _ = parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC), language_codes())
-    return draft
+    return parse_one_line(command.split(maxsplit=1)[1], datetime.now(UTC), language_codes()).draft
 
 
 async def _drain(bot: Any, timeout: float) -> None:

@@ -33,7 +33,7 @@ async def coordinator(sandbox, lang="en"):
 async def send_one_line(coord, args: str):
     await coord.send(f"/alert {args}")
     preview = await coord.wait_for("Preview")
-    await coord.press("cmp:send")
+    await coord.press("🚀")
     tracking = await coord.wait_for("📤 Delivery")
     return preview, tracking
 
@@ -96,7 +96,7 @@ async def test_filters_combine_and_preview_counts_left_out(sandbox, bot):
     await coord.send("/alert areas=Ogre severity=critical Ogre critical")
     preview = await coord.wait_for("Preview")
     assert "3 people will receive it" in preview.text and "in quiet hours" not in preview.text
-    await coord.press("cmp:send")
+    await coord.press("🚀")
     await coord.wait_for("📤 Delivery")
     await wait_delivered(bot, 1, 3)
     got = {u.id for u in users if alert_messages(u)}
@@ -161,14 +161,26 @@ async def test_guided_composer(sandbox, bot):
     await coord.wait_for("whole number")
     await coord.send("1")
     await coord.wait_for("Needed: 1")
-    await coord.press("cmp:sev")
+    # severity: three explicit buttons; critical asks once, naming what it overrides
+    await coord.press("cmp:v:sev")
+    levels = await coord.wait_for("How severe")
+    assert [label for label in levels.button_labels if "🔵" in label or "🟠" in label or "🔴" in label] == [
+        "🔵 Info",
+        "✅ 🟠 URGENT",
+        "🔴 CRITICAL",
+    ]
+    assert "2 people would receive it now" in levels.text  # the live count on every screen
+    await coord.press("cmp:sev:critical")
+    question = await coord.wait_for("overrides quiet hours")
+    assert "Make this alert critical?" in question.text
+    await coord.press("🔴 Yes, critical")
     await coord.wait_for("CRITICAL")
     await coord.press("cmp:drill")
     await coord.wait_for("Exercise: yes")
     await coord.press("cmp:preview")
     preview = await coord.wait_for("Preview")
     assert "Plūdi Ogrē" in preview.text and "Flood in Ogre" in preview.text and "EXERCISE" in preview.text
-    await coord.press("cmp:send")
+    await coord.press("🚀")
     await coord.wait_for("📤 Delivery")
     await wait_delivered(bot, 1, 2)
     lv_msg, en_msg = alert_messages(users[0])[0], alert_messages(users[1])[0]
@@ -187,7 +199,7 @@ async def test_html_special_characters_in_names_and_texts(sandbox, bot):
     preview = await coord.wait_for("Preview")
     assert 'Bring <tools> & "ropes" </b> now' in preview.text
     assert "From: <b>Boss</b> & Sons, LAPAS" in preview.text
-    await coord.press("cmp:send")
+    await coord.press("🚀")
     await coord.wait_for("📤 Delivery")
     await wait_delivered(bot, 1, 1)
     msg = alert_messages(users[0])[0]
@@ -502,7 +514,7 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
     try:
         coord = await coordinator(sandbox)
         await coord.send("/alert areas=Ogre Evacuation help needed")
-        await coord.press("cmp:send", await coord.wait_for("Preview", timeout=20))
+        await coord.press("🚀", await coord.wait_for("Preview", timeout=20))
 
         async def twenty_sent() -> bool:  # read by the test, while the bot's process writes
             return await asyncio.to_thread(await_sync_tally, db_path) >= 20
@@ -568,7 +580,7 @@ async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bo
         await coord.wait_for_edit(menu, expect)
 
     await choose("skills", "cmp:sk:translation", expect="4 people will receive it")
-    await choose("abroad", "cmp:co:GB", "cmp:co:IE", expect="2 people will receive it")  # only abroad now: GB or IE
+    await choose("abroad", "cmp:co:GB:0", "cmp:co:IE:0", expect="2 people will receive it")  # only abroad now: GB or IE
     await choose("langs", "cmp:lg:en", expect="1 person will receive it")
     await coord.press("cmp:v:by", menu)
     await coord.wait_for_edit(menu, "Answers needed by when?")
@@ -581,7 +593,7 @@ async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bo
     await coord.press("cmp:same")
     await coord.wait_for("New alert")
     await coord.press("cmp:preview")
-    await coord.press("cmp:send", await coord.wait_for("Preview"))
+    await coord.press("🚀", await coord.wait_for("Preview"))
     await wait_delivered(bot, 1, 1)
     got = [u for u in users if alert_messages(u)]
     assert got == [users[2]]  # London, translation, English

@@ -86,7 +86,7 @@ async def send_alert(sandbox: BotApiSandbox, text: str) -> SimUser:
     coord = sandbox.user(COORDINATOR_ID, "Kārlis", language_code="en")
     await coord.send(f"/alert {text}")
     await coord.wait_for("Preview", timeout=30)
-    await coord.press("cmp:send")
+    await coord.press("🚀")
     await coord.wait_for("📤 Delivery", timeout=30)
     return coord
 

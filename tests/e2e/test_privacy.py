@@ -48,7 +48,7 @@ async def register_and_answer_an_alert(sandbox, db_path):
     coord = sandbox.user(COORDINATOR_ID, "Kārlis", "Koordinators", language_code="en")
     await coord.send("/alert areas=Cēsis Sandbags needed at the bridge")
     await coord.wait_for("Preview")
-    await coord.press("cmp:send")
+    await coord.press("🚀")
     alert = await u.wait_for("Sandbags needed at the bridge")
     answers = [d for row in alert.buttons for _, d in row if d and d.startswith("ans:")]
     await u.press(answers[1], alert)  # "in 30 minutes": the answer that stores an ETA

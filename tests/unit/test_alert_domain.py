@@ -8,10 +8,12 @@ from typing import Any
 from bot.domain.alerts import (
     AlertDraft,
     AudienceFilter,
+    Problem,
     Response,
     Severity,
     parse_one_line,
     parse_respond_by,
+    read_respond_by,
     select_audience,
 )
 from bot.domain.people import Address, LocationKind, Person, PersonStatus
@@ -37,11 +39,14 @@ def person(i: int, **kw: Any) -> Person:
 LANGS = ("lv", "en")
 
 
+def one_line(args, now=NOW, langs=LANGS):
+    parsed = parse_one_line(args, now, langs)
+    return parsed.draft, parsed.problems
+
+
 def test_one_line_options_and_text_with_line_breaks():
-    draft, problems = parse_one_line(
+    draft, problems = one_line(
         'skills=first_aid,driver areas="Cēsu novads",Ogre,0001000 countries=gb,* langs=en severity=critical need=12 drill=yes by=2h Line one\nLine <two>',
-        NOW,
-        LANGS,
     )
     assert problems == [] and draft is not None
     assert draft.audience.skills == ["first_aid", "driver"]
@@ -54,14 +59,77 @@ def test_one_line_options_and_text_with_line_breaks():
     assert draft.text_for("en") == draft.text_for("uk") == "Line one\nLine <two>"
 
 
-def test_one_line_words_after_the_text_are_text():
-    draft, problems = parse_one_line("need=2 Come to Ogre need=3 people", NOW, LANGS)
+def test_one_line_other_words_with_equals_after_the_text_are_text():
+    draft, problems = one_line("need=2 Come to Ogre: a=b, 2+2=4", NOW, LANGS)
     assert problems == [] and draft is not None
-    assert draft.need == 2 and draft.texts == {"lv": "Come to Ogre need=3 people"}
+    assert draft.need == 2 and draft.texts == {"lv": "Come to Ogre: a=b, 2+2=4"}
+
+
+def test_one_line_known_keys_in_the_text_stop_the_parser_and_are_named():
+    """Without quotes, 'novads,Ogre skills=...' became the text of an URGENT, non-drill alert."""
+    draft, problems = one_line("areas=Cēsu novads,Ogre skills=first_aid drill=yes need=1 by=90m Mācības", NOW, LANGS)
+    assert draft is None
+    assert [p.code for p in problems] == ["keys_in_text"]
+    assert problems[0].values == {"keys": "skills=, drill=, need=, by="}
+    draft, problems = one_line("need=2 Come to Ogre, NEED = 3 people", NOW, LANGS)
+    assert draft is None and problems[0].values == {"keys": "need="}
+
+
+def test_one_line_typographic_quotes_are_quotes():
+    for opening, closing in (("„", "”"), ("“", "”"), ("”", "”"), ("‘", "’"), ("«", "»"), ('"', '"')):
+        args = f"areas={opening}Cēsu novads{closing},Ogre skills=first_aid Test “quoted” text"
+        draft, problems = one_line(args)
+        assert problems == [] and draft is not None, (opening, problems)
+        assert draft.audience.areas == ["0026000", "0040000"] and draft.audience.skills == ["first_aid"]
+        assert draft.texts == {"lv": "Test “quoted” text"}
+
+
+def test_one_line_places_resolve_exactly_or_are_refused_with_suggestions():
+    for typed, codes in {
+        "Cēsis": ["0026000"],
+        "cesu novads": ["0026000"],
+        "CĒSU NOVADS": ["0026000"],
+        "0026000": ["0026000"],
+        "Ikšķile": ["0040000"],  # a known alias: a town of Ogres novads
+        "Jelgavas novads": ["0030000"],
+        "Jelgavas pilsēta": ["0003000"],
+    }.items():
+        draft, problems = one_line(f'areas="{typed}" Text')
+        assert problems == [] and draft is not None and draft.audience.areas == codes, typed
+    for typed, suggestion in {"Cesis2": "Cēsu novads", "Ventsp": "Ventspils, Ventspils novads"}.items():
+        draft, problems = one_line(f"areas={typed} Text")
+        assert draft is None and problems[0].code == "unknown_area", typed
+        assert problems[0].values == {"value": typed, "suggestions": suggestion}
+    draft, problems = one_line("countries=Irland Text")
+    assert draft is None and problems[0].values["suggestions"].startswith("IE")
+    draft, problems = one_line("countries=ireland,UK,deu Text")
+    assert draft is not None and draft.audience.countries == ["IE", "GB", "DE"]
+
+
+def test_one_line_a_state_citys_bare_name_includes_its_novads_and_says_so():
+    for name, city, novads in (
+        ("Jelgava", "0003000", "0030000"),
+        ("Ventspils", "0007000", "0056000"),
+        ("Rēzekne", "0006000", "0043000"),
+        ("Daugavpils", "0002000", "0022000"),
+    ):
+        parsed = parse_one_line(f"areas={name} Text", NOW, LANGS)
+        assert parsed.draft is not None and parsed.draft.audience.areas == [city, novads], name
+        assert [(n.code, n.values) for n in parsed.notes] == [
+            ("twins", {"value": name, "city": city, "municipality": novads})
+        ]
+
+
+def test_one_line_a_respond_by_in_the_past_is_refused():
+    evening = datetime(2026, 11, 22, 19, 5, tzinfo=UTC)  # 21:05 in Riga
+    draft, problems = one_line("by=18:30 Text", evening)
+    assert draft is None and [(p.code, p.values) for p in problems] == [("past_by", {"value": "18:30", "now": "21:05"})]
+    draft, problems = one_line("by=23:30 Text", evening)
+    assert draft is not None and draft.respond_by == datetime(2026, 11, 22, 21, 30, tzinfo=UTC)
 
 
 def test_one_line_every_problem_is_reported():
-    draft, problems = parse_one_line("x=1 skills=nope areas=Atlantis need=0 drill=maybe langs=lv,uk", NOW, LANGS)
+    draft, problems = one_line("x=1 skills=nope areas=Atlantis need=0 drill=maybe langs=lv,uk", NOW, LANGS)
     assert draft is None
     assert [p.code for p in problems] == [
         "unknown_key",
@@ -74,7 +142,7 @@ def test_one_line_every_problem_is_reported():
     ]
     assert problems[-2].values == {"value": "uk", "languages": "lv, en"}
     # with Ukrainian enabled, langs=uk is a language
-    draft, problems = parse_one_line("langs=lv,uk Text", NOW, (*LANGS, "uk"))
+    draft, problems = one_line("langs=lv,uk Text", NOW, (*LANGS, "uk"))
     assert problems == [] and draft is not None
     assert draft.audience.langs == ["lv", "uk"]
 
@@ -98,9 +166,12 @@ def test_a_draft_saved_with_text_lv_and_text_en_still_loads():
     assert again == draft
 
 
-def test_respond_by_clock_is_riga_time_and_rolls_to_tomorrow():
+def test_respond_by_clock_is_riga_time_the_nearest_occurrence_and_never_past():
     assert parse_respond_by("18:30", NOW) == datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
-    assert parse_respond_by("09:00", NOW) == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    assert parse_respond_by("09:00", NOW) is None  # five hours ago, not tomorrow
+    late = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)  # 23:00 in Riga
+    assert parse_respond_by("01:00", late) == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # after midnight
+    assert read_respond_by("09:00", NOW) == Problem("past_by", {"value": "09:00", "now": "14:00"})
     assert parse_respond_by("90m", NOW) == datetime(2026, 11, 22, 13, 30, tzinfo=UTC)
     assert parse_respond_by("25:00", NOW) is None and parse_respond_by("soon", NOW) is None
 

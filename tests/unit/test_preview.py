@@ -28,7 +28,9 @@ def test_short_alert_is_one_message_in_the_recipients_languages():
     draft = AlertDraft(texts={"lv": "Smilšu maisi pie tilta"}, severity=Severity.CRITICAL, need=3)
     en_only = preview_texts(draft, Audience([person(1, "en")]), "Kārlis", "LAPAS", translator("lv"), "Europe/Riga", 30)
     assert len(en_only) == 1
-    assert "CRITICAL" in en_only[0] and translator("lv")._("CRITICAL") not in en_only[0]
+    body, summary = en_only[0].split(translator("lv")._("<b>Who gets it</b>"))
+    assert "CRITICAL" in body and translator("lv")._("CRITICAL") not in body
+    assert translator("lv")._("CRITICAL") in summary
     assert (
         "[✅ I can help]" in en_only[0] and "Nepieciešami: 3 cilvēki" in en_only[0]
     )  # the summary in the coordinator's language

@@ -7,8 +7,19 @@ import builtins  # Store.list (the Protocol's name) shadows the type in the clas
 from datetime import UTC, datetime, timedelta
 
 from bot.application.tracking import Callback, MessageFailed, Reminders, Tracking
-from bot.domain.alerts import Alert, AlertDraft, AlertStatus, ExportRow, Response, Tally
+from bot.domain.alerts import (
+    Alert,
+    AlertDraft,
+    AlertStatus,
+    ExportRow,
+    Response,
+    RosterChange,
+    RosterChangeKind,
+    RosterEntry,
+    Tally,
+)
 from bot.domain.outbox import OutboxKind
+from bot.domain.people import Address
 
 
 class Store:
@@ -16,6 +27,8 @@ class Store:
         self.alert = alert
         self.figures = Tally(total=3, queued=3, none=3)
         self.where: tuple[str, int] | None = None
+        self.all_messages: list[tuple[str, int, str]] = []
+        self.answered: list[RosterEntry] = []
         self.reminded = self.deadline_done = False
         self.queued: list[tuple[OutboxKind, tuple[Response, ...], int | None]] = []
 
@@ -31,8 +44,15 @@ class Store:
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None:
         return self.where
 
-    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int) -> None:
+    async def tracking_messages(self, alert_id: int) -> builtins.list[tuple[str, int, str]]:
+        return list(self.all_messages)
+
+    async def set_tracking_message(self, alert_id: int, chat: str, message_id: int, language: str) -> None:
         self.where = (chat, message_id)
+        self.all_messages.append((chat, message_id, language))
+
+    async def roster(self, alert_id: int) -> builtins.list[RosterEntry]:
+        return list(self.answered)
 
     async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]:
         return []
@@ -64,17 +84,27 @@ class Messenger:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
         self.edits: list[tuple[int, int, str]] = []
+        self.names: list[tuple[str, ...]] = []
         self.deadlines: list[int] = []
+        self.told: list[tuple[str, RosterChange]] = []
         self.fail = False
+        self.next_id = 77
 
-    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
+    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str, roster=()) -> int:
         self.sent.append((chat, language))
-        return 77
+        self.next_id += 1
+        return self.next_id - 1
 
-    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+    async def edit_tracking(
+        self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str, roster=()
+    ) -> None:
         if self.fail:
             raise MessageFailed("Bad Request: message to edit not found")
         self.edits.append((message_id, tally.sent, language))
+        self.names.append(tuple(e.name for e in roster))
+
+    async def notify_roster_change(self, chat: str, alert: Alert, change: RosterChange, language: str) -> None:
+        self.told.append((chat, change))
 
     async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
         self.deadlines.append(alert.id)
@@ -121,14 +151,28 @@ async def test_the_tracking_message_is_edited_only_when_its_figures_change():
     tracking.alert_changed(5)
     await tracking.refresh()
     assert messenger.edits == [(77, 2, "en")]  # once, in the reader's language
+    # who is coming: a new answer with the same figures still changes the message
+    store.answered = [RosterEntry("Anna", Response.ACCEPTED, "30m", None, None, Address.telegram(1))]
+    tracking.alert_changed(5)
+    await tracking.refresh()
+    assert messenger.edits[-1] == (77, 2, "en") and messenger.names[-1] == ("Anna",)
+    tracking.roster_changed(5, RosterChange(RosterChangeKind.WITHDREW, "Anna"))
+    await tracking.refresh()
+    assert messenger.told == [("9000", RosterChange(RosterChangeKind.WITHDREW, "Anna"))]
+    await tracking.show_tracking(store.alert, "9000", "lv")  # a second tracking message (/status)
+    assert store.all_messages == [("9000", 77, "en"), ("9000", 78, "lv")]
     store.alert.status = AlertStatus.CLOSED
     tracking.alert_changed(5)
     messenger.fail = True
     await tracking.refresh()  # logged, not raised
     messenger.fail = False
+    edits = len(messenger.edits)
     tracking.alert_changed(5)
-    await tracking.refresh()  # not shown yet, so tried again
-    assert messenger.edits == [(77, 2, "en"), (77, 2, "en")]
+    await tracking.refresh()  # not shown yet, so tried again: every tracking message, each in its language
+    assert messenger.edits[edits:] == [(77, 2, "en"), (78, 2, "lv")]
+    tracking.alert_changed(5)
+    await tracking.refresh()
+    assert len(messenger.edits) == edits + 2  # closed once
 
 
 async def test_reminders_and_deadlines_are_scheduled_and_rebuilt():

@@ -23,12 +23,14 @@ from .countries import (
 from .geography import in_latvia, km_outside_latvia, nearest_municipalities, nearest_municipality
 from .matching import MatchResult, latvian_sort_key
 from .municipalities import Municipality, match_municipality, municipalities, municipality, municipality_by_emma_id
+from .strict import Exact, exact_country, exact_municipality
 from .timezones import LATVIA_TZ, country_timezones, default_timezone, timezone_label
 
 __all__ = [
     "DIASPORA_COUNTRIES",
     "LATVIA",
     "LATVIA_TZ",
+    "Exact",
     "MatchResult",
     "Municipality",
     "all_countries",
@@ -36,6 +38,8 @@ __all__ = [
     "country_name",
     "country_timezones",
     "default_timezone",
+    "exact_country",
+    "exact_municipality",
     "in_latvia",
     "is_country_code",
     "km_outside_latvia",
