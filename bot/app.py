@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand
+from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
-from bot.domain.outbox import OutboxSender
+from bot.domain.outbox import OutboxSender, RetryPolicy
+from bot.domain.reachability import Reachability
 from bot.i18n import translator
 from bot.logs import event
 from bot.messenger.ratelimit import InteractiveRateLimiter
@@ -33,7 +36,7 @@ from handlers.router import TextRouter
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, budget: SendBudget) -> Application:
+def build_application(settings: Settings, budget: SendBudget, reachability: Reachability) -> Application:
     return (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -43,8 +46,10 @@ def build_application(settings: Settings, budget: SendBudget) -> Application:
         .rate_limiter(InteractiveRateLimiter(budget))
         # The Bot API over bot/messenger/http.py unless telegram.http_client = "httpx": a burst of
         # taps is CPU-bound in httpx (bench/README.md). getUpdates has a connection of its own.
-        .request(make_request(settings.telegram, 64, pool_timeout=10.0))
-        .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0))
+        .request(make_request(settings.telegram, 64, reachability=reachability, pool_timeout=10.0))
+        .get_updates_request(
+            make_request(settings.telegram, 1, reachability=reachability, polling=True, read_timeout=10.0)
+        )
         .build()
     )
 
@@ -95,19 +100,26 @@ class Sauciens:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.services = s = Services.create(settings)
-        self.app = build_application(settings, s.budget)
+        # whether the Bot API answers: fed by every request of both bots, read by the metrics
+        self.reachability = Reachability()
+        self.app = build_application(settings, s.budget, self.reachability)
         scheduler = JobQueueScheduler(self.app.job_queue)
         messenger = TelegramTrackingMessenger(self.app.bot)
         self.tracking = Tracking(s.alerts, messenger, scheduler)
-        self.broadcast_bot = broadcast_bot(settings)
+        self.broadcast_bot = broadcast_bot(settings, self.reachability)
         self.sender = OutboxSender(
             s.outbox,
             TelegramTransport(self.broadcast_bot, s.alerts, paid=settings.broadcast.paid),
             s.budget,
             max_in_flight=settings.broadcast.max_in_flight,
-            max_attempts=settings.broadcast.max_attempts,
+            policy=RetryPolicy(
+                max_backoff=settings.broadcast.max_backoff_seconds,
+                give_up_after=settings.broadcast.give_up_after_minutes * 60.0,
+            ),
             on_recorded=self.tracking.message_recorded,
+            on_held_up=self.tracking.delivery_changed,
         )
+        self.tracking.watch_delivery(self.sender)
         self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
         self.alerting = Alerting(
             s.people,
@@ -127,9 +139,10 @@ class Sauciens:
         await asyncio.to_thread(places.match_country, "Latvija")
         await self.services.db.open()
         await migrate(self.services.db)
-        await self.app.initialize()
-        await self.broadcast_bot.initialize()
-        await self._set_commands()
+        # Telegram may be down as the bot starts: wait for it (getMe, setMyCommands) rather than fail
+        await self._until_telegram_answers("initialize", self.app.initialize)
+        await self._until_telegram_answers("initialize_broadcast", self.broadcast_bot.initialize)
+        await self._until_telegram_answers("set_commands", self._set_commands)
         await self.app.start()
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
         await self.reminders.rebuild()
@@ -137,7 +150,10 @@ class Sauciens:
         self.sender.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=self.settings.telegram.poll_timeout, drop_pending_updates=False
+            poll_interval=0.0,
+            timeout=self.settings.telegram.poll_timeout,
+            drop_pending_updates=False,
+            bootstrap_retries=-1,  # deleteWebhook at start: keep trying through an outage
         )
         event(log, "started", bot=self.app.bot.username, admins=len(self.settings.access.admin_ids))
 
@@ -151,6 +167,18 @@ class Sauciens:
         await self.broadcast_bot.shutdown()
         await self.services.db.close()
         event(log, "stopped")
+
+    async def _until_telegram_answers(self, step: str, call: Callable[[], Awaitable[None]]) -> None:
+        """``call`` again (1 s, 2 s, ... up to 10 s apart) while the Bot API is unreachable."""
+        delay = 1.0
+        while True:
+            try:
+                await call()
+                return
+            except NetworkError as exc:  # 5xx, no connection, a timeout: Telegram is not there yet
+                event(log, "start_waiting_for_telegram", step=step, error=type(exc).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(10.0, delay * 2)
 
     async def _set_commands(self) -> None:
         for lang in ("lv", "en"):

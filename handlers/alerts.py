@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import COMPOSE, Alerting, Author, Drafts
@@ -28,6 +29,7 @@ from bot.domain.alerts import (
     parse_respond_by,
 )
 from bot.i18n import N_, Translator
+from bot.logs import event
 from bot.messenger.alert_render import (
     SEVERITY_LABELS,
     audience_lines,
@@ -317,8 +319,11 @@ class Composer:
             draft, author=w.address, author_name=author.name, organisation=author.organisation, author_language=w.lang
         )
         if update.callback_query is not None:
-            await update.callback_query.edit_message_reply_markup(None)
-        await self.show_tracking(update, w, sent.alert)
+            try:  # the preview's buttons go; the alert is out whether or not Telegram hears of it now
+                await update.callback_query.edit_message_reply_markup(None)
+            except TelegramError as exc:
+                event(log, "preview_buttons_kept", alert=sent.alert.id, error=type(exc).__name__)
+        await self.show_tracking(update, w, sent.alert)  # shown once Telegram is reachable, if not now
 
     # ----- typed input ------------------------------------------------------------
 

@@ -38,10 +38,15 @@ class MessageFailed(Exception):
 
 
 class TrackingMessenger(Protocol):
-    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
-        """Send the tracking message to ``chat``; its message id."""
+    async def send_tracking(
+        self, chat: str, alert: Alert, tally: Tally, language: str, held_up_since: float | None = None
+    ) -> int:
+        """Send the tracking message to ``chat``; its message id. ``held_up_since``: delivery
+        is held up since then (Telegram unreachable). Raises ``MessageFailed``."""
 
-    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+    async def edit_tracking(
+        self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str, held_up_since: float | None = None
+    ) -> None:
         """Show the new figures (the same ones are no error); raises ``MessageFailed``."""
 
     async def notify_deadline(self, alert: Alert, tally: Tally) -> None:
@@ -81,7 +86,15 @@ class OutboxWake(Protocol):
     def wake(self) -> None: ...
 
 
-_Shown = tuple[str, tuple[int, ...], AlertStatus]  # language, figures, status: what the message shows
+class DeliveryState(Protocol):
+    """The outbox sender, as far as the tracking message tells of it."""
+
+    @property
+    def held_up_since(self) -> float | None: ...
+
+
+# language, figures, status, delivery held up since: what the message shows
+_Shown = tuple[str, tuple[int, ...], AlertStatus, float | None]
 
 
 class Tracking:
@@ -92,6 +105,20 @@ class Tracking:
         self._changed: set[int] = set()
         self._shown: dict[int, _Shown] = {}
         self._lang: dict[int, str] = {}  # alert id -> language of the tracking message's reader
+        self._pending: dict[int, tuple[str, str]] = {}  # alert id -> (chat, language): not shown yet
+        self._delivery: DeliveryState | None = None
+
+    def watch_delivery(self, delivery: DeliveryState) -> None:
+        """The tracking messages say when ``delivery`` is held up (``held_up_since``)."""
+        self._delivery = delivery
+
+    def delivery_changed(self) -> None:
+        """Delivery was held up, or resumed: every tracking message shown is brought up to date."""
+        self._changed.update(self._shown)
+
+    def _held_up(self, tally: Tally) -> float | None:
+        since = self._delivery.held_up_since if self._delivery is not None else None
+        return since if tally.queued else None
 
     def alert_changed(self, alert_id: int | None) -> None:
         """Its tracking message is edited at the next refresh."""
@@ -119,14 +146,27 @@ class Tracking:
         """Send ``alert``'s tracking message to ``chat``; later edits go to this one, in
         ``language``, and only when something changed."""
         tally = await self._alerts.tally(alert.id)
-        message_id = await self._messenger.send_tracking(chat, alert, tally, language)
+        held = self._held_up(tally)
+        try:
+            message_id = await self._messenger.send_tracking(chat, alert, tally, language, held)
+        except MessageFailed as exc:  # Telegram unreachable: shown at a later refresh
+            self._pending[alert.id] = (chat, language)
+            event(log, "tracking_show_failed", alert=alert.id, error=exc.reason, level=logging.WARNING)
+            return
+        self._pending.pop(alert.id, None)
         # set before the new message is recorded, which a refresh may read meanwhile
         self._lang[alert.id] = language
-        self._shown[alert.id] = (language, astuple(tally), alert.status)
+        self._shown[alert.id] = (language, astuple(tally), alert.status, held)
         await self._alerts.set_tracking_message(alert.id, chat, message_id)
 
     async def refresh(self) -> None:
-        """Edit the tracking messages of alerts that changed."""
+        """Show the tracking messages that could not be sent yet; edit those of alerts that changed."""
+        for alert_id, (chat, language) in list(self._pending.items()):
+            alert = await self._alerts.get(alert_id)
+            if alert is None:
+                self._pending.pop(alert_id, None)
+                continue
+            await self.show_tracking(alert, chat, language)
         changed = list(self._changed)
         self._changed.clear()
         for alert_id in changed:
@@ -143,10 +183,15 @@ class Tracking:
         chat, message_id = where
         language = self._lang.get(alert_id, alert.author_language)
         tally = await self._alerts.tally(alert_id)
-        shown = (language, astuple(tally), alert.status)
+        held = self._held_up(tally)
+        shown = (language, astuple(tally), alert.status, held)
         if self._shown.get(alert_id) == shown:
             return
-        await self._messenger.edit_tracking(chat, message_id, alert, tally, language)
+        try:
+            await self._messenger.edit_tracking(chat, message_id, alert, tally, language, held)
+        except MessageFailed:
+            self._changed.add(alert_id)  # tried again at the next refresh
+            raise
         self._shown[alert_id] = shown
 
     async def export_alert(self, alert_id: int) -> list[ExportRow]:

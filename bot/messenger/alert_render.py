@@ -4,7 +4,7 @@ coordinator's preview and live tracking message."""
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from telegram import InlineKeyboardMarkup
@@ -192,7 +192,17 @@ def bar(part: int, whole: int, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datetime | None = None) -> str:
+def tracking_text(
+    alert: Alert,
+    tally: Tally,
+    t: Translator,
+    tz: str,
+    now: datetime | None = None,
+    *,
+    held_up_since: float | None = None,
+) -> str:
+    """``held_up_since``: delivery is held up since then (``time.time()`` seconds), Telegram
+    being unreachable; a line says so while messages are waiting."""
     d = alert.draft
     first_line = d.text_for(t.lang).strip().splitlines()[0] if d.text_for(t.lang).strip() else ""
     snippet = first_line[:60] + ("…" if len(first_line) > 60 else "")
@@ -208,6 +218,16 @@ def tracking_text(alert: Alert, tally: Tally, t: Translator, tz: str, now: datet
             blocked=tally.blocked,
         )
     )
+    if held_up_since is not None and tally.queued:
+        since = t.time(datetime.fromtimestamp(held_up_since, UTC), tz)
+        lines.append(
+            t.n_(
+                "⚠️ Telegram unreachable since {time} — {n} waiting, retrying",
+                "⚠️ Telegram unreachable since {time} — {n} waiting, retrying",
+                tally.queued,
+                time=since,
+            )
+        )
     if d.need:
         lines.append(
             t._(

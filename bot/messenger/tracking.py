@@ -10,7 +10,7 @@ from bot.application.tracking import MessageFailed
 from bot.domain.alerts import Alert, Tally
 from bot.i18n import translator
 from bot.messenger.alert_render import deadline_text, tracking_keyboard, tracking_text
-from bot.messenger.errors import is_not_modified
+from bot.messenger.errors import UNREACHABLE, classify, is_not_modified
 
 TIME_ZONE = "Europe/Riga"
 
@@ -19,21 +19,30 @@ class TelegramTrackingMessenger:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str) -> int:
+    async def send_tracking(
+        self, chat: str, alert: Alert, tally: Tally, language: str, held_up_since: float | None = None
+    ) -> int:
         t = translator(language)
-        msg = await self._bot.send_message(
-            int(chat),
-            tracking_text(alert, tally, t, TIME_ZONE),
-            parse_mode="HTML",
-            reply_markup=tracking_keyboard(alert, t),
-        )
+        try:
+            msg = await self._bot.send_message(
+                int(chat),
+                tracking_text(alert, tally, t, TIME_ZONE, held_up_since=held_up_since),
+                parse_mode="HTML",
+                reply_markup=tracking_keyboard(alert, t),
+            )
+        except TelegramError as exc:
+            if classify(exc).kind in UNREACHABLE:  # 5xx, no connection, timeout: shown later
+                raise MessageFailed(exc.message) from exc
+            raise
         return msg.message_id
 
-    async def edit_tracking(self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str) -> None:
+    async def edit_tracking(
+        self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str, held_up_since: float | None = None
+    ) -> None:
         t = translator(language)
         try:
             await self._bot.edit_message_text(
-                tracking_text(alert, tally, t, TIME_ZONE),
+                tracking_text(alert, tally, t, TIME_ZONE, held_up_since=held_up_since),
                 chat_id=int(chat),
                 message_id=message_id,
                 parse_mode="HTML",

@@ -35,5 +35,5 @@ async def test_registration_and_broadcast_over_httpx(sandbox, start_bot):
 
 async def test_the_builtin_client_is_the_default(start_bot):
     bot = await start_bot()
-    assert isinstance(bot.app.bot.request, FastRequest)
-    assert isinstance(bot.broadcast_bot.request, FastRequest)
+    assert isinstance(bot.app.bot.request.inner, FastRequest)
+    assert isinstance(bot.broadcast_bot.request.inner, FastRequest)

@@ -29,7 +29,8 @@ def toml(tmp_path: Path, text: str) -> Path:
 def test_defaults():
     s = load_settings(None)
     assert s.broadcast.messages_per_second == 30
-    assert s.broadcast.paid is False and s.broadcast.max_in_flight == 16 and s.broadcast.max_attempts == 6
+    assert s.broadcast.paid is False and s.broadcast.max_in_flight == 256
+    assert s.broadcast.give_up_after_minutes == 1440 and s.broadcast.max_backoff_seconds == 60
     assert s.telegram.token is None
     assert s.telegram.api_base_url == "https://api.telegram.org/bot"
     assert s.telegram.poll_timeout == 10
@@ -65,7 +66,7 @@ format = "json"
     assert s.database.path == Path("data/x.sqlite3")
     assert s.access.admin_ids == [1, 2] and s.access.organisation == "LAPAS"
     assert s.broadcast.messages_per_second == 12.5
-    assert s.broadcast.max_in_flight == 16  # not in the file: the default
+    assert s.broadcast.max_in_flight == 256  # not in the file: the default
     assert (s.logging.level, s.logging.format) == ("DEBUG", "json")
     assert TOKEN not in repr(s) and TOKEN not in str(s.model_dump())
 
