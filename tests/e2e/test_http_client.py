@@ -12,8 +12,8 @@ from tests.conftest import COORDINATOR_ID
 
 async def test_registration_and_broadcast_over_httpx(sandbox, start_bot):
     bot = await start_bot(telegram={"http_client": "httpx"})
-    assert isinstance(bot.app.bot.request, HTTPXRequest)
-    assert isinstance(bot.broadcast_bot.request, HTTPXRequest)
+    assert isinstance(bot.app.bot.request.inner, HTTPXRequest)
+    assert isinstance(bot.broadcast_bot.request.inner, HTTPXRequest)
 
     people = [sandbox.user(400 + i, f"H{i}", language_code="en") for i in range(2)]
     for u in people:

@@ -208,7 +208,8 @@ async def test_while_telegram_is_unreachable_it_probes_one_message_at_a_time_the
     attempts_while_down = 0
 
     class Outage:
-        delivered: list[int] = []
+        def __init__(self) -> None:
+            self.delivered: list[int] = []
 
         async def deliver(self, j: Job) -> Result:
             nonlocal in_flight, most_while_held_up, attempts_while_down
@@ -227,7 +228,8 @@ async def test_while_telegram_is_unreachable_it_probes_one_message_at_a_time_the
 
     changes: list[bool] = []
     policy = RetryPolicy(first_backoff=0.02, max_backoff=0.05)
-    sender = OutboxSender(store, Outage(), fast_budget(), max_in_flight=8, policy=policy)
+    outage = Outage()
+    sender = OutboxSender(store, outage, fast_budget(), max_in_flight=8, policy=policy)
     sender.on_held_up = lambda: changes.append(sender.held_up)
     sender.start()
     try:
@@ -240,7 +242,7 @@ async def test_while_telegram_is_unreachable_it_probes_one_message_at_a_time_the
         await until(lambda: not store.queued and sender.idle)
     finally:
         await sender.stop()
-    assert sorted(Outage.delivered) == list(range(1, 41)) and len(Outage.delivered) == 40
+    assert sorted(outage.delivered) == list(range(1, 41)) and len(outage.delivered) == 40
     assert changes == [True, False] and sender.held_up_since is None
     assert store.releases == 1  # the messages held back are due again, in their order (db/outbox.py)
     assert sender.stats.outages == 1
