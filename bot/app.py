@@ -118,6 +118,7 @@ class Sauciens:
             ),
             on_recorded=self.tracking.message_recorded,
             on_held_up=self.tracking.delivery_changed,
+            reachability=self.reachability,
         )
         self.tracking.watch_delivery(self.sender)
         self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
@@ -176,7 +177,15 @@ class Sauciens:
                 await call()
                 return
             except NetworkError as exc:  # 5xx, no connection, a timeout: Telegram is not there yet
-                event(log, "start_waiting_for_telegram", step=step, error=type(exc).__name__, retry_in=delay)
+                event(
+                    log,
+                    "start_waiting_for_telegram",
+                    api=self.settings.telegram.api_base_url,
+                    step=step,
+                    error=type(exc).__name__,
+                    retry_in=delay,
+                    level=logging.WARNING,
+                )
                 await asyncio.sleep(delay)
                 delay = min(10.0, delay * 2)
 

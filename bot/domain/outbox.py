@@ -16,7 +16,10 @@ While Telegram is unreachable (``held_up_since`` is set) the sender does not bur
 its queue one failure after another: it waits for what is in flight, then probes with one
 message at a time (the oldest due), the probes spaced by the same backoff. The first probe
 that gets through ends the hold-up: the messages held back by the outage are due again in
-their original order (``Store.release_deferred``) and the full rate resumes at once.
+their original order (``Store.release_deferred``) and the full rate resumes at once. When the
+bot's other requests (``Reachability``) see Telegram answer again, the next probe goes at
+once instead of after its backoff (once per hold-up, so a partial outage, where other calls
+work, is still probed at the backoff's pace).
 
 The in-flight window is sized from the rate and the measured round trip
 (``InFlightWindow``), so a paid broadcast at 1,000 messages a second reaches its rate
@@ -36,6 +39,7 @@ from typing import Any, Protocol
 
 from bot.domain.budget import SendBudget
 from bot.domain.people import Address
+from bot.domain.reachability import Reachability
 from bot.logs import event
 
 log = logging.getLogger(__name__)
@@ -208,6 +212,7 @@ class OutboxSender:
         policy: RetryPolicy | None = None,
         on_recorded: Callable[[Job, Result], None] | None = None,
         on_held_up: Callable[[], None] | None = None,
+        reachability: Reachability | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -216,10 +221,13 @@ class OutboxSender:
         self.policy = policy or RetryPolicy()
         self.on_recorded = on_recorded
         self.on_held_up = on_held_up  # the hold-up began or ended
+        self.reachability = reachability  # the bot's other requests: Telegram back means probe now
         self.stats = SenderStats()
         self.held_up_since: float | None = None  # time.time() of the failure that began an outage
         self._held_up_at = 0.0  # time.monotonic() of the same
         self._probe_failures = 0
+        self._last_failure = 0.0  # time.time() of the last passing failure
+        self._early_probe_used = False
         self._wake = asyncio.Event()
         self._freed = asyncio.Event()
         self._stop = asyncio.Event()
@@ -335,7 +343,7 @@ class OutboxSender:
             await self._freed.wait()
         if not self.held_up or self._stopping:
             return
-        await self._pause(self.policy.backoff(self._probe_failures + 1))
+        await self._probe_wait(self.policy.backoff(self._probe_failures + 1))
         if self._stopping:
             return
         jobs = await self.store.due_jobs(1, self._in_flight)
@@ -347,6 +355,24 @@ class OutboxSender:
             await self.budget.acquire()
             self._in_flight.add(job.id)
             await self._deliver(job)
+
+    async def _probe_wait(self, seconds: float) -> None:
+        """Wait ``seconds``, or less: as soon as Telegram answered one of the bot's other
+        requests (polling, replies) after the last failure, once per hold-up, so that delivery
+        resumes within seconds of an outage's end rather than a backoff later."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (left := deadline - time.monotonic()) > 0:
+            r = self.reachability
+            if (
+                r is not None
+                and not self._early_probe_used
+                and r.reachable
+                and r.last_ok is not None
+                and r.last_ok > self._last_failure
+            ):
+                self._early_probe_used = True
+                return
+            await self._pause(min(left, 0.25))
 
     async def _deliver(self, job: Job) -> None:
         retry_at: float | None = None
@@ -409,6 +435,7 @@ class OutboxSender:
 
     def _failed_passing(self, began: float) -> None:
         """A request begun at ``began`` (monotonic) failed for a passing reason."""
+        self._last_failure = time.time()
         if self.held_up_since is None:
             self.held_up_since = time.time()
             self._held_up_at = time.monotonic()
@@ -429,6 +456,7 @@ class OutboxSender:
         released = await self.store.release_deferred() if self._probe_failures else 0
         self.held_up_since = None
         self._probe_failures = 0
+        self._early_probe_used = False
         event(log, "outbox_resumed", held_seconds=round(held_for, 1), released=released, level=logging.WARNING)
         if self.on_held_up is not None:
             self.on_held_up()

@@ -338,3 +338,30 @@ async def test_edits_are_counted_against_the_budget_as_sends_are(kind: OutboxKin
     await run(sender, store)
     assert sorted(transport.delivered) == [1, 2, 3, 4, 5]
     assert clock["now"] == pytest.approx(2.0)  # five messages at 2/s, the first from the burst
+
+
+async def test_when_the_bot_hears_from_telegram_again_the_next_probe_goes_at_once():
+    """The backoff between probes may have grown to its cap (a minute by default): an answer
+    to any of the bot's other requests (polling) ends the wait instead."""
+    from bot.domain.reachability import Reachability
+
+    store = MemoryStore([job(i) for i in range(1, 6)])
+    transport = ScriptedTransport({1: [Transient("502")] * 3})
+    reachability = Reachability()
+    policy = RetryPolicy(first_backoff=30.0, max_backoff=30.0)
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=1, policy=policy, reachability=reachability)
+    sender.start()
+    try:
+        await until(lambda: sender.held_up)
+        await asyncio.sleep(0.3)
+        assert transport.delivered == [1]  # waiting out a 30 s backoff
+        reachability.failed(time.time())
+        reachability.answered(time.time())  # e.g. getUpdates came back
+        await until(lambda: len(transport.delivered) == 2, tries=400)
+        # that probe failed too: the next one waits its backoff, an early probe is had once
+        await asyncio.sleep(0.5)
+        reachability.answered(time.time())
+        await asyncio.sleep(0.5)
+        assert len(transport.delivered) == 2 and sender.held_up
+    finally:
+        await sender.stop()
