@@ -226,7 +226,6 @@ class OutboxSender:
         self.held_up_since: float | None = None  # time.time() of the failure that began an outage
         self._held_up_at = 0.0  # time.monotonic() of the same
         self._probe_failures = 0
-        self._last_failure = 0.0  # time.time() of the last passing failure
         self._early_probe_used = False
         self._wake = asyncio.Event()
         self._freed = asyncio.Event()
@@ -357,21 +356,20 @@ class OutboxSender:
             await self._deliver(job)
 
     async def _probe_wait(self, seconds: float) -> None:
-        """Wait ``seconds``, or less: as soon as Telegram answered one of the bot's other
-        requests (polling, replies) after the last failure, once per hold-up, so that delivery
-        resumes within seconds of an outage's end rather than a backoff later."""
+        """Wait ``seconds``, or less: when the bot's other requests (polling, replies) see
+        Telegram unreachable and then answering again during the wait, the probe goes at once,
+        once per hold-up, so that delivery resumes within seconds of an outage's end rather
+        than a backoff later."""
         deadline = time.monotonic() + seconds
+        saw_down = False
         while not self._stopping and (left := deadline - time.monotonic()) > 0:
             r = self.reachability
-            if (
-                r is not None
-                and not self._early_probe_used
-                and r.reachable
-                and r.last_ok is not None
-                and r.last_ok > self._last_failure
-            ):
-                self._early_probe_used = True
-                return
+            if r is not None and not self._early_probe_used:
+                if not r.reachable:
+                    saw_down = True
+                elif saw_down:
+                    self._early_probe_used = True
+                    return
             await self._pause(min(left, 0.25))
 
     async def _deliver(self, job: Job) -> None:
@@ -435,7 +433,6 @@ class OutboxSender:
 
     def _failed_passing(self, began: float) -> None:
         """A request begun at ``began`` (monotonic) failed for a passing reason."""
-        self._last_failure = time.time()
         if self.held_up_since is None:
             self.held_up_since = time.time()
             self._held_up_at = time.monotonic()

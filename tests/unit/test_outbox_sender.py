@@ -355,13 +355,18 @@ async def test_when_the_bot_hears_from_telegram_again_the_next_probe_goes_at_onc
         await until(lambda: sender.held_up)
         await asyncio.sleep(0.3)
         assert transport.delivered == [1]  # waiting out a 30 s backoff
-        reachability.failed(time.time())
-        reachability.answered(time.time())  # e.g. getUpdates came back
+        reachability.answered(time.time())  # a late answer to a request from before: not a sign
+        await asyncio.sleep(0.6)
+        assert transport.delivered == [1]
+        reachability.failed(time.time())  # polling fails...
+        await asyncio.sleep(0.6)
+        reachability.answered(time.time())  # ...then comes back
         await until(lambda: len(transport.delivered) == 2, tries=400)
         # that probe failed too: the next one waits its backoff, an early probe is had once
-        await asyncio.sleep(0.5)
+        reachability.failed(time.time())
+        await asyncio.sleep(0.6)
         reachability.answered(time.time())
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.6)
         assert len(transport.delivered) == 2 and sender.held_up
     finally:
         await sender.stop()
