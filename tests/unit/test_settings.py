@@ -144,3 +144,8 @@ def test_overrides_in_code_win(tmp_path):
     path = toml(tmp_path, "[broadcast]\nmessages_per_second = 10\n")
     s = load_settings(path, broadcast={"messages_per_second": 5})
     assert isinstance(s, Settings) and s.broadcast.messages_per_second == 5
+
+
+def test_the_removed_max_attempts_says_what_replaced_it():
+    with pytest.raises(ConfigError, match="max_attempts was removed.*give_up_after_minutes"):
+        load_settings(None, broadcast={"max_attempts": 6})
