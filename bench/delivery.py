@@ -92,6 +92,10 @@ class Results:
     latency_s: float
     max_in_flight: int
     bot_process: str = "separate"
+    paid: bool = False
+    rate_goal: float = 0.95  # fraction of the configured rate (paid: 800 of 1,000 a second)
+    window_size: int = 0  # the sender's in-flight window at the end of the broadcast
+    edit_429: int = 0
     # a. broadcast
     delivered: int = 0
     broadcast_seconds: float = 0.0
@@ -175,6 +179,7 @@ async def benchmark(
     taps: int = 1000,
     need: int = 100,
     max_in_flight: int | None = None,
+    paid: bool = False,
     in_process: bool = False,
     command: str = "",
 ) -> Results:
@@ -190,7 +195,7 @@ async def benchmark(
         chat_rate=1.0,
         chat_burst=3,
     )
-    broadcast: dict[str, Any] = {"messages_per_second": rate}
+    broadcast: dict[str, Any] = {"messages_per_second": rate, "paid": paid}
     if max_in_flight is not None:
         broadcast["max_in_flight"] = max_in_flight
     res = Results(
@@ -202,8 +207,10 @@ async def benchmark(
         telegram_limit=telegram_limit,
         latency_s=latency,
         max_in_flight=0,
-        interactive_goal_s=0.5 + latency,
+        interactive_goal_s=0.3 if paid else 0.5 + latency,
         bot_process="same" if in_process else "separate",
+        paid=paid,
+        rate_goal=0.8 if paid else 0.95,
     )
     handle: BotHandle | None = None
     with quiet_logs() as capture:
@@ -254,9 +261,10 @@ async def benchmark(
                     print(f"{r.levelname} {r.name} {r.getMessage()}", file=sys.stderr)
     res.total_seconds = round(time.monotonic() - started, 1)
     res.goals = {
-        "a_rate_fraction_ge_0.95": res.rate_fraction >= 0.95,
+        f"a_rate_fraction_ge_{res.rate_goal:g}": res.rate_fraction >= res.rate_goal,
         "a_no_429": res.http_429 == 0,
-        "b_p95_lt_0.5s_plus_rtt": res.interactive.p95 is not None and res.interactive.p95 < res.interactive_goal_s,
+        f"b_p95_le_{res.interactive_goal_s:g}s": res.interactive.p95 is not None
+        and res.interactive.p95 <= res.interactive_goal_s,
         "c_taps_lt_3s": res.taps_all_in_db_s is not None
         and res.taps_all_answered_s is not None
         and max(res.taps_all_in_db_s, res.taps_all_answered_s) < 3.0,
@@ -351,6 +359,7 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
         res.send_to_last_s = round(times[-1] - pressed, 3)
     res.http_429 = sandbox.count("sendMessage", 429) - limited0
     res.failed = n - res.delivered
+    res.window_size = await bot.window_size()
     res.interactive = Latency.of(helps + tapped)
     res.interactive_help = Latency.of(helps)
     res.interactive_tap = Latency.of(tapped)
@@ -364,6 +373,7 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
 
     # c. a burst of taps from people who have not answered
     await _drain(bot, 30)
+    edits_limited0 = sandbox.count("editMessageText", 429)
     await asyncio.sleep(1.0)
     answered0 = await bot.db.fetchval(
         "SELECT count(*) FROM recipients WHERE alert_id = ? AND response != 'none'", (alert_id,)
@@ -408,6 +418,7 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     }
     tally = await AlertRepo(bot.db).tally(alert_id)
     res.taps_accepted, res.taps_standby = tally.accepted, tally.standby
+    res.edit_429 = sandbox.count("editMessageText", 429) - edits_limited0
     say(
         f"  c. {res.taps} taps at once: all answered after {res.taps_all_answered_s}s, all in the database after "
         f"{res.taps_all_in_db_s}s (accepted {tally.accepted}, standby {tally.standby}); CPU: bot "
@@ -474,6 +485,10 @@ class BotHandle:
         h._bot = Sauciens(load_settings(None, **config))
         await h._bot.start()
         return h
+
+    async def window_size(self) -> int:
+        """The sender's in-flight window (in this process only; 0 for a child process)."""
+        return self._bot.sender.window.size if self._bot is not None else 0
 
     async def stop(self) -> tuple[int, int]:
         """Stop the bot; returns the errors and warnings it logged (child process only)."""
@@ -542,12 +557,13 @@ def markdown(res: Results) -> str:
     g = res.goals
     a = (
         f"| a. Broadcast to {res.recipients:,} recipients | {res.broadcast_rate:.2f} msg/s over {res.broadcast_seconds:.0f} s "
-        f"= **{res.rate_fraction:.3f}** of {res.rate_setting:g}/s | ≥ 0.95 {ok(g.get('a_rate_fraction_ge_0.95', False))} |"
+        f"= **{res.rate_fraction:.3f}** of {res.rate_setting:g}/s{' (paid)' if res.paid else ''} | ≥ {res.rate_goal:g} "
+        f"{ok(g.get(f'a_rate_fraction_ge_{res.rate_goal:g}', False))} |"
     )
     b = (
         f"| b. Tap or /help answered during the broadcast (n={res.interactive.n}) | p50 {_ms(res.interactive.p50)} · "
-        f"**p95 {_ms(res.interactive.p95)}** · max {_ms(res.interactive.max)} | p95 < {res.interactive_goal_s * 1000:.0f} ms "
-        f"{ok(g.get('b_p95_lt_0.5s_plus_rtt', False))} |"
+        f"**p95 {_ms(res.interactive.p95)}** · max {_ms(res.interactive.max)} | p95 ≤ {res.interactive_goal_s * 1000:.0f} ms "
+        f"{ok(g.get(f'b_p95_le_{res.interactive_goal_s:g}s', False))} |"
     )
     c = (
         f"| c. {res.taps:,} taps at once (need={res.taps_accepted}) | all answered {_s(res.taps_all_answered_s)} · "
@@ -592,6 +608,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-in-flight", type=int, default=None, help="override broadcast.max_in_flight")
     p.add_argument("--quick", action="store_true", help="a fast check: 1000 recipients")
     p.add_argument(
+        "--paid",
+        action="store_true",
+        help="broadcast.paid = true (goals: ≥ 0.8 of the rate, /help p95 ≤ 0.3 s); use with --rate 1000",
+    )
+    p.add_argument(
         "--output", type=Path, default=None, help="where to write the JSON (default bench/results/delivery-<date>.json)"
     )
     p.add_argument(
@@ -617,14 +638,13 @@ def main(argv: list[str] | None = None) -> int:
             probes=probes,
             taps=args.taps,
             max_in_flight=args.max_in_flight,
+            paid=args.paid,
             in_process=args.in_process,
             command=command,
         )
     )
-    out = (
-        args.output
-        or RESULTS / f"delivery-{datetime.now().strftime('%Y-%m-%d')}{'-quick' if recipients < 10_000 else ''}.json"
-    )
+    suffix = ("-paid" if args.paid else "") + ("-quick" if recipients < 10_000 else "")
+    out = args.output or RESULTS / f"delivery-{datetime.now().strftime('%Y-%m-%d')}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(asdict(res), ensure_ascii=False, indent=2) + "\n")
     say()

@@ -138,7 +138,18 @@ async def run(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await bot.start()
+        # start() waits for Telegram if it is down; SIGTERM meanwhile stops the bot cleanly
+        starting = asyncio.create_task(bot.start())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            await bot.stop()
+            return 0
+        starting.result()
     except BaseException:
         # Close what was opened (the database's worker thread would keep the process alive).
         try:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
@@ -21,11 +21,11 @@ from bot.application.privacy import Privacy
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
-from bot.domain.outbox import Job, OutboxSender, Result
+from bot.domain.outbox import Job, OutboxSender, Result, RetryPolicy
 from bot.domain.reachability import Reachability
 from bot.i18n import language_codes, normalise_language, translator
 from bot.logs import event
-from bot.messenger.observed import AnswerObserver, ReachabilityFeed
+from bot.messenger.observed import AnswerObserver
 from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.requests import make_request
 from bot.messenger.scheduler import JobQueueScheduler
@@ -51,10 +51,12 @@ log = logging.getLogger(__name__)
 def build_application(
     settings: Settings,
     budget: SendBudget,
+    reachability: Reachability,
     observers: Sequence[AnswerObserver] = (),
     on_processed: Callable[[float], None] | None = None,
 ) -> App:
-    """``observers`` are told every Bot API answer; ``on_processed`` how long each update took."""
+    """``reachability`` and ``observers`` are told every Bot API answer; ``on_processed`` how
+    long each update took."""
     return (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -64,8 +66,12 @@ def build_application(
         .rate_limiter(InteractiveRateLimiter(budget))
         # The Bot API over bot/messenger/http.py unless telegram.http_client = "httpx": a burst of
         # taps is CPU-bound in httpx (bench/README.md). getUpdates has a connection of its own.
-        .request(make_request(settings.telegram, 64, pool_timeout=10.0, observers=observers))
-        .get_updates_request(make_request(settings.telegram, 1, read_timeout=10.0, observers=observers))
+        .request(make_request(settings.telegram, 64, reachability=reachability, pool_timeout=10.0, observers=observers))
+        .get_updates_request(
+            make_request(
+                settings.telegram, 1, reachability=reachability, polling=True, read_timeout=10.0, observers=observers
+            )
+        )
         .build()
     )
 
@@ -122,7 +128,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         level=logging.ERROR,
         exc_info=context.error,
     )
-    if isinstance(update, Update):
+    # A network failure talking to Telegram is no reason to apologise: the reply may well have
+    # arrived (a request is never sent twice), and while Telegram is unreachable an apology
+    # would only fail too.
+    if isinstance(update, Update) and not isinstance(context.error, NetworkError):
         await apologise(update)
 
 
@@ -152,22 +161,30 @@ class Sauciens:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.services = s = Services.create(settings)
+        # whether the Bot API answers: fed by every request of both bots, read by the sender,
+        # the tracking message, the metrics and /healthz
         self.reachability = Reachability()
         self.metrics = Metrics(self.reachability)
-        answers: list[AnswerObserver] = [ReachabilityFeed(self.reachability), self.metrics.api_answered]
-        self.app = build_application(settings, s.budget, answers, self.metrics.update_processed)
+        answers: list[AnswerObserver] = [self.metrics.api_answered]
+        self.app = build_application(settings, s.budget, self.reachability, answers, self.metrics.update_processed)
         scheduler = JobQueueScheduler(self.app.job_queue)
         messenger = TelegramTrackingMessenger(self.app.bot)
         self.tracking = Tracking(s.alerts, messenger, scheduler)
-        self.broadcast_bot = broadcast_bot(settings, answers)
+        self.broadcast_bot = broadcast_bot(settings, self.reachability, answers)
         self.sender = OutboxSender(
             s.outbox,
             TelegramTransport(self.broadcast_bot, s.alerts, paid=settings.broadcast.paid),
             s.budget,
             max_in_flight=settings.broadcast.max_in_flight,
-            max_attempts=settings.broadcast.max_attempts,
+            policy=RetryPolicy(
+                max_backoff=settings.broadcast.max_backoff_seconds,
+                give_up_after=settings.broadcast.give_up_after_minutes * 60.0,
+            ),
             on_recorded=each(self.tracking.message_recorded, self.metrics.message_recorded),
+            on_held_up=self.tracking.delivery_changed,
+            reachability=self.reachability,
         )
+        self.tracking.watch_delivery(self.sender)
         self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
         self.alerting = Alerting(
             s.people,
@@ -206,11 +223,12 @@ class Sauciens:
         await asyncio.to_thread(places.match_country, "Latvija")
         await self.services.db.open()
         await migrate(self.services.db)
-        await self.app.initialize()
-        await self.broadcast_bot.initialize()
+        # Telegram may be down as the bot starts: wait for it (getMe, setMyCommands) rather than fail
+        await self._until_telegram_answers("initialize", self.app.initialize)
+        await self._until_telegram_answers("initialize_broadcast", self.broadcast_bot.initialize)
         if self.monitor is not None:
             await self.monitor.start()
-        await self._set_commands()
+        await self._until_telegram_answers("set_commands", self._set_commands)
         await self.app.start()
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
         await self.reminders.rebuild()
@@ -248,7 +266,10 @@ class Sauciens:
                 ) from None
         else:
             await self.app.updater.start_polling(
-                poll_interval=0.0, timeout=telegram.poll_timeout, drop_pending_updates=False
+                poll_interval=0.0,
+                timeout=telegram.poll_timeout,
+                drop_pending_updates=False,
+                bootstrap_retries=-1,  # deleteWebhook at start: keep trying through an outage
             )
 
     async def stop(self) -> None:
@@ -263,6 +284,26 @@ class Sauciens:
         await self.broadcast_bot.shutdown()
         await self.services.db.close()
         event(log, "stopped")
+
+    async def _until_telegram_answers(self, step: str, call: Callable[[], Awaitable[None]]) -> None:
+        """``call`` again (1 s, 2 s, ... up to 10 s apart) while the Bot API is unreachable."""
+        delay = 1.0
+        while True:
+            try:
+                await call()
+                return
+            except NetworkError as exc:  # 5xx, no connection, a timeout: Telegram is not there yet
+                event(
+                    log,
+                    "start_waiting_for_telegram",
+                    api=self.settings.telegram.api_base_url,
+                    step=step,
+                    error=type(exc).__name__,
+                    retry_in=delay,
+                    level=logging.WARNING,
+                )
+                await asyncio.sleep(delay)
+                delay = min(10.0, delay * 2)
 
     async def _set_commands(self) -> None:
         for lang in language_codes():

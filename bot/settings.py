@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -144,8 +153,22 @@ class AccessSettings(_Section):
 class BroadcastSettings(_Section):
     messages_per_second: float = Field(default=30.0, gt=0, le=1000)
     paid: bool = False
-    max_in_flight: int = Field(default=16, ge=1, le=128)
-    max_attempts: int = Field(default=6, ge=1, le=50)
+    # the most requests in flight; the sender uses rate × round trip + a margin of them
+    max_in_flight: int = Field(default=256, ge=1, le=1024)
+    # a message that keeps failing for passing reasons is retried until it is this old
+    give_up_after_minutes: int = Field(default=1440, ge=1)
+    # the longest wait between two attempts (and between two probes while Telegram is unreachable)
+    max_backoff_seconds: float = Field(default=60.0, ge=0.1, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "max_attempts" in data:
+            raise ValueError(
+                "max_attempts was removed: messages are retried until they are delivered, their alert "
+                "closes or give_up_after_minutes passes; delete the line"
+            )
+        return data
 
 
 class AlertSettings(_Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 from bot.domain.alerts import Delivery
 from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, OutboxState, Result, Sent
@@ -12,7 +13,7 @@ from db.database import Database
 from db.people import now_iso
 
 _DUE = """
-SELECT o.id, o.channel, o.external_id, o.kind, o.payload, o.attempts, o.recipient_id,
+SELECT o.id, o.channel, o.external_id, o.kind, o.payload, o.attempts, o.recipient_id, o.created_at,
        r.alert_id, r.language, r.message_id AS alert_message_id, r.response, r.eta, p.timezone
 FROM outbox o
 LEFT JOIN recipients r ON r.id = o.recipient_id
@@ -48,6 +49,7 @@ class OutboxRepo:
                     language=r["language"] or params.get("language", "lv"),
                     timezone=r["timezone"] or "Europe/Riga",
                     message_id=params.get("message_id") or r["alert_message_id"],
+                    created=_timestamp(r["created_at"]),
                 )
             )
             if len(jobs) >= limit:
@@ -96,6 +98,15 @@ class OutboxRepo:
                     (now_iso(), job.address.channel, job.address.external_id),
                 )
 
+    async def release_deferred(self) -> int:
+        """Queued jobs waiting out a retry's backoff are due now. A job is first queued with
+        ``next_attempt_at`` 0, so setting it back to 0 puts it where it was: the queue's order
+        is (priority, next_attempt_at, id)."""
+        return await self.db.execute(
+            "UPDATE outbox SET next_attempt_at = 0 WHERE state = ? AND attempts > 0 AND next_attempt_at > ?",
+            (OutboxState.QUEUED, time.time()),
+        )
+
     async def enqueue_closing_edit(self, job: Job, message_id: int) -> None:
         """Mark message ``message_id`` of ``job``'s alert closed (an EDIT_CLOSED job)."""
         await self.db.execute(
@@ -114,6 +125,13 @@ class OutboxRepo:
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
+
+
+def _timestamp(iso: str | None) -> float:
+    try:
+        return datetime.fromisoformat(iso).timestamp() if iso else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _state(result: Result) -> OutboxState:

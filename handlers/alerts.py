@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import COMPOSE
@@ -20,6 +21,7 @@ from bot.domain import places, skills
 from bot.domain.alerts import ALL_ABROAD, TEXT_LIMIT, Alert, AlertDraft, Audience, Problem, Severity
 from bot.domain.people import LATVIA_TZ
 from bot.i18n import N_, Translator, language_codes, language_name
+from bot.logs import event
 from bot.messenger.alert_render import (
     SEVERITY_LABELS,
     audience_lines,
@@ -188,8 +190,11 @@ class ComposerDialogue:
         elif shown.screen == Screen.SENT:
             assert shown.sent is not None
             if update.callback_query is not None:
-                await edit_markup(update, None)
-            await self.show_tracking(update, w, shown.sent.alert)
+                try:  # the preview's buttons go; the alert is out whether or not Telegram hears of it now
+                    await edit_markup(update, None)
+                except TelegramError as exc:
+                    event(log, "preview_buttons_kept", alert=shown.sent.alert.id, error=type(exc).__name__)
+            await self.show_tracking(update, w, shown.sent.alert)  # shown once Telegram is reachable, if not now
         elif shown.screen == Screen.DISCARDED:
             await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
         elif shown.screen == Screen.PROBLEMS:

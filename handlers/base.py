@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 from bot.application.identity import Identity
@@ -98,11 +98,12 @@ async def who(identity: Identity, update: Update) -> Who:
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
-    """Answer a button tap (Telegram shows a spinner until then); a stale query is harmless."""
+    """Answer a button tap (Telegram shows a spinner until then). A stale query is harmless,
+    and so is one Telegram could not be reached for: what the tap asked for is done anyway."""
     if update.callback_query is not None:
         try:
             await update.callback_query.answer(text, show_alert=alert)
-        except BadRequest:
+        except NetworkError:  # BadRequest (a stale query) is one too
             pass
 
 

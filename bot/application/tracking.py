@@ -39,9 +39,17 @@ class MessageFailed(Exception):
 
 class TrackingMessenger(Protocol):
     async def send_tracking(
-        self, chat: str, alert: Alert, tally: Tally, language: str, roster: Sequence[RosterEntry] = ()
+        self,
+        chat: str,
+        alert: Alert,
+        tally: Tally,
+        language: str,
+        roster: Sequence[RosterEntry] = (),
+        held_up_since: float | None = None,
     ) -> int:
-        """Send the tracking message (figures and who is coming) to ``chat``; its message id."""
+        """Send the tracking message (figures and who is coming) to ``chat``; its message id.
+        ``held_up_since``: delivery is held up since then (Telegram unreachable). Raises
+        ``MessageFailed``."""
 
     async def edit_tracking(
         self,
@@ -51,6 +59,7 @@ class TrackingMessenger(Protocol):
         tally: Tally,
         language: str,
         roster: Sequence[RosterEntry] = (),
+        held_up_since: float | None = None,
     ) -> None:
         """Show the new figures (the same ones are no error); raises ``MessageFailed``."""
 
@@ -96,8 +105,15 @@ class OutboxWake(Protocol):
     def wake(self) -> None: ...
 
 
-_Shown = tuple[str, tuple[int, ...], AlertStatus, tuple[tuple[str, str, str], ...]]
-# language, figures, status and who answered how: what the message shows
+class DeliveryState(Protocol):
+    """The outbox sender, as far as the tracking message tells of it."""
+
+    @property
+    def held_up_since(self) -> float | None: ...
+
+
+# language, figures, status, who answered how, delivery held up since: what the message shows
+_Shown = tuple[str, tuple[int, ...], AlertStatus, tuple[tuple[str, str, str], ...], float | None]
 
 
 def _roster_key(roster: Sequence[RosterEntry]) -> tuple[tuple[str, str, str], ...]:
@@ -114,6 +130,20 @@ class Tracking:
         self._lang: dict[int, str] = {}  # alert id -> language of the tracking message's reader
         self._closed_shown: set[int] = set()  # closed alerts whose every tracking message says so
         self._roster_changes: list[tuple[int, RosterChange]] = []
+        self._pending: dict[int, tuple[str, str]] = {}  # alert id -> (chat, language): not shown yet
+        self._delivery: DeliveryState | None = None
+
+    def watch_delivery(self, delivery: DeliveryState) -> None:
+        """The tracking messages say when ``delivery`` is held up (``held_up_since``)."""
+        self._delivery = delivery
+
+    def delivery_changed(self) -> None:
+        """Delivery was held up, or resumed: every tracking message shown is brought up to date."""
+        self._changed.update(self._shown)
+
+    def _held_up(self, tally: Tally) -> float | None:
+        since = self._delivery.held_up_since if self._delivery is not None else None
+        return since if tally.queued else None
 
     def alert_changed(self, alert_id: int | None) -> None:
         """Its tracking message is edited at the next refresh."""
@@ -154,15 +184,28 @@ class Tracking:
         ``language``, and only when something changed. Closing the alert edits every one."""
         tally = await self._alerts.tally(alert.id)
         roster = await self._alerts.roster(alert.id)
-        message_id = await self._messenger.send_tracking(chat, alert, tally, language, roster)
+        held = self._held_up(tally)
+        try:
+            message_id = await self._messenger.send_tracking(chat, alert, tally, language, roster, held)
+        except MessageFailed as exc:  # Telegram unreachable: shown at a later refresh
+            self._pending[alert.id] = (chat, language)
+            event(log, "tracking_show_failed", alert=alert.id, error=exc.reason, level=logging.WARNING)
+            return
+        self._pending.pop(alert.id, None)
         # set before the new message is recorded, which a refresh may read meanwhile
         self._lang[alert.id] = language
-        self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster))
+        self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster), held)
         await self._alerts.set_tracking_message(alert.id, chat, message_id, language)
 
     async def refresh(self) -> None:
-        """Tell the coordinators who withdrew or moved up, and edit the tracking messages of
-        alerts that changed."""
+        """Show the tracking messages that could not be sent yet, tell the coordinators who
+        withdrew or moved up, and edit the tracking messages of alerts that changed."""
+        for alert_id, (chat, language) in list(self._pending.items()):
+            alert = await self._alerts.get(alert_id)
+            if alert is None:
+                self._pending.pop(alert_id, None)
+                continue
+            await self.show_tracking(alert, chat, language)
         changes, self._roster_changes = self._roster_changes, []
         for alert_id, change in changes:
             await self._tell(alert_id, change)
@@ -203,10 +246,15 @@ class Tracking:
         language = self._lang.get(alert_id, alert.author_language)
         tally = await self._alerts.tally(alert_id)
         roster = await self._alerts.roster(alert_id)
-        shown = (language, astuple(tally), alert.status, _roster_key(roster))
+        held = self._held_up(tally)
+        shown = (language, astuple(tally), alert.status, _roster_key(roster), held)
         if self._shown.get(alert_id) == shown:
             return
-        await self._messenger.edit_tracking(chat, message_id, alert, tally, language, roster)
+        try:
+            await self._messenger.edit_tracking(chat, message_id, alert, tally, language, roster, held)
+        except MessageFailed:
+            self._changed.add(alert_id)  # tried again at the next refresh
+            raise
         self._shown[alert_id] = shown
 
     async def _close_all(self, alert: Alert) -> None:
@@ -225,7 +273,7 @@ class Tracking:
         if failed == 0:
             self._closed_shown.add(alert.id)
             language = self._lang.get(alert.id, alert.author_language)
-            self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster))
+            self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster), None)
         event(log, "tracking_closed", alert=alert.id, messages=len(messages), failed=failed)
 
     async def export_alert(self, alert_id: int) -> list[ExportRow]:

@@ -5,7 +5,11 @@ replies take theirs first (``acquire_interactive``), running the bucket into deb
 which the broadcast then pays back by waiting. So replies never queue behind a broadcast,
 and the two together stay within the limit. Only when replies alone exceed the limit (a
 surge of hundreds of people at once) do they wait, for at most ``max_debt`` seconds' worth
-of tokens, rather than being refused by Telegram."""
+of tokens, rather than being refused by Telegram.
+
+Edits count as messages (Telegram counts them against the same limits). A 429's
+``retry_after`` (``pause``) holds everything the bot sends, interactive and broadcast,
+until it is over."""
 
 from __future__ import annotations
 
@@ -44,8 +48,16 @@ class SendBudget:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
+    def paused_for(self) -> float:
+        """Seconds until a 429's pause is over (0 when there is none)."""
+        return max(0.0, self._paused_until - self._clock())
+
     async def acquire_interactive(self) -> None:
         while True:
+            wait = self.paused_for()
+            if wait > 0:
+                await self._sleep(wait)
+                continue
             self._refill()
             if self._tokens > -self._max_debt:
                 self._tokens -= 1.0
@@ -53,7 +65,7 @@ class SendBudget:
             await self._sleep((-self._max_debt - self._tokens + 1.0) / self.rate)
 
     def pause(self, seconds: float) -> None:
-        """Telegram said 429 retry_after: nobody in the broadcast sends until then."""
+        """Telegram said 429 retry_after: nobody sends until then, replies and edits included."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     async def acquire(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from telegram import InlineKeyboardMarkup
@@ -313,7 +313,11 @@ def tracking_text(
     tz: str,
     now: datetime | None = None,
     roster: Sequence[RosterEntry] = (),
+    *,
+    held_up_since: float | None = None,
 ) -> str:
+    """``held_up_since``: delivery is held up since then (``time.time()`` seconds), Telegram
+    being unreachable; a line says so while messages are waiting."""
     d = alert.draft
     first_line = d.text_for(t.lang).strip().splitlines()[0] if d.text_for(t.lang).strip() else ""
     snippet = first_line[:60] + ("…" if len(first_line) > 60 else "")
@@ -329,6 +333,16 @@ def tracking_text(
             blocked=tally.blocked,
         )
     )
+    if held_up_since is not None and tally.queued:
+        since = t.time(datetime.fromtimestamp(held_up_since, UTC), tz)
+        lines.append(
+            t.n_(
+                "⚠️ Telegram unreachable since {time} — {n} waiting, retrying",
+                "⚠️ Telegram unreachable since {time} — {n} waiting, retrying",
+                tally.queued,
+                time=since,
+            )
+        )
     if d.need:
         lines.append(
             t._(

@@ -1,5 +1,12 @@
 """How a Telegram error is classified, in one place: the outbox transport, the interactive
-rate limiter, the tracking messages and the handlers' edits all ask ``classify``."""
+rate limiter, the tracking messages and the handlers' edits all ask ``classify``.
+
+Every Bot API call is a POST, so what matters about a failure on the wire is whether the
+request may have reached Telegram. The request layer (bot/messenger/http.py and
+bot/messenger/requests.py) says so with two ``NetworkError`` subclasses: ``NotSent`` (it
+surely did not: no connection could be made, or none was free) and ``ServerError``
+(Telegram's side answered 5xx). Any other ``NetworkError`` (a timeout while waiting for
+the answer, a connection that broke after the request went out) may have been processed."""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 
 class ErrorKind(StrEnum):
@@ -16,8 +23,33 @@ class ErrorKind(StrEnum):
     BLOCKED = "blocked"  # 403: the person blocked the bot (or never started it)
     CHAT_NOT_FOUND = "chat_not_found"  # 400: no such chat; permanent
     BAD_REQUEST = "bad_request"  # any other 400; permanent
-    NETWORK = "network"  # 5xx, a timeout, a dropped connection: passing, try again
+    NOT_SENT = "not_sent"  # no connection to Telegram: surely not sent, passing
+    SERVER = "server"  # 5xx from Telegram's side: passing
+    NETWORK = "network"  # a timeout or a dropped connection: passing, but it may have arrived
     OTHER = "other"  # invalid token, conflict, chat migrated...: not ours to handle
+
+
+class NotSent(NetworkError):
+    """The request surely did not reach Telegram (connection refused or timed out, no free
+    connection): sending it again cannot duplicate anything."""
+
+
+class NotSentTimeout(NotSent, TimedOut):
+    """Timed out connecting, or waiting for a free connection: nothing was sent."""
+
+
+class ServerError(NetworkError):
+    """Telegram (or a gateway in front of it) answered 5xx: it did not carry the request out."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+#: Failures after which a request may be sent again without any risk of a duplicate.
+SAFE_TO_RESEND = frozenset({ErrorKind.RETRY_AFTER, ErrorKind.NOT_SENT, ErrorKind.SERVER})
+#: Failures that say the Bot API is not usable now (not the request's fault).
+UNREACHABLE = frozenset({ErrorKind.NOT_SENT, ErrorKind.SERVER, ErrorKind.NETWORK})
 
 
 @dataclass(frozen=True)
@@ -44,6 +76,10 @@ def classify(exc: TelegramError) -> TelegramFailure:
         if "chat not found" in text:
             return TelegramFailure(ErrorKind.CHAT_NOT_FOUND, exc.message)
         return TelegramFailure(ErrorKind.BAD_REQUEST, exc.message)
+    if isinstance(exc, NotSent):
+        return TelegramFailure(ErrorKind.NOT_SENT, f"not sent: {exc.message}")
+    if isinstance(exc, ServerError):
+        return TelegramFailure(ErrorKind.SERVER, exc.message)
     if isinstance(exc, NetworkError):  # TimedOut is one too
         return TelegramFailure(ErrorKind.NETWORK, f"{type(exc).__name__}: {exc.message}")
     return TelegramFailure(ErrorKind.OTHER, exc.message)

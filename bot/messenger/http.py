@@ -11,10 +11,16 @@ needs little of HTTP: form-encoded POSTs to one host, JSON answers, keep-alive. 
 - answers framed by ``Content-Length``, chunked transfer encoding or the end of the
   connection;
 - PTB's timeouts: connect, write, read (the whole answer) and pool (waiting for a free
-  connection), raised as ``TimedOut``; anything else that goes wrong on the wire is a
-  ``NetworkError``, and the connection is discarded;
-- a request on a reused keep-alive connection that the server had already closed (nothing
-  came back at all) is sent once more on a new connection; nothing else is repeated;
+  connection); anything that goes wrong on the wire discards the connection;
+- every Bot API call is a POST, so a request is never sent twice unless it surely did not
+  arrive. ``NotSent`` (bot/messenger/errors.py) says it surely did not: no connection could
+  be made (refused, unreachable, connect timeout) or none was free (pool timeout). Once the
+  whole request has been handed to the operating system it may have arrived, whatever
+  happens next (no answer, a reset, a read timeout): that is a ``NetworkError`` (``TimedOut``
+  for the read timeout), and it is not repeated here. The one repeat: a reused keep-alive
+  connection that fails while the request is being written (the server had closed it, so
+  the request never arrived whole) is replaced by a new connection and the request sent on
+  that;
 - uploads (multipart: ``/mydata``, ``/export``) go to ``uploads``, by default PTB's
   ``HTTPXRequest``; they are rare and not worth a multipart encoder here.
 
@@ -32,6 +38,8 @@ from urllib.parse import urlsplit
 
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.messenger.errors import NotSent, NotSentTimeout
 
 _READ_LIMIT = 1 << 20  # longest header block; bodies are read by length
 _MAX_HEADER_LINES = 200
@@ -54,6 +62,11 @@ def _or_default(value: Timeout, default: float | None) -> float | None:
 
 class _ServerClosed(Exception):
     """The server closed a connection before sending anything back."""
+
+
+class _NotWritten(Exception):
+    """The connection failed before the whole request was handed to the operating system:
+    the server cannot have received it whole, so it cannot have acted on it."""
 
 
 def default_ssl_context() -> ssl.SSLContext:
@@ -209,34 +222,34 @@ class FastRequest(BaseRequest):
             async with asyncio.timeout(timeout):
                 await pool.slots.acquire()
         except TimeoutError as exc:
-            raise TimedOut("Pool timeout: all connections are busy. The request was *not* sent to Telegram.") from exc
+            raise NotSentTimeout(
+                "Pool timeout: all connections are busy. The request was *not* sent to Telegram."
+            ) from exc
 
     async def _exchange(self, pool: _Pool, request: bytes, timeouts: tuple[float | None, ...]) -> Response:
         connect_timeout, read_timeout, write_timeout = timeouts
-        now = time.monotonic()
-        conn = None
-        while pool.idle:
-            candidate = pool.idle.pop()
-            if candidate.usable(now, self._max_idle):
-                conn = candidate
-                break
-            candidate.close()
+        conn = await self._idle_connection(pool)
         reused = conn is not None
-        for attempt in range(2):
+        while True:
             if conn is None:
                 conn = await self._connect(pool, connect_timeout)
             try:
                 response = await self._send(conn, request, write_timeout, read_timeout)
-            except _ServerClosed as exc:
+            except _NotWritten as exc:
                 conn.close()
                 conn = None
-                if reused and attempt == 0:
+                if reused:
                     reused = False
-                    continue  # a stale keep-alive connection: the request never arrived
-                raise NetworkError("Server disconnected without sending a response") from exc
+                    continue  # a keep-alive connection the server had closed: the request never arrived
+                raise NotSent(f"Connection lost before the request was sent: {exc.__cause__!r}") from exc
+            except _ServerClosed as exc:
+                conn.close()
+                raise NetworkError(
+                    "Server disconnected without sending a response; the request may have arrived"
+                ) from exc
             except TimeoutError as exc:
                 conn.close()
-                raise TimedOut("Timed out waiting for Telegram's answer") from exc
+                raise TimedOut("Timed out waiting for Telegram's answer; the request may have arrived") from exc
             except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
                 conn.close()
                 raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
@@ -249,7 +262,20 @@ class FastRequest(BaseRequest):
             else:
                 conn.close()
             return response
-        raise AssertionError("unreachable")
+
+    async def _idle_connection(self, pool: _Pool) -> _Connection | None:
+        """The most recently used idle connection that is still open, if any. The event loop
+        runs once first, so that a close the server sent meanwhile is seen."""
+        if not pool.idle:
+            return None
+        await asyncio.sleep(0)
+        now = time.monotonic()
+        while pool.idle:
+            candidate = pool.idle.pop()
+            if candidate.usable(now, self._max_idle):
+                return candidate
+            candidate.close()
+        return None
 
     async def _connect(self, pool: _Pool, timeout: float | None) -> _Connection:
         context = None
@@ -267,9 +293,9 @@ class FastRequest(BaseRequest):
                     limit=_READ_LIMIT,
                 )
         except TimeoutError as exc:
-            raise TimedOut("Timed out connecting to Telegram") from exc
+            raise NotSentTimeout("Timed out connecting to Telegram. The request was *not* sent.") from exc
         except OSError as exc:
-            raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
+            raise NotSent(f"{type(exc).__name__}: {exc}. The request was *not* sent.") from exc
         self.opened += 1
         return _Connection(reader, writer)
 
@@ -277,12 +303,16 @@ class FastRequest(BaseRequest):
     async def _send(
         conn: _Connection, request: bytes, write_timeout: float | None, read_timeout: float | None
     ) -> Response:
+        if not conn.usable(time.monotonic(), float("inf")):
+            raise _NotWritten
         try:
             conn.writer.write(request)
             async with asyncio.timeout(write_timeout):
                 await conn.writer.drain()
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            raise _ServerClosed from exc
+        except (ConnectionResetError, BrokenPipeError, TimeoutError) as exc:
+            # the connection was lost before the request could be written, or the operating
+            # system did not take all of it in time: the server has no whole request to act on
+            raise _NotWritten from exc
         async with asyncio.timeout(read_timeout):
             return await read_response(conn.reader)
 

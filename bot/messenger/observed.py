@@ -2,18 +2,16 @@
 each request to the client it wraps and tells observers the HTTP status that came back
 (``None``: no answer, e.g. a refused or broken connection, a timeout).
 
-The reachability record and the metrics (429s) are fed from here, for interactive replies,
-polling and broadcasts alike, whatever the HTTP client (``telegram.http_client``)."""
+The metrics (429s) are fed from here, for interactive replies, polling and broadcasts alike,
+whatever the HTTP client (``telegram.http_client``); the reachability record is kept by
+``TelegramRequest`` (bot/messenger/requests.py), which wraps this."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
-
-from bot.domain.reachability import Reachability
 
 #: Told the status of each answer (None: no answer).
 AnswerObserver = Callable[[int | None], None]
@@ -63,18 +61,3 @@ class ObservedRequest(BaseRequest):
     def _tell(self, status: int | None) -> None:
         for observer in self.observers:
             observer(status)
-
-
-class ReachabilityFeed:
-    """An ``AnswerObserver`` that keeps ``reachability`` up to date: any answer below 500
-    means the Bot API is there; no answer, or a 5xx from Telegram's side, means it is not."""
-
-    def __init__(self, reachability: Reachability, clock: Callable[[], float] = time.time) -> None:
-        self.reachability = reachability
-        self.clock = clock
-
-    def __call__(self, status: int | None) -> None:
-        if status is None or status >= 500:
-            self.reachability.failed(self.clock())
-        else:
-            self.reachability.answered(self.clock())

@@ -1,6 +1,9 @@
-"""PTB rate limiter for interactive traffic: counts each sent message against the shared
-``SendBudget`` without waiting, waits out a 429 ``retry_after``, and tries again after a
-passing network failure (5xx, a dropped connection), so a reply is not lost to a hiccup."""
+"""PTB rate limiter for interactive traffic: counts each sent or edited message against the
+shared ``SendBudget`` (edits count as sends do at Telegram), waits out a 429 ``retry_after``
+(pausing the broadcast too), and tries again only when that cannot duplicate anything: after
+a 5xx, a 429, or a failure that surely did not send the request (no connection). A timeout
+or a connection lost after the request went out is not retried here: the request may have
+arrived (bot/messenger/errors.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,24 @@ from telegram.ext import BaseRateLimiter
 
 from bot.domain.budget import SendBudget
 from bot.logs import event
-from bot.messenger.errors import ErrorKind, classify
+from bot.messenger.errors import SAFE_TO_RESEND, ErrorKind, classify
 
 log = logging.getLogger(__name__)
-SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendLocation", "sendContact", "sendPhoto"})
+# The methods Telegram counts against its message limits (lower case: Bot API method names
+# are case-insensitive, and bot/messenger/raw.py calls editmessagetext in lower case).
+COUNTED_METHODS = frozenset(
+    name.lower()
+    for name in (
+        "sendMessage",
+        "sendDocument",
+        "sendLocation",
+        "sendContact",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+    )
+)
 
 
 class InteractiveRateLimiter(BaseRateLimiter[int]):
@@ -40,14 +57,17 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint in SEND_METHODS:
-            await self.budget.acquire_interactive()
+        counted = endpoint.lower() in COUNTED_METHODS
         for attempt in range(self.max_retries + 1):
+            if counted:
+                await self.budget.acquire_interactive()
             try:
                 return await callback(*args, **kwargs)
             except TelegramError as exc:
                 failure = classify(exc)
-                if attempt == self.max_retries or failure.kind not in (ErrorKind.RETRY_AFTER, ErrorKind.NETWORK):
+                if failure.kind == ErrorKind.RETRY_AFTER:
+                    self.budget.pause(failure.retry_after)  # everyone waits, the broadcast too
+                if attempt == self.max_retries or failure.kind not in SAFE_TO_RESEND:
                     raise
                 if failure.kind == ErrorKind.RETRY_AFTER:
                     event(
@@ -57,7 +77,8 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
                         seconds=round(failure.retry_after, 1),
                         level=logging.WARNING,
                     )
-                    await asyncio.sleep(failure.retry_after)
+                    if not counted:  # a counted call waits the pause out when it takes its token
+                        await asyncio.sleep(self.budget.paused_for())
                 else:
                     event(log, "interactive_retry", endpoint=endpoint, error=type(exc).__name__, level=logging.WARNING)
                     await asyncio.sleep(0.3 * (attempt + 1))

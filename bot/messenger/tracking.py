@@ -12,7 +12,7 @@ from bot.application.tracking import MessageFailed
 from bot.domain.alerts import Alert, RosterChange, RosterEntry, Tally
 from bot.i18n import translator
 from bot.messenger.alert_render import deadline_text, roster_change_text, tracking_keyboard, tracking_text
-from bot.messenger.errors import is_not_modified
+from bot.messenger.errors import UNREACHABLE, classify, is_not_modified
 
 TIME_ZONE = "Europe/Riga"
 
@@ -22,15 +22,26 @@ class TelegramTrackingMessenger:
         self._bot = bot
 
     async def send_tracking(
-        self, chat: str, alert: Alert, tally: Tally, language: str, roster: Sequence[RosterEntry] = ()
+        self,
+        chat: str,
+        alert: Alert,
+        tally: Tally,
+        language: str,
+        roster: Sequence[RosterEntry] = (),
+        held_up_since: float | None = None,
     ) -> int:
         t = translator(language)
-        msg = await self._bot.send_message(
-            int(chat),
-            tracking_text(alert, tally, t, TIME_ZONE, roster=roster),
-            parse_mode="HTML",
-            reply_markup=tracking_keyboard(alert, t),
-        )
+        try:
+            msg = await self._bot.send_message(
+                int(chat),
+                tracking_text(alert, tally, t, TIME_ZONE, roster=roster, held_up_since=held_up_since),
+                parse_mode="HTML",
+                reply_markup=tracking_keyboard(alert, t),
+            )
+        except TelegramError as exc:
+            if classify(exc).kind in UNREACHABLE:  # 5xx, no connection, timeout: shown later
+                raise MessageFailed(exc.message) from exc
+            raise
         return msg.message_id
 
     async def edit_tracking(
@@ -41,11 +52,12 @@ class TelegramTrackingMessenger:
         tally: Tally,
         language: str,
         roster: Sequence[RosterEntry] = (),
+        held_up_since: float | None = None,
     ) -> None:
         t = translator(language)
         try:
             await self._bot.edit_message_text(
-                tracking_text(alert, tally, t, TIME_ZONE, roster=roster),
+                tracking_text(alert, tally, t, TIME_ZONE, roster=roster, held_up_since=held_up_since),
                 chat_id=int(chat),
                 message_id=message_id,
                 parse_mode="HTML",

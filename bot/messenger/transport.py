@@ -12,9 +12,10 @@ from telegram.error import TelegramError
 
 from bot.domain.alerts import Alert
 from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, Result, RetryLater, Sent, Transient
+from bot.domain.reachability import Reachability
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
-from bot.messenger.errors import ErrorKind, classify
+from bot.messenger.errors import UNREACHABLE, ErrorKind, classify
 from bot.messenger.observed import AnswerObserver
 from bot.messenger.raw import edit_text
 from bot.messenger.requests import make_request
@@ -27,10 +28,14 @@ class AlertLookup(Protocol):
     async def get(self, alert_id: int) -> Alert | None: ...
 
 
-def broadcast_bot(settings: Settings, observers: Sequence[AnswerObserver] = ()) -> Bot:
+def broadcast_bot(
+    settings: Settings, reachability: Reachability | None = None, observers: Sequence[AnswerObserver] = ()
+) -> Bot:
+    """The bot the outbox sends with: a pool as large as the sender's largest window."""
     request = make_request(
         settings.telegram,
         settings.broadcast.max_in_flight + 2,
+        reachability=reachability,
         read_timeout=15.0,
         write_timeout=15.0,
         connect_timeout=5.0,
@@ -73,7 +78,7 @@ class TelegramTransport:
                 return Sent(job.message_id)
             if failure.kind in (ErrorKind.CHAT_NOT_FOUND, ErrorKind.BAD_REQUEST):
                 return Failed(failure.reason)
-            if failure.kind == ErrorKind.NETWORK:
+            if failure.kind in UNREACHABLE:
                 return Transient(failure.reason)
             raise
 

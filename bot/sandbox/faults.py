@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from enum import StrEnum
 
 FAULT_KINDS = frozenset({"5xx", "drop", "429", "timeout"})
 
@@ -28,3 +30,34 @@ class Faults:
         """The next fault queued for ``method`` (lower-case), if any."""
         q = self._queued.get(method)
         return q.popleft() if q else None
+
+
+class OutageMode(StrEnum):
+    """How Telegram is unreachable during an outage."""
+
+    SERVER_ERRORS = "5xx"  # every Bot API request is answered 502 Bad Gateway
+    REFUSED = "refused"  # nothing listens: connections are refused, open ones are reset
+
+
+class Outage:
+    """The sandbox's outage switch: off (``mode`` None), or one of ``OutageMode``. It can also
+    be armed to begin the moment the next updates have been handed to the bot (an outage
+    that begins just as someone pressed a button: the bot has the press, then nothing works)."""
+
+    def __init__(self) -> None:
+        self.mode: OutageMode | None = None
+        self.armed: OutageMode | None = None
+        self.began: float | None = None  # time.monotonic()
+
+    def set(self, mode: OutageMode | None) -> None:
+        if mode != self.mode:
+            self.began = time.monotonic() if mode is not None else None
+        self.mode = mode
+        self.armed = None
+
+    def arm(self, mode: OutageMode) -> None:
+        self.armed = mode
+
+    def updates_handed_out(self) -> None:
+        if self.armed is not None:
+            self.set(self.armed)

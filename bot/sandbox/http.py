@@ -239,13 +239,38 @@ class HttpServer:
         self._server: asyncio.base_events.Server | None = None
         self._conn_tasks: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._address: tuple[str, int] = ("127.0.0.1", 0)
+        self._refusing = False
         self.stopping = False
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: any free port); returns the port."""
         self.stopping = False
         self._server = await asyncio.start_server(self._on_connection, host, port, limit=1 << 20, backlog=2048)
-        return self._server.sockets[0].getsockname()[1]
+        self._address = (host, self._server.sockets[0].getsockname()[1])
+        self._refusing = False
+        return self._address[1]
+
+    async def refuse(self) -> None:
+        """Stop listening and reset the open connections: clients get "connection refused"
+        until ``accept`` (an outage of the network or of Telegram's front end)."""
+        if self._server is None or self._refusing:
+            return
+        self._refusing = True
+        self._server.close()
+        for w in list(self._writers):
+            transport = w.transport
+            if hasattr(transport, "abort"):
+                transport.abort()  # a reset, not an orderly close
+        await self._server.wait_closed()
+
+    async def accept(self) -> None:
+        """Listen again on the same address after ``refuse``."""
+        if self._server is None or not self._refusing:
+            return
+        host, port = self._address
+        self._server = await asyncio.start_server(self._on_connection, host, port, limit=1 << 20, backlog=2048)
+        self._refusing = False
 
     @property
     def running(self) -> bool:

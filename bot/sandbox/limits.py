@@ -1,5 +1,6 @@
 """Telegram's flood limits: about 30 messages a second overall (1000 for paid broadcasts)
-and about one a second per chat with a short burst, answered with 429 and retry_after."""
+and about one a second per chat with a short burst, answered with 429 and retry_after.
+Edits (editMessageText, editMessageReplyMarkup) count as messages do (bot/sandbox/methods.py)."""
 
 from __future__ import annotations
 

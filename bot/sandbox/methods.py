@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .chats import Chat
 from .errors import ApiError, bad
+from .faults import Outage
 from .html import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 from .http import Params
 from .limits import RateLimits
@@ -96,6 +97,7 @@ class BotApiMethods:
     bot_user: dict[str, Any]
     commands: dict[str, list[dict]]
     _limits: RateLimits
+    _outage: Outage
     _chats: dict[int, Chat]
     _callbacks: dict[str, dict[str, Any]]
     _files: dict[str, tuple[str, bytes, str]]
@@ -406,6 +408,7 @@ class BotApiMethods:
         if result:
             self._delivered_upto = max(self._delivered_upto, result[-1]["update_id"])
             self._last_activity = time.monotonic()
+            self._outage.updates_handed_out()
         return result
 
     def _confirm(self, offset: int | None) -> None:
@@ -477,6 +480,7 @@ class BotApiMethods:
         markup = self._validate_markup(p, inline_only=True)
         if parsed.text == msg.text and parsed.entities == msg.entities and markup == msg.inline_markup:
             raise bad(NOT_MODIFIED[len("Bad Request: ") :])
+        self._check_rate(msg.chat, False)  # an edit counts against the limits as a message does
         msg.html = text
         msg.text = parsed.text
         msg.entities = parsed.entities
@@ -492,6 +496,7 @@ class BotApiMethods:
         markup = self._validate_markup(p, inline_only=True)
         if markup == msg.inline_markup:
             raise bad(NOT_MODIFIED[len("Bad Request: ") :])
+        self._check_rate(msg.chat, False)
         msg.inline_markup = markup
         if msg.reply_markup_sent is None or "inline_keyboard" in msg.reply_markup_sent or markup:
             msg.reply_markup_sent = markup

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from .chats import Chat, Signal
 from .errors import ApiError
-from .faults import Faults
+from .faults import Faults, Outage, OutageMode
 from .http import DROP, ClientGone, HttpServer, error_payload, parse_params, unless_client_gone
 from .limits import RateLimits
 from .methods import METHOD_NAMES, BotApiMethods
@@ -101,6 +101,7 @@ class BotApiSandbox(BotApiMethods):
             enforce=enforce_limits,
         )
         self._faults = Faults()
+        self._outage = Outage()
         self._observers: list[SandboxObserver] = []
 
         self.port = 0
@@ -198,6 +199,24 @@ class BotApiSandbox(BotApiMethods):
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    async def set_outage(self, mode: str | None) -> None:
+        """Telegram unreachable: "5xx" (every request answered 502), "refused" (nothing
+        listens, open connections are reset), or None: back."""
+        new = OutageMode(mode) if mode is not None else None
+        self._outage.set(new)
+        if new is OutageMode.REFUSED:
+            await self._http.refuse()
+        else:
+            await self._http.accept()
+
+    def outage_after_next_updates(self, mode: str = "5xx") -> None:
+        """Every request is answered 502 from the moment the next updates are handed out."""
+        self._outage.arm(OutageMode(mode))
+
+    @property
+    def outage(self) -> str | None:
+        return self._outage.mode
 
     def user(
         self,
@@ -450,6 +469,10 @@ class BotApiSandbox(BotApiMethods):
         if token != self.token:
             self._record(arrived, canonical, None, 401)
             return 401, error_payload(401, "Unauthorized"), "application/json"
+
+        if self._outage.mode is OutageMode.SERVER_ERRORS:
+            self._record(arrived, canonical, None, 502)
+            return 502, error_payload(502, "Bad Gateway"), "application/json"
 
         counts_for_idle = lname != "getupdates"
         if counts_for_idle:

@@ -7,14 +7,16 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.messenger.http import FastRequest
 from bot.messenger.observed import ObservedRequest
+from bot.messenger.requests import TelegramRequest
 from bot.sandbox.scenarios import register_in_latvia
 from tests.conftest import COORDINATOR_ID
 
 
 def client(request: BaseRequest) -> BaseRequest:
-    """The HTTP client under the observing wrapper (bot/messenger/observed.py)."""
-    assert isinstance(request, ObservedRequest)
-    return request.inner
+    """The HTTP client under the wrappers (bot/messenger/requests.py, bot/messenger/observed.py)."""
+    assert isinstance(request, TelegramRequest)
+    inner = request.inner
+    return inner.inner if isinstance(inner, ObservedRequest) else inner
 
 
 async def test_registration_and_broadcast_over_httpx(sandbox, start_bot):

@@ -374,18 +374,23 @@ async def _flood(sandbox: BotApiSandbox, bot: Bot) -> None:
     assert sandbox.chat(2039)[-1].params["allow_paid_broadcast"] is True
 
 
-async def test_per_chat_limit_and_edits_not_limited(limited):
+async def test_per_chat_limit_and_edits_count_as_messages(limited):
+    """Telegram counts edits against its limits as it counts sends (issue 7)."""
     sandbox, bot = limited
     sandbox.user(1009, "Edgars")
     msgs = [await bot.send_message(1009, f"#{i}") for i in range(3)]
     with pytest.raises(RetryAfter) as ei:
         await bot.send_message(1009, "#3")
     assert retry_seconds(ei.value) == 1
-    for i in range(10):  # edits are not rate limited
-        await bot.edit_message_text(f"edit {i}", 1009, msgs[0].message_id)
+    with pytest.raises(RetryAfter):  # the chat's burst is spent: an edit waits as a send does
+        await bot.edit_message_text("edit", 1009, msgs[0].message_id)
+    await asyncio.sleep(1.05)
+    await bot.edit_message_text("edit 1", 1009, msgs[0].message_id)
+    with pytest.raises(BadRequest, match="not modified"):  # an edit that changes nothing is not counted
+        await bot.edit_message_text("edit 1", 1009, msgs[0].message_id)
     await asyncio.sleep(1.05)
     await bot.send_message(1009, "#3 again")
-    assert [m.text for m in sandbox.chat(1009)] == ["edit 9", "#1", "#2", "#3 again"]
+    assert [m.text for m in sandbox.chat(1009)] == ["edit 1", "#1", "#2", "#3 again"]
 
 
 async def test_limits_can_be_disabled():

@@ -57,15 +57,19 @@ async def test_interactive_replies_do_not_wait_but_the_broadcast_pays_their_debt
     assert clock.now == 0.125 + 5 / 8
 
 
-async def test_a_pause_holds_the_broadcast_not_the_replies():
+async def test_a_pause_holds_everything_the_bot_sends_replies_included():
+    """A 429's retry_after is Telegram's word for the whole bot (issue 7): replies and edits
+    wait it out as the broadcast does."""
     clock = Clock()
     b = budget(clock, rate=8, burst=5)
     b.pause(2.0)
     b.pause(1.0)  # a shorter pause does not shorten it
+    assert b.paused_for() == 2.0
     await b.acquire_interactive()
-    assert clock.now == 0.0
-    await b.acquire()
     assert clock.now == 2.0
+    await b.acquire()
+    assert clock.now == 2.0  # the pause is over and a token is there
+    assert b.paused_for() == 0.0
 
 
 def test_the_rate_must_be_positive():

@@ -18,8 +18,9 @@ import pytest
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest, RequestData
 
+from bot.messenger.errors import NotSent
 from bot.messenger.http import FastRequest
-from bot.messenger.requests import make_request
+from bot.messenger.requests import TelegramRequest, make_request
 from bot.settings import ConfigError, HttpClient, TelegramSettings, load_settings
 
 
@@ -214,9 +215,10 @@ async def test_a_stale_keep_alive_connection_is_replaced_without_losing_the_requ
     assert [s.form["text"] for s in server.seen] == [["one"], ["two"]]
 
 
-async def test_a_stale_connection_that_looks_alive_is_retried_once(serve, client):
-    """The close arrives only after the request went out: nothing came back, so the request
-    is sent once more on a new connection; a fresh connection that fails is not retried."""
+async def test_a_request_that_reached_the_server_is_never_sent_again(serve, client):
+    """Every Bot API call is a POST: a request that was handed over whole and then got no
+    answer may have been carried out, so the client does not send it again (issue 7); the
+    caller's own retry policy decides."""
     calls = 0
 
     async def flaky(seen: Seen, writer: asyncio.StreamWriter) -> bool:
@@ -225,25 +227,46 @@ async def test_a_stale_connection_that_looks_alive_is_retried_once(serve, client
         if calls == 1:
             writer.write(ok())
             return True
-        if calls == 2:
-            return False  # drop the reused connection without an answer
-        writer.write(ok())
-        return True
+        return False  # the second request arrives, then the connection closes without an answer
 
     server = await serve(flaky)
     c = await client()
     url = f"http://127.0.0.1:{server.port}/botT/sendMessage"
     assert (await c.do_request(url, "POST"))[0] == 200
-    assert (await c.do_request(url, "POST"))[0] == 200
-    assert calls == 3 and server.connections == 2
+    with pytest.raises(NetworkError, match="may have arrived") as raised:
+        await c.do_request(url, "POST", data(text="two"))
+    assert not isinstance(raised.value, NotSent)
+    assert calls == 2 and [s.form.get("text") for s in server.seen] == [None, ["two"]]
 
-    async def drop(seen: Seen, writer: asyncio.StreamWriter) -> bool:
-        return False
-
-    dropping = await serve(drop)
-    with pytest.raises(NetworkError, match="without sending a response"):
+    dropping = await serve(flaky)  # (calls is past 1: it drops everything)
+    with pytest.raises(NetworkError, match="may have arrived"):
         await c.do_request(f"http://127.0.0.1:{dropping.port}/botT/sendMessage", "POST")
     assert len(dropping.seen) == 1
+
+
+async def test_a_connection_that_cannot_be_made_is_not_sent(serve, client):
+    """Connection refused: ``NotSent``, which callers may retry without risk."""
+    server = await serve(keep_alive)
+    port = server.port
+    await server.stop()
+    c = await client()
+    with pytest.raises(NotSent):
+        await c.do_request(f"http://127.0.0.1:{port}/botT/sendMessage", "POST")
+
+
+async def test_a_keep_alive_connection_closed_under_the_request_is_replaced(serve, client):
+    """A pooled connection that was reset while idle is found out before anything is written
+    on it: the request goes out once, on a new connection."""
+    server = await serve(keep_alive)
+    c = await client()
+    url = f"http://127.0.0.1:{server.port}/botT/sendMessage"
+    assert (await c.do_request(url, "POST"))[0] == 200
+    pool = next(iter(c._pools.values()))
+    conn = pool.idle[-1]
+    conn.writer.transport.abort()  # as if reset by the server, noticed only now
+    assert (await c.do_request(url, "POST", data(text="again")))[0] == 200
+    assert [s.form.get("text") for s in server.seen] == [None, ["again"]]
+    assert c.opened == 2
 
 
 async def test_timeouts(serve, client):
@@ -349,7 +372,7 @@ async def test_make_request_gives_the_chosen_client_with_the_pool_size_and_timeo
     server = await serve(slow_or_silent)
     settings = load_settings(None, telegram={"http_client": choice})
     request = make_request(settings.telegram, 3, read_timeout=0.5, pool_timeout=5.0)
-    assert type(request) is kind
+    assert type(request) is TelegramRequest and type(request.inner) is kind
     assert request.read_timeout == 0.5
     await request.initialize()
     try:
@@ -365,7 +388,7 @@ async def test_make_request_gives_the_chosen_client_with_the_pool_size_and_timeo
 
 def test_the_builtin_client_is_the_default_and_the_choice_is_checked(monkeypatch):
     assert load_settings(None).telegram.http_client is HttpClient.BUILTIN
-    assert isinstance(make_request(load_settings(None).telegram, 1), FastRequest)
+    assert isinstance(make_request(load_settings(None).telegram, 1).inner, FastRequest)
     monkeypatch.setenv("SAUCIENS_TELEGRAM__HTTP_CLIENT", "httpx")
     assert load_settings(None).telegram.http_client is HttpClient.HTTPX
     monkeypatch.setenv("SAUCIENS_TELEGRAM__HTTP_CLIENT", "aiohttp")

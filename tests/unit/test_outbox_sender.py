@@ -16,11 +16,13 @@ from bot.domain.budget import SendBudget
 from bot.domain.outbox import (
     Blocked,
     Failed,
+    InFlightWindow,
     Job,
     OutboxKind,
     OutboxSender,
     Result,
     RetryLater,
+    RetryPolicy,
     Sent,
     Transient,
 )
@@ -45,6 +47,7 @@ class MemoryStore:
         self.queued = [j.id for j in jobs]
         self.recorded: list[Recorded] = []
         self.closing_edits: list[tuple[int, int]] = []
+        self.releases = 0
 
     async def due_jobs(self, limit: int, exclude: set[int]) -> list[Job]:
         return [dataclasses.replace(self.jobs[i]) for i in self.queued if i not in exclude][:limit]
@@ -61,6 +64,10 @@ class MemoryStore:
 
     async def enqueue_closing_edit(self, job: Job, message_id: int) -> None:
         self.closing_edits.append((job.id, message_id))
+
+    async def release_deferred(self) -> int:
+        self.releases += 1
+        return 0  # (retried jobs are due at once here anyway)
 
     def close(self, alert_id: int) -> None:
         """What closing an alert does in the real store: its queued alert messages and
@@ -151,26 +158,114 @@ async def test_429_pauses_the_broadcast_and_retries_after_the_wait():
     assert sender.stats.rate_limited == 1
 
 
-async def test_passing_failures_are_retried_with_growing_backoff_then_given_up():
+QUICK = RetryPolicy(first_backoff=0.01, max_backoff=0.04)  # the real one's shape, in hundredths
+
+
+async def test_passing_failures_are_retried_with_growing_backoff_up_to_the_cap_until_delivered():
     store = MemoryStore([job(1), job(2)])
     script: dict[int, list[Result | Exception]] = {
-        1: [Transient("502")] * 3,
+        1: [Transient("502")] * 6,
         2: [Transient("timeout"), Transient("timeout"), ValueError("bug")],
     }
     transport = ScriptedTransport(script)
-    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=2, max_attempts=3)
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=2, policy=QUICK)
     await run(sender, store)
     one = [r for r in store.recorded if r.job_id == 1]
-    # backoff 0.5·2^attempt, ±25 %: about 1 s, then 2 s; the third failure is the last attempt
-    assert [r.attempts for r in one] == [1, 2, 3]
-    assert one[0].retry_in is not None and 0.5 < one[0].retry_in <= 1.25
-    assert one[1].retry_in is not None and 1.25 < one[1].retry_in <= 2.5
-    assert one[2].retry_in is None and isinstance(one[2].result, Failed)
-    assert "gave up after 3 attempts: 502" in one[2].result.reason
+    # 0.01 s, doubling, ±25 %, up to the 0.04 s cap; then it goes through: nothing gives up
+    assert [r.attempts for r in one] == [1, 2, 3, 4, 5, 6, 6]
+    caps = [0.01, 0.02, 0.04, 0.04, 0.04, 0.04]
+    for r, cap in zip(one, caps, strict=False):
+        assert r.retry_in is not None and r.retry_in <= cap * 1.25, (r, cap)
+    assert one[-1].result == Sent(501) and one[-1].retry_in is None
     # an exception in the transport counts as a passing failure too: the job is not lost
-    two = store.results(2)
-    assert isinstance(two[-1], Failed) and "ValueError" in two[-1].reason
-    assert sender.stats.retried == 4 and sender.stats.failed == 2
+    assert store.results(2)[-1] == Sent(502) and len(store.results(2)) == 4
+    assert sender.stats.retried == 9 and sender.stats.failed == 0
+    assert sender.held_up_since is None  # delivery resumed
+
+
+def test_the_backoff_grows_to_the_cap_with_jitter():
+    policy = RetryPolicy(max_backoff=60.0)
+    assert [policy.backoff(n, rng=lambda: 0.5) for n in (1, 2, 3, 7, 8, 20)] == [0.5, 1.0, 2.0, 32.0, 60.0, 60.0]
+    assert policy.backoff(20, rng=lambda: 0.0) == 45.0 and policy.backoff(20, rng=lambda: 1.0) == 75.0
+
+
+async def test_a_message_older_than_give_up_after_is_not_sent_nor_retried():
+    now = time.time()
+    old, fresh = job(1), job(2)
+    old.created, fresh.created = now - 120, now - 30
+    store = MemoryStore([old, fresh, job(3)])  # job 3: no creation time known, never expires
+    transport = ScriptedTransport({2: [Transient("502")] * 2})
+    policy = RetryPolicy(first_backoff=0.01, max_backoff=0.02, give_up_after=60.0)
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=1, policy=policy)
+    await run(sender, store)
+    assert 1 not in transport.delivered
+    first = store.results(1)[0]
+    assert isinstance(first, Failed) and "expired" in first.reason
+    assert store.results(2)[-1] == Sent(502) and store.results(3) == [Sent(503)]
+    assert sender.stats.expired == 1
+
+
+async def test_while_telegram_is_unreachable_it_probes_one_message_at_a_time_then_resumes():
+    store = MemoryStore([job(i) for i in range(1, 41)])
+    down = True
+    in_flight = 0
+    most_while_held_up = 0
+    attempts_while_down = 0
+
+    class Outage:
+        def __init__(self) -> None:
+            self.delivered: list[int] = []
+
+        async def deliver(self, j: Job) -> Result:
+            nonlocal in_flight, most_while_held_up, attempts_while_down
+            in_flight += 1
+            if sender.held_up:
+                most_while_held_up = max(most_while_held_up, in_flight)
+            try:
+                await asyncio.sleep(0.005)
+                if down:
+                    attempts_while_down += 1
+                    return Transient("NotSent: connection refused")
+                self.delivered.append(j.id)
+                return Sent(500 + j.id)
+            finally:
+                in_flight -= 1
+
+    changes: list[bool] = []
+    policy = RetryPolicy(first_backoff=0.02, max_backoff=0.05)
+    outage = Outage()
+    sender = OutboxSender(store, outage, fast_budget(), max_in_flight=8, policy=policy)
+    sender.on_held_up = lambda: changes.append(sender.held_up)
+    sender.start()
+    try:
+        await until(lambda: sender.held_up)
+        await asyncio.sleep(0.5)  # ten probes' worth of outage
+        assert attempts_while_down < 8 + 20  # the window that was on its way, then probes: not 40 failures
+        assert most_while_held_up == 1
+        assert len(store.queued) == 40 and sender.held_up_since is not None
+        down = False
+        await until(lambda: not store.queued and sender.idle)
+    finally:
+        await sender.stop()
+    assert sorted(outage.delivered) == list(range(1, 41)) and len(outage.delivered) == 40
+    assert changes == [True, False] and sender.held_up_since is None
+    assert store.releases == 1  # the messages held back are due again, in their order (db/outbox.py)
+    assert sender.stats.outages == 1
+
+
+def test_the_window_follows_the_rate_and_the_measured_round_trip():
+    paid = InFlightWindow(1000, maximum=256)
+    for _ in range(100):
+        paid.observe(0.05)
+    assert 65 <= paid.size <= 70  # 1000/s × 50 ms × 1.25 + 4
+    free = InFlightWindow(30, maximum=256)
+    for _ in range(100):
+        free.observe(0.05)
+    assert free.size == 6
+    slow = InFlightWindow(1000, maximum=128)
+    for _ in range(100):
+        slow.observe(1.0)
+    assert slow.size == 128  # bounded by broadcast.max_in_flight
 
 
 async def test_blocked_and_failed_are_final():
@@ -233,10 +328,50 @@ async def test_stop_lets_the_message_on_its_way_finish_and_sends_nothing_more():
 
 
 @pytest.mark.parametrize("kind", [OutboxKind.EDIT_CLOSED, OutboxKind.EDIT_ANSWER])
-async def test_edits_are_not_counted_against_the_budget(kind: OutboxKind):
-    budget = SendBudget(0.001, burst=1)  # one message, then nothing for ~17 minutes
+async def test_edits_are_counted_against_the_budget_as_sends_are(kind: OutboxKind):
+    """Telegram counts edits against its limits (issue 7)."""
+    clock = {"now": 0.0}
+
+    async def sleep(seconds: float) -> None:
+        clock["now"] += seconds
+        await asyncio.sleep(0)
+
+    budget = SendBudget(2, burst=1, clock=lambda: clock["now"], sleep=sleep)
     store = MemoryStore([job(1), *(job(i, kind) for i in range(2, 6))])
     transport = ScriptedTransport()
     sender = OutboxSender(store, transport, budget)
     await run(sender, store)
     assert sorted(transport.delivered) == [1, 2, 3, 4, 5]
+    assert clock["now"] == pytest.approx(2.0)  # five messages at 2/s, the first from the burst
+
+
+async def test_when_the_bot_hears_from_telegram_again_the_next_probe_goes_at_once():
+    """The backoff between probes may have grown to its cap (a minute by default): an answer
+    to any of the bot's other requests (polling) ends the wait instead."""
+    from bot.domain.reachability import Reachability
+
+    store = MemoryStore([job(i) for i in range(1, 6)])
+    transport = ScriptedTransport({1: [Transient("502")] * 3})
+    reachability = Reachability()
+    policy = RetryPolicy(first_backoff=30.0, max_backoff=30.0)
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=1, policy=policy, reachability=reachability)
+    sender.start()
+    try:
+        await until(lambda: sender.held_up)
+        await asyncio.sleep(0.3)
+        assert transport.delivered == [1]  # waiting out a 30 s backoff
+        reachability.answered(time.time())  # a late answer to a request from before: not a sign
+        await asyncio.sleep(0.6)
+        assert transport.delivered == [1]
+        reachability.failed(time.time())  # polling fails...
+        await asyncio.sleep(0.6)
+        reachability.answered(time.time())  # ...then comes back
+        await until(lambda: len(transport.delivered) == 2, tries=400)
+        # that probe failed too: the next one waits its backoff, an early probe is had once
+        reachability.failed(time.time())
+        await asyncio.sleep(0.6)
+        reachability.answered(time.time())
+        await asyncio.sleep(0.6)
+        assert len(transport.delivered) == 2 and sender.held_up
+    finally:
+        await sender.stop()

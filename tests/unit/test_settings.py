@@ -29,7 +29,8 @@ def toml(tmp_path: Path, text: str) -> Path:
 def test_defaults():
     s = load_settings(None)
     assert s.broadcast.messages_per_second == 30
-    assert s.broadcast.paid is False and s.broadcast.max_in_flight == 16 and s.broadcast.max_attempts == 6
+    assert s.broadcast.paid is False and s.broadcast.max_in_flight == 256
+    assert s.broadcast.give_up_after_minutes == 1440 and s.broadcast.max_backoff_seconds == 60
     assert s.telegram.token is None
     assert s.telegram.api_base_url == "https://api.telegram.org/bot"
     assert s.telegram.poll_timeout == 10
@@ -65,7 +66,7 @@ format = "json"
     assert s.database.path == tmp_path / "data" / "x.sqlite3"  # relative to the config file's folder
     assert s.access.admin_ids == [1, 2] and s.access.organisation == "LAPAS"
     assert s.broadcast.messages_per_second == 12.5
-    assert s.broadcast.max_in_flight == 16  # not in the file: the default
+    assert s.broadcast.max_in_flight == 256  # not in the file: the default
     assert (s.logging.level, s.logging.format) == ("DEBUG", "json")
     assert TOKEN not in repr(s) and TOKEN not in str(s.model_dump())
 
@@ -230,3 +231,8 @@ def test_a_relative_database_path_is_taken_from_the_config_files_folder(tmp_path
     assert load_settings(relative_config, required=True).database.path == conf / "var" / "sauciens.sqlite3"
     assert load_settings(None).database.path == elsewhere / "var" / "sauciens.sqlite3"
     assert load_settings(None, database={"path": ":memory:"}).database.path == Path(":memory:")
+
+
+def test_the_removed_max_attempts_says_what_replaced_it():
+    with pytest.raises(ConfigError, match="max_attempts was removed.*give_up_after_minutes"):
+        load_settings(None, broadcast={"max_attempts": 6})

@@ -4,6 +4,7 @@ in-memory store (the test's own implementations of the Protocols)."""
 from __future__ import annotations
 
 import builtins  # Store.list (the Protocol's name) shadows the type in the class's annotations
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.application.tracking import Callback, MessageFailed, Reminders, Tracking
@@ -87,17 +88,37 @@ class Messenger:
         self.names: list[tuple[str, ...]] = []
         self.deadlines: list[int] = []
         self.told: list[tuple[str, RosterChange]] = []
+        self.held: list[float | None] = []
         self.fail = False
         self.next_id = 77
 
-    async def send_tracking(self, chat: str, alert: Alert, tally: Tally, language: str, roster=()) -> int:
+    async def send_tracking(
+        self,
+        chat: str,
+        alert: Alert,
+        tally: Tally,
+        language: str,
+        roster: Sequence[RosterEntry] = (),
+        held_up_since: float | None = None,
+    ) -> int:
+        if self.fail:
+            raise MessageFailed("Bad Gateway")
         self.sent.append((chat, language))
+        self.held.append(held_up_since)
         self.next_id += 1
         return self.next_id - 1
 
     async def edit_tracking(
-        self, chat: str, message_id: int, alert: Alert, tally: Tally, language: str, roster=()
+        self,
+        chat: str,
+        message_id: int,
+        alert: Alert,
+        tally: Tally,
+        language: str,
+        roster: Sequence[RosterEntry] = (),
+        held_up_since: float | None = None,
     ) -> None:
+        self.held.append(held_up_since)
         if self.fail:
             raise MessageFailed("Bad Request: message to edit not found")
         self.edits.append((message_id, tally.sent, language))
@@ -173,6 +194,54 @@ async def test_the_tracking_message_is_edited_only_when_its_figures_change():
     tracking.alert_changed(5)
     await tracking.refresh()
     assert len(messenger.edits) == edits + 2  # closed once
+
+
+class Delivery:
+    held_up_since: float | None = None
+
+
+async def test_the_tracking_message_says_when_delivery_is_held_up_and_waits_to_be_shown():
+    store, messenger, scheduler = Store(an_alert()), Messenger(), Scheduler()
+    tracking = Tracking(store, messenger, scheduler)
+    delivery = Delivery()
+    tracking.watch_delivery(delivery)
+    store.figures.queued = 3
+    messenger.fail = True  # Telegram unreachable as the alert is sent: nothing raised, shown later
+    delivery.held_up_since = 1_700_000_000.0
+    await tracking.show_tracking(store.alert, "9000", "en")
+    assert messenger.sent == [] and store.where is None
+    await tracking.refresh()
+    messenger.fail = False
+    await tracking.refresh()
+    assert messenger.sent == [("9000", "en")] and messenger.held[-1] == 1_700_000_000.0
+    await tracking.refresh()  # nothing changed
+    assert len(messenger.held) == 1 and messenger.edits == []
+    delivery.held_up_since = None  # sending resumed
+    tracking.delivery_changed()
+    await tracking.refresh()
+    assert messenger.held[-1] is None and messenger.edits
+    store.figures.queued = 0  # nothing waiting: no line, even if held up
+    delivery.held_up_since = 1_700_000_100.0
+    tracking.delivery_changed()
+    await tracking.refresh()
+    assert messenger.held[-1] is None
+
+
+def test_the_held_up_line_in_the_tracking_text():
+    from bot.i18n import translator
+    from bot.messenger.alert_render import tracking_text
+
+    alert, t = an_alert(), translator("en")
+    since = datetime(2026, 3, 1, 12, 2, tzinfo=UTC).timestamp()  # 14:02 in Riga
+    held = tracking_text(alert, Tally(total=281, queued=167, sent=114), t, "Europe/Riga", held_up_since=since)
+    assert "⚠️ Telegram unreachable since 14:02 — 167 waiting, retrying" in held
+    assert "unreachable" not in tracking_text(alert, Tally(total=281, queued=167, sent=114), t, "Europe/Riga")
+    done = tracking_text(alert, Tally(total=281, queued=0, sent=281), t, "Europe/Riga", held_up_since=since)
+    assert "unreachable" not in done
+    lv = tracking_text(
+        alert, Tally(total=281, queued=1, sent=280), translator("lv"), "Europe/Riga", held_up_since=since
+    )
+    assert "Telegram nav sasniedzams kopš 14:02 — 1 ziņa gaida" in lv
 
 
 async def test_reminders_and_deadlines_are_scheduled_and_rebuilt():
