@@ -30,6 +30,7 @@ from babel.messages.pofile import read_po
 from babel.plural import to_gettext
 
 from bot.domain.languages import DEFAULT_LANGUAGE
+from bot.domain.places.timezones import LATVIA_TZ
 
 
 @dataclass(frozen=True)
@@ -173,12 +174,12 @@ class Translator:
     def country(self, code: str) -> str:
         return self.locale.territories.get(code.upper(), code.upper())
 
-    def datetime(self, moment: dt.datetime, tz: str | dt.tzinfo = "Europe/Riga") -> str:
+    def datetime(self, moment: dt.datetime, tz: str | dt.tzinfo = LATVIA_TZ) -> str:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         local = moment.astimezone(zone)
         return f"{format_skeleton('MMMd', local, locale=self.locale)} {format_time(local, 'HH:mm', locale=self.locale)}"
 
-    def time(self, moment: dt.datetime, tz: str | dt.tzinfo = "Europe/Riga") -> str:
+    def time(self, moment: dt.datetime, tz: str | dt.tzinfo = LATVIA_TZ) -> str:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         return format_time(moment.astimezone(zone), "HH:mm", locale=self.locale)
 

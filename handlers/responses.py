@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.application.alerting import Alerting, eta_of
 from bot.application.identity import Identity
 from bot.domain.alerts import AnswerStatus, Response
+from bot.domain.people import LATVIA_TZ
 from bot.i18n import N_
 from bot.logs import event
 from bot.messenger.alert_render import answer_keyboard_json, recipient_text
@@ -46,7 +47,7 @@ class Responses:
             return
         alert = result.alert
         assert alert is not None
-        tz = w.person.timezone if w.person else "Europe/Riga"
+        tz = w.person.timezone if w.person else LATVIA_TZ
         if result.status == AnswerStatus.CLOSED:
             toast = answer_query(update, t._("This call is already closed. Thank you!"), alert=True)
             text = recipient_text(alert, t, tz, response=result.response, closed=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.application.stores import AlertMessageQueue, SessionStore
 from bot.domain.alerts import (
     Alert,
     AlertDraft,
@@ -40,7 +41,7 @@ FOLLOWUP = Flow.FOLLOWUP  # a follow-up message being written
 FOLLOWUP_LIMIT = 3500
 
 
-class AlertStore(Protocol):
+class AlertStore(AlertMessageQueue, Protocol):
     """``db.alerts.AlertRepo``, as far as sending and answering go."""
 
     async def create(
@@ -57,16 +58,6 @@ class AlertStore(Protocol):
     async def get(self, alert_id: int) -> Alert | None: ...
     async def answer(self, alert_id: int, address: Address, accepts: bool, eta: str | None) -> Answer: ...
     async def open_answers_of(self, address: Address) -> list[int]: ...
-    async def enqueue(
-        self,
-        alert_id: int,
-        kind: OutboxKind,
-        *,
-        responses: tuple[Response, ...],
-        params: dict[str, object] | None = None,
-        priority: int = 1,
-        max_reminders: int | None = None,
-    ) -> int: ...
     async def enqueue_one(
         self, recipient_id: int, address: Address, kind: OutboxKind, params: dict[str, object]
     ) -> None: ...
@@ -99,12 +90,6 @@ class AlertTimers(Protocol):
     """The automatic reminder and the respond-by deadline (``tracking.Reminders``)."""
 
     def watch(self, alert_id: int, remind_at: datetime | None, respond_by: datetime | None) -> int: ...
-
-
-class SessionStore(Protocol):
-    async def get(self, address: Address) -> Session | None: ...
-    async def set(self, address: Address, session: Session) -> None: ...
-    async def clear(self, address: Address) -> None: ...
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""What the use cases need from storage (``db.people.PeopleRepo``, ``db.sessions.SessionRepo``)."""
+"""What the use cases need from storage (``db.people.PeopleRepo``, ``db.sessions.SessionRepo``,
+``db.alerts.AlertRepo``), where more than one use case needs the same."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from bot.domain.alerts import Response
+from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address, Person
 from bot.domain.sessions import Session
 
@@ -23,3 +26,18 @@ class SessionStore(Protocol):
     async def get(self, address: Address) -> Session | None: ...
     async def set(self, address: Address, session: Session) -> None: ...
     async def clear(self, address: Address) -> None: ...
+
+
+class AlertMessageQueue(Protocol):
+    """Queues messages about an alert to its recipients (``db.alerts.AlertRepo.enqueue``)."""
+
+    async def enqueue(
+        self,
+        alert_id: int,
+        kind: OutboxKind,
+        *,
+        responses: tuple[Response, ...],
+        params: dict[str, object] | None = None,
+        priority: int = 1,
+        max_reminders: int | None = None,
+    ) -> int: ...

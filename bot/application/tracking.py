@@ -15,6 +15,7 @@ from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.application.stores import AlertMessageQueue
 from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, RosterChange, RosterEntry, Tally
 from bot.domain.outbox import Job, OutboxKind, Result
 from bot.logs import event
@@ -83,19 +84,9 @@ class TrackingStore(Protocol):
     async def roster(self, alert_id: int) -> builtins.list[RosterEntry]: ...
 
 
-class ReminderStore(Protocol):
+class ReminderStore(AlertMessageQueue, Protocol):
     async def get(self, alert_id: int) -> Alert | None: ...
     async def tally(self, alert_id: int) -> Tally: ...
-    async def enqueue(
-        self,
-        alert_id: int,
-        kind: OutboxKind,
-        *,
-        responses: tuple[Response, ...],
-        params: dict[str, object] | None = None,
-        priority: int = 1,
-        max_reminders: int | None = None,
-    ) -> int: ...
     async def mark_reminded(self, alert_id: int) -> None: ...
     async def mark_deadline_done(self, alert_id: int) -> None: ...
     async def schedules(self) -> list[tuple[int, datetime | None, datetime | None]]: ...

@@ -10,11 +10,12 @@ from telegram.error import TelegramError
 
 from bot.application.tracking import MessageFailed
 from bot.domain.alerts import Alert, RosterChange, RosterEntry, Tally
+from bot.domain.places.timezones import LATVIA_TZ
 from bot.i18n import translator
 from bot.messenger.alert_render import deadline_text, roster_change_text, tracking_keyboard, tracking_text
 from bot.messenger.errors import UNREACHABLE, classify, is_not_modified
 
-TIME_ZONE = "Europe/Riga"
+TIME_ZONE = LATVIA_TZ  # coordinators read times in Riga time
 
 
 class TelegramTrackingMessenger:
