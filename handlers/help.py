@@ -28,6 +28,7 @@ COORDINATOR_COMMANDS = (
     ("followup", N_("ID TEXT: write to those who accepted")),
     ("close", N_("ID: close an alert")),
     ("export", N_("ID: the answers as a CSV file")),
+    ("messages", N_("ID: volunteers' messages about an alert, and the replies")),
 )
 
 

@@ -1,0 +1,2 @@
+-- Placeholder on the volunteer branch only: 0005 is another branch's migration, merged before 0007.
+-- Drop this file when it lands.
