@@ -49,7 +49,6 @@ def refusal_text(refusal: Refusal, t: Translator, limit: int, minutes: int) -> s
             "You have sent {n} messages to coordinators in the last {minutes} minutes, which is the limit. "
             "Please wait a little before writing again.",
             limit,
-            n=limit,
             minutes=minutes,
         )
     if refusal == Refusal.CLOSED:

@@ -1,2 +1,3 @@
 -- Placeholder on the volunteer branch only: 0005 is another branch's migration, merged before 0007.
 -- Drop this file when it lands.
+SELECT 1;
