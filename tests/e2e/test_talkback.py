@@ -44,7 +44,8 @@ async def send_alert(bot, coord: SimUser, people: list[SimUser], alert_id: int, 
     await coord.press("cmp:send")
     await wait_delivered(bot, alert_id, len(people))
     for u in people:
-        await u.wait_for(lambda m, u=u: text in m.text and bool(alert_messages(u)))
+        await u.wait_for(text)
+        assert any(text in m.text for m in alert_messages(u))
 
 
 async def test_a_volunteer_writes_to_the_coordinator_who_replies(sandbox, bot, db_path):
