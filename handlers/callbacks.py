@@ -30,7 +30,7 @@ from bot.messenger.keyboards import NOOP
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
 MAX_DATA_BYTES = 64  # Telegram's limit for callback data
 MUNI_PAGE = 10  # municipalities per page, in registration and in the composer
-TIMEZONE_BUTTONS = 30  # the time zone step shows at most this many
+TIMEZONE_BUTTONS = places.MAX_TIMEZONE_CHOICES  # the time zone step shows at most this many
 QUIET_PRESETS = ("22:00-07:00", "23:00-08:00")  # the quiet hours offered as buttons, by index
 
 _NUMBER = re.compile(r"[0-9]{1,19}")

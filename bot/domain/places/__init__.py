@@ -23,7 +23,16 @@ from .countries import (
 from .geography import in_latvia, km_outside_latvia, nearest_municipalities, nearest_municipality
 from .matching import MatchResult, latvian_sort_key
 from .municipalities import Municipality, match_municipality, municipalities, municipality, municipality_by_emma_id
-from .timezones import LATVIA_TZ, country_timezones, default_timezone, timezone_label
+from .timezones import (
+    LATVIA_TZ,
+    MAX_CHOICES as MAX_TIMEZONE_CHOICES,
+    city_timezone,
+    country_timezones,
+    default_timezone,
+    timezone_choice_label,
+    timezone_choices,
+    timezone_label,
+)
 
 __all__ = [
     "DIASPORA_COUNTRIES",
@@ -34,6 +43,8 @@ __all__ = [
     "all_countries",
     "country_flag",
     "country_name",
+    "MAX_TIMEZONE_CHOICES",
+    "city_timezone",
     "country_timezones",
     "default_timezone",
     "in_latvia",
@@ -48,5 +59,7 @@ __all__ = [
     "nearest_municipalities",
     "nearest_municipality",
     "normalise_country_code",
+    "timezone_choice_label",
+    "timezone_choices",
     "timezone_label",
 ]
