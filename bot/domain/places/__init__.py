@@ -25,7 +25,6 @@ from .matching import MatchResult, latvian_sort_key
 from .municipalities import Municipality, match_municipality, municipalities, municipality, municipality_by_emma_id
 from .timezones import (
     LATVIA_TZ,
-    MAX_CHOICES as MAX_TIMEZONE_CHOICES,
     city_timezone,
     country_timezones,
     default_timezone,
@@ -33,18 +32,21 @@ from .timezones import (
     timezone_choices,
     timezone_label,
 )
+from .timezones import (
+    MAX_CHOICES as MAX_TIMEZONE_CHOICES,
+)
 
 __all__ = [
     "DIASPORA_COUNTRIES",
     "LATVIA",
     "LATVIA_TZ",
+    "MAX_TIMEZONE_CHOICES",
     "MatchResult",
     "Municipality",
     "all_countries",
+    "city_timezone",
     "country_flag",
     "country_name",
-    "MAX_TIMEZONE_CHOICES",
-    "city_timezone",
     "country_timezones",
     "default_timezone",
     "in_latvia",
