@@ -39,7 +39,7 @@ from bot.settings import ConfigError, Settings, TelegramMode
 from db.health import HealthRepo
 from db.migrate import migrate
 from db.stats import StatsRepo
-from handlers import alerts, coordinator, groups, pause, privacy, registration, responses
+from handlers import alerts, coordinator, groups, pause, privacy, registration, responses, talkback
 from handlers import boundary as boundaries
 from handlers import help as help_handlers
 from handlers.base import App
@@ -112,6 +112,7 @@ def register_handlers(
     composer = Composer(alerting, drafts)
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert
     coordinator.register(app, following, router)  # following alerts: /alerts, /status, /close, ...
+    talkback.register(app, services.identity, services.talkback, router)  # free text to a coordinator, /messages
     router.register_unknown_commands(app)  # anything else that looks like a command
     boundaries.register_last(app, boundary)  # a button no handler took is still answered
 
@@ -196,7 +197,7 @@ class Sauciens:
             organisation=settings.access.organisation,
         )
         self.drafts = Drafts(s.sessions)
-        self.privacy = Privacy(s.people, self.alerting)
+        self.privacy = Privacy(s.people, self.alerting, s.talkback)
         register_handlers(self.app, s, self.alerting, self.tracking, self.reminders, self.drafts, self.privacy)
         self.health = Health(
             HealthRepo(s.db), self.reachability, telegram_silence_seconds=settings.metrics.telegram_silence_seconds

@@ -4,6 +4,7 @@ cases (and /forget's, which frees places in alerts) are built on them there."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
@@ -11,12 +12,14 @@ from bot.application.pause import Pausing
 from bot.application.profile import Profile
 from bot.application.registration import Registration
 from bot.application.steps import Steps
+from bot.application.talkback import Talkback
 from bot.domain.access import Access
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
 from db.alerts import AlertRepo
 from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
+from db.messages import MessageRepo
 from db.outbox import OutboxRepo
 from db.people import PeopleRepo
 from db.sessions import SessionRepo
@@ -38,6 +41,7 @@ class Services:
     profile: Profile
     registration: Registration
     pausing: Pausing
+    talkback: Talkback
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -62,4 +66,11 @@ class Services:
             profile=profile,
             registration=Registration(people, sessions, steps, profile),
             pausing=Pausing(people, sessions),
+            talkback=Talkback(
+                MessageRepo(db),
+                sessions,
+                people,
+                max_messages=settings.talkback.max_messages,
+                window=timedelta(minutes=settings.talkback.window_minutes),
+            ),
         )

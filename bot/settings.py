@@ -176,6 +176,12 @@ class AlertSettings(_Section):
     tracking_update_seconds: float = Field(default=3.0, ge=0.5)
 
 
+class TalkbackSettings(_Section):
+    # A volunteer may send at most max_messages to coordinators within window_minutes.
+    max_messages: int = Field(default=5, ge=1, le=1000)
+    window_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
+
+
 class MetricsSettings(_Section):
     # host:port of the /metrics and /healthz listener; empty: off.
     listen: str = ""
@@ -215,6 +221,7 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    talkback: TalkbackSettings = Field(default_factory=TalkbackSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 

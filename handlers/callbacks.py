@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.application.composer import BY_PRESETS
+from bot.application.talkback import TOKEN
 from bot.domain import places, skills
 from bot.domain.alerts import ALL_ABROAD, Severity
 from bot.domain.people import AVAILABILITY, is_abroad_country
@@ -29,7 +30,7 @@ from bot.messenger.keyboards import NOOP
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
 MAX_DATA_BYTES = 64  # Telegram's limit for callback data
 MUNI_PAGE = 10  # municipalities per page, in registration and in the composer
-TIMEZONE_BUTTONS = 30  # the time zone step shows at most this many
+TIMEZONE_BUTTONS = places.MAX_TIMEZONE_CHOICES  # the time zone step shows at most this many
 QUIET_PRESETS = ("22:00-07:00", "23:00-08:00")  # the quiet hours offered as buttons, by index
 
 _NUMBER = re.compile(r"[0-9]{1,19}")
@@ -149,6 +150,23 @@ class TrackingButton:
     alert_id: int
 
 
+class TalkAction(StrEnum):
+    """``talk:<action>``: talk-back's buttons."""
+
+    SEND = "send"  # talk:send:<alert id>:<token>, the volunteer's Yes
+    DROP = "drop"  # talk:drop:<token>, the volunteer's No
+    REPLY = "reply"  # talk:reply:<message id>, the coordinator's Reply
+
+
+@dataclass(frozen=True)
+class TalkButton:
+    """``number``: an alert id (SEND) or a message id (REPLY); ``token``: the question's (SEND, DROP)."""
+
+    action: TalkAction
+    number: int | None = None
+    token: str | None = None
+
+
 class ComposerView(StrEnum):
     SKILLS = "skills"
     AREAS = "areas"
@@ -187,6 +205,7 @@ Command = (
     | AnswerButton
     | TrackingButton
     | ComposerButton
+    | TalkButton
 )
 
 
@@ -198,6 +217,11 @@ def _id(text: str) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+def parse_id(text: str) -> int | None:
+    """An id typed after a command ("12" or "#12"), within SQLite's range; None otherwise."""
+    return _id(text.removeprefix("#"))
 
 
 def _index(text: str, limit: int) -> int | None:
@@ -251,6 +275,20 @@ def _step(args: list[str]) -> StepButton | None:
         return StepButton(action)
     preset = _index(value, len(QUIET_PRESETS))
     return StepButton(action, number=preset) if preset is not None else None
+
+
+def _talk(args: list[str]) -> TalkButton | None:
+    action = _enum(TalkAction, args[0]) if args else None
+    rest = args[1:]
+    if action == TalkAction.SEND and len(rest) == 2 and TOKEN.fullmatch(rest[1]):
+        alert_id = _id(rest[0])
+        return TalkButton(TalkAction.SEND, alert_id, rest[1]) if alert_id else None
+    if action == TalkAction.DROP and len(rest) == 1 and TOKEN.fullmatch(rest[0]):
+        return TalkButton(TalkAction.DROP, token=rest[0])
+    if action == TalkAction.REPLY and len(rest) == 1:
+        message_id = _id(rest[0])
+        return TalkButton(TalkAction.REPLY, message_id) if message_id else None
+    return None
 
 
 def _composer(args: list[str]) -> ComposerButton | None:
@@ -325,6 +363,8 @@ def parse(data: object) -> Command | None:
         return TrackingButton(action, alert_id) if alert_id and isinstance(action, TrackingAction) else None
     if prefix == "cmp":
         return _composer(args)
+    if prefix == "talk":
+        return _talk(args)
     return None
 
 

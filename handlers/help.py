@@ -37,6 +37,7 @@ COORDINATOR_COMMANDS = (
     ("followup", "ID TEXT", N_("write to those who accepted")),
     ("close", "ID", N_("close an alert")),
     ("export", "ID", N_("the answers as a CSV file")),
+    ("messages", "ID", N_("volunteers' messages about an alert, and the replies")),
     ("language", "", N_("change the language")),
     ("cancel", "", N_("stop what you are doing")),
 )

@@ -18,6 +18,7 @@ from handlers.base import App, Who, message_of, who
 
 FlowHandler = Callable[[Update, Who, Session], Awaitable[None]]
 CancelHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
+FreeTextHandler = Callable[[Update, Who], Awaitable[bool]]  # True when it answered the text
 
 
 class TextRouter:
@@ -27,6 +28,7 @@ class TextRouter:
         self._flows: dict[Flow, FlowHandler] = {}
         self._cancelled: dict[Flow, str] = {}
         self._cancels: list[CancelHandler] = []
+        self._free_text: list[FreeTextHandler] = []
 
     def add_flow(self, flow: Flow, handler: FlowHandler, cancelled: str | None = None) -> None:
         """``cancelled``: what ``/cancel`` says after simply dropping this flow's state (a
@@ -38,12 +40,19 @@ class TextRouter:
     def add_cancel(self, handler: CancelHandler) -> None:
         self._cancels.append(handler)
 
+    def add_free_text(self, handler: FreeTextHandler) -> None:
+        """``handler`` is asked, in the order added, about input outside any flow."""
+        self._free_text.append(handler)
+
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         w = await who(self.identity, update)
         session = await self.conversations.current(w.address)
         if session is not None and session.flow in self._flows:
             await self._flows[session.flow](update, w, session)
             return
+        for handler in self._free_text:
+            if await handler(update, w):
+                return
         if w.person is None and not self.identity.is_coordinator(w.address):
             text = w.t._("Hello! I am Sauciens, the volunteer call-out bot. Send /start to join.")
         else:

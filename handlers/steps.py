@@ -23,7 +23,7 @@ from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_
 from bot.messenger.render import AVAILABILITY_LABELS, esc, group_heading, municipality_name, person_summary, skills_line
 from handlers.base import Who, answer_query, chat_of, edit_markup, edit_or_send, message_of, who
 from handlers.boundary import NOT_VALID
-from handlers.callbacks import MUNI_PAGE, QUIET_PRESETS, TIMEZONE_BUTTONS, StepAction, StepButton
+from handlers.callbacks import MUNI_PAGE, QUIET_PRESETS, StepAction, StepButton
 
 MISSING_LABELS = {
     Missing.NAME: N_("name"),
@@ -52,16 +52,40 @@ def municipality_keyboard(t: Translator, page: int) -> InlineKeyboardMarkup:
     return inline(rows)
 
 
+SKILL_COLUMN_CHARS = 18  # two skills share a row when both labels are at most this long
+
+
 def skills_keyboard(chosen_codes: tuple[str, ...], abroad: bool, t: Translator) -> InlineKeyboardMarkup:
+    """Each group's heading once, then its skills, two to a row where both labels fit (the
+    width is judged without the ✅, so a tap does not move the buttons); Done at the top and
+    at the bottom."""
     chosen = set(chosen_codes)
-    rows: list[list[Button]] = []
+    done = [(t.n_("Done ({n} chosen)", "Done ({n} chosen)", len(chosen)), "reg:skills_done")]
+    rows: list[list[Button]] = [done]
     group = None
+    pending: list[Button] = []
     for s in skills.skills_for(abroad=abroad):
         if s.group != group:
+            if pending:
+                rows.append(pending)
+                pending = []
             group = s.group
             rows.append([(f"— {group_heading(group, t)} —", NOOP)])
-        rows.append([(("✅ " if s.code in chosen else "") + t._(s.label), f"reg:skill:{s.code}")])
-    rows.append([(t.n_("Done ({n} chosen)", "Done ({n} chosen)", len(chosen)), "reg:skills_done")])
+        label = t._(s.label)
+        button = (("✅ " if s.code in chosen else "") + label, f"reg:skill:{s.code}")
+        if len(label) > SKILL_COLUMN_CHARS:
+            if pending:
+                rows.append(pending)
+                pending = []
+            rows.append([button])
+        elif pending:
+            rows.append([*pending, button])
+            pending = []
+        else:
+            pending = [button]
+    if pending:
+        rows.append(pending)
+    rows.append(done)
     return inline(rows)
 
 
@@ -371,8 +395,8 @@ class StepDialogue:
 
     async def ask_timezone(self, update: Update, w: Who, prefix: str) -> None:
         assert w.person is not None
-        zones = places.country_timezones(w.person.country or "")
-        buttons = [(places.timezone_label(z, w.lang), f"reg:tz:{i}") for i, z in enumerate(zones[:TIMEZONE_BUTTONS])]
+        zones = places.timezone_choices(w.person.country or "")
+        buttons = [(places.timezone_choice_label(z, w.lang), f"reg:tz:{i}") for i, z in enumerate(zones)]
         await chat_of(update).send_message(
             prefix + w.t._("Which time zone are you in?"), reply_markup=inline(columns(buttons, 2))
         )
@@ -384,7 +408,7 @@ class StepDialogue:
             await answer_query(update, w.t._(NOT_VALID))
             return
         await answer_query(update)
-        await edit_or_send(update, w.t._("Time zone: {zone}", zone=esc(places.timezone_label(zone, w.lang))))
+        await edit_or_send(update, w.t._("Time zone: {zone}", zone=esc(places.timezone_choice_label(zone, w.lang))))
         await self.advance(update, w, session, Step.TIMEZONE)
 
     # ----- skills, availability, quiet hours ---------------------------------------------------

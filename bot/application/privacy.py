@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.application.stores import PeopleStore
 from bot.domain.people import Address
+from bot.domain.talkback import TalkMessage
 from bot.logs import event
 
 log = logging.getLogger(__name__)
@@ -20,16 +21,34 @@ class Withdrawals(Protocol):
     async def withdraw(self, address: Address) -> int: ...
 
 
+class Messages(Protocol):
+    """Talk-back (``bot.application.talkback.Talkback``): the person's messages to and from coordinators."""
+
+    async def of_person(self, address: Address) -> list[TalkMessage]: ...
+    async def forget(self, address: Address) -> int: ...
+
+
 class Privacy:
-    def __init__(self, people: PeopleStore, withdrawals: Withdrawals) -> None:
+    def __init__(self, people: PeopleStore, withdrawals: Withdrawals, messages: Messages) -> None:
         self._people = people
         self._withdrawals = withdrawals
+        self._messages = messages
 
     async def my_data(self, address: Address) -> bytes | None:
         """Everything stored about the person as JSON; None when nothing is."""
         data = await self._people.personal_data(address)
         if data is None:
             return None
+        data["messages"] = [
+            {
+                "alert_id": m.alert_id,
+                "direction": m.direction.value,
+                "coordinator": m.coordinator_name,
+                "text": m.text,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in await self._messages.of_person(address)
+        ]
         data["exported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
         event(log, "mydata_sent", user=address.external_id, bytes=len(payload))
@@ -40,6 +59,14 @@ class Privacy:
         First their places in open alerts are freed, so that no anonymous "accepted" keeps
         filling a quota and the first person on standby moves up."""
         withdrawn = await self._withdrawals.withdraw(address)
+        messages = await self._messages.forget(address)
         erased = await self._people.forget(address)
-        event(log, "person_forgotten", user=address.external_id, erased=int(erased), withdrawn=withdrawn)
+        event(
+            log,
+            "person_forgotten",
+            user=address.external_id,
+            erased=int(erased),
+            withdrawn=withdrawn,
+            messages=messages,
+        )
         return erased

@@ -148,22 +148,24 @@ class Profile:
         if code == LATVIA:
             await self.move_to_latvia(person)
             return False
-        zone = places.default_timezone(code) or (places.country_timezones(code) or ["UTC"])[0]
+        zone = places.default_timezone(code) or (places.timezone_choices(code) or ["UTC"])[0]
         await self._people.update(
             person.id, location_kind=LocationKind.ABROAD, country=code, municipality=None, timezone=zone
         )
         return True
 
     async def set_city(self, person: Person, text: str) -> str | None:
-        """The city as stored; None (nothing stored) when it is not a city's name."""
+        """The city as stored; None (nothing stored) when it is not a city's name. A city
+        CLDR knows sets the time zone too (``places.city_timezone``), which is then not asked."""
         city = clean_city(text)
         if city is not None:
-            await self._people.update(person.id, city=city)
+            zone = places.city_timezone(person.country or "", city)
+            await self._people.update(person.id, city=city, **({"timezone": zone} if zone else {}))
         return city
 
     async def set_timezone(self, person: Person, index: int) -> str | None:
-        """The ``index``-th zone of the person's country; None when there is no such zone."""
-        zones = places.country_timezones(person.country or "")
+        """The ``index``-th zone offered for the person's country; None when there is no such zone."""
+        zones = places.timezone_choices(person.country or "")
         if not 0 <= index < len(zones):
             return None
         await self._people.update(person.id, timezone=zones[index])

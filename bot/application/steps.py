@@ -45,13 +45,17 @@ def step_sequence(person: Person) -> list[Step]:
 
 def next_step(person: Person, done: Step) -> Step:
     """The step after ``done`` in a registration; the time zone is skipped when there is
-    nothing to choose."""
+    nothing to choose, or the typed city says it."""
     seq = step_sequence(person)
     following = seq[seq.index(done) + 1]
     if (
         following == Step.TIMEZONE
         and person.country
-        and (places.default_timezone(person.country) or len(places.country_timezones(person.country)) < 2)
+        and (
+            places.default_timezone(person.country)
+            or len(places.timezone_choices(person.country)) < 2
+            or places.city_timezone(person.country, person.city or "") is not None
+        )
     ):
         following = Step.SKILLS
     return following

@@ -15,6 +15,8 @@ class Flow(StrEnum):
     PAUSE = "pause"
     COMPOSE = "compose"
     FOLLOWUP = "followup"
+    TALK = "talk"  # a volunteer is asked whether to send their text to an alert's coordinator
+    REPLY = "reply"  # a coordinator types a reply to a volunteer's message
 
 
 @dataclass

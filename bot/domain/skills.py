@@ -75,15 +75,16 @@ def skill_groups() -> list[str]:
 
 
 def skills_for(abroad: bool) -> list[Skill]:
-    """Skills to offer a volunteer.
+    """Skills to offer a volunteer, group by group in catalogue order.
 
-    Abroad: the remotely possible skills first, then the rest; each part
-    keeps catalogue order (and so its grouping).  In Latvia: catalogue order.
+    Abroad: within each group the remotely possible skills come first, so that each group
+    (and its heading) appears once.  In Latvia: catalogue order.
     """
     catalogue = list(_catalogue())
     if not abroad:
         return catalogue
-    return [s for s in catalogue if s.remote_ok] + [s for s in catalogue if not s.remote_ok]
+    groups = skill_groups()
+    return sorted(catalogue, key=lambda s: (groups.index(s.group), not s.remote_ok))
 
 
 _SPLIT_RE = re.compile(r"[;,]")

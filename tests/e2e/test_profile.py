@@ -387,3 +387,12 @@ async def test_start_when_registered_and_unknown_commands(sandbox, bot, db_path)
     await u.send("/cancel")
     await u.wait_for("There is nothing to cancel.")
     assert person(db_path, 350)["status"] == "active"
+
+
+async def test_a_date_in_latvian_is_not_followed_by_a_second_full_stop(sandbox, bot, db_path):
+    u = sandbox.user(322, "Roberts", language_code="lv")
+    await register_in_latvia(u, lang="lv", place="Cēsis")
+    later = datetime.now(ZoneInfo("Europe/Riga")).year + 3  # stays in the future whenever the test runs
+    await u.send(f"/pause 24.12.{later}")
+    paused = await u.wait_for("⏸ Izsaukumi apturēti līdz")
+    assert f"{later}. g. 24. dec." in paused.text and ".." not in paused.text

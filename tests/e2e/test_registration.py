@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.skills import skill_groups
 from bot.sandbox.scenarios import begin_registration, register_in_latvia
 from bot.sandbox.users import SimMessage, SimUser
 
@@ -275,8 +276,26 @@ async def test_register_abroad_in_english_one_zone_country_from_buttons(sandbox,
         "Helping evacuees abroad with papers",
         "Legal aid",
     }
-    assert set(skill_labels[: len(remote)]) == remote  # what can be done from abroad first
-    assert skill_labels.index("First aid") > skill_labels.index("Legal aid")
+    assert remote <= set(skill_labels)
+    # Done at the top and at the bottom; each group's heading once, its skills after it, those
+    # possible from abroad first; two skills to a row where both labels are short
+    rows = [[label for label, _ in row] for row in skills_msg.buttons]
+    assert rows[0] == rows[-1] == ["Done (0 chosen)"]
+    headings = [row[0] for row in rows if row[0].startswith("—")]
+    assert len(headings) == len(set(headings)) == len(skill_groups())
+    for row in rows[1:-1]:
+        if len(row) == 2:
+            assert all(len(label) <= 18 for label in row), row
+    groups: dict[str, list[str]] = {}
+    group = ""
+    for row in rows[1:-1]:
+        if row[0].startswith("—"):
+            group = row[0]
+        else:
+            groups.setdefault(group, []).extend(row)
+    for labels in groups.values():
+        kinds = [label in remote for label in labels]
+        assert kinds == sorted(kinds, reverse=True), labels  # remote-capable first in each group
     await choose_skills(u, "Translation and interpreting")
     await u.press("Done")
     await u.wait_for("When can you usually help?")
@@ -338,26 +357,54 @@ async def test_country_typed(sandbox, bot, db_path, lang, typed, shown):
 
 
 @pytest.mark.parametrize(
-    ("lang", "city", "zone_label", "zone"),
-    [("en", "Chicago", "Chicago", "America/Chicago"), ("lv", "Ņujorka", "Ņujorka", "America/New_York")],
+    ("lang", "city", "zone"),
+    [("en", "Chicago", "America/Chicago"), ("lv", "Ņujorka", "America/New_York"), ("en", "toronto", None)],
 )
-async def test_multi_zone_country_asks_for_the_time_zone(sandbox, bot, db_path, lang, city, zone_label, zone):
+async def test_a_typed_city_cldr_knows_sets_the_time_zone_without_asking(sandbox, bot, db_path, lang, city, zone):
     en = lang == "en"
-    u = sandbox.user(160, "Mārtiņš", language_code=lang)
+    u = sandbox.user(161, "Mārtiņš", language_code=lang)
     await begin_registration(u, lang=lang)
     await u.press("reg:name_ok")
     await u.wait_for(labels_with("reg:where:"))
     await u.press("reg:where:abroad")
     await u.wait_for(labels_with("reg:country:"))
-    await u.press("reg:country:US")
-    await u.wait_for("United States" if en else "Amerikas Savienotās Valstis")
+    if zone is None:
+        await u.send("Canada")
+    else:
+        await u.press("reg:country:US")
+    await u.wait_for("Which city" if en else "Kurā pilsētā")
     await u.send(city)
-    zones = await u.wait_for(labels_with("reg:tz:"))
-    assert {"New York", "Chicago", "Los Angeles"} <= set(zones.button_labels) if en else "Čikāga" in zones.button_labels
-    await u.press(zone_label, zones)
     await u.wait_for("Tap everything" if en else "Atzīmējiet")
+    assert not any(labels_with("reg:tz:")(m) for m in u.messages)
+    p = person(db_path, 161)
+    assert (p["city"], p["timezone"]) == (city, zone or "America/Toronto")
+
+
+async def test_multi_zone_country_offers_a_few_zones_with_utc_offsets(sandbox, bot, db_path):
+    u = sandbox.user(160, "Mārtiņš", language_code="en")
+    await begin_registration(u, lang="en")
+    await u.press("reg:name_ok")
+    await u.wait_for(labels_with("reg:where:"))
+    await u.press("reg:where:abroad")
+    await u.wait_for(labels_with("reg:country:"))
+    await u.press("reg:country:US")
+    await u.wait_for("United States")
+    await u.send("Springfield")  # no CLDR city: the zone is asked
+    zones = await u.wait_for(labels_with("reg:tz:"))
+    assert zones.button_labels == [
+        "UTC−5 New York",
+        "UTC−6 Chicago",
+        "UTC−8 Los Angeles",
+        "UTC−7 Denver",
+        "UTC−7 Phoenix",
+        "UTC−9 Anchorage",
+        "UTC−10 Honolulu",
+        "UTC−10 Adak",
+    ]
+    await u.press("UTC−6 Chicago", zones)
+    await u.wait_for("Tap everything")
     p = person(db_path, 160)
-    assert (p["country"], p["city"], p["timezone"]) == ("US", city, zone)
+    assert (p["country"], p["city"], p["timezone"]) == ("US", "Springfield", "America/Chicago")
 
 
 # ----- consent, /cancel, restart ----------------------------------------------------------
@@ -566,7 +613,7 @@ async def test_bad_input_abroad_gets_hints_and_the_step_continues(sandbox, bot, 
         await u.send(bad)
         await u.wait_for("Please type the name of your city or town (up to 64 characters).")
     assert person(db_path, 210)["city"] is None
-    await u.send("Perth")
+    await u.send("Fremantle")
     zones = await u.wait_for("Which time zone are you in?")
     await u.send("AWST")
     await u.wait_for("Please answer with the buttons above")
@@ -574,7 +621,7 @@ async def test_bad_input_abroad_gets_hints_and_the_step_continues(sandbox, bot, 
     await u.press("Perth", zones)
     await u.wait_for("Tap everything")
     p = person(db_path, 210)
-    assert (p["country"], p["city"], p["timezone"]) == ("AU", "Perth", "Australia/Perth")
+    assert (p["country"], p["city"], p["timezone"]) == ("AU", "Fremantle", "Australia/Perth")
 
 
 async def test_noop_buttons_are_answered(sandbox, bot, db_path):

@@ -83,12 +83,21 @@ def test_skills_for_latvia_is_catalogue_order() -> None:
     assert skills_for(abroad=False) == skills()
 
 
-def test_skills_for_abroad_puts_remote_first() -> None:
+def test_skills_for_abroad_keeps_each_group_together_remote_first() -> None:
     ordered = skills_for(abroad=True)
     assert sorted(s.code for s in ordered) == sorted(s.code for s in skills())
-    remote = [s.code for s in ordered if s.remote_ok]
-    assert [s.code for s in ordered[: len(remote)]] == remote
-    assert remote == [
+    groups = [s.group for s in ordered]
+    assert list(dict.fromkeys(groups)) == skill_groups()  # each group once, in catalogue order
+    for group in skill_groups():
+        part = [s for s in ordered if s.group == group]
+        remote = [s.code for s in part if s.remote_ok]
+        assert [s.code for s in part[: len(remote)]] == remote, group  # remote-capable first
+        # within each kind, catalogue order
+        assert [s.code for s in part] == [
+            *[s.code for s in skills() if s.group == group and s.remote_ok],
+            *[s.code for s in skills() if s.group == group and not s.remote_ok],
+        ]
+    assert {s.code for s in ordered if s.remote_ok} == {
         "psych_support",
         "home_hosting",
         "aid_shipping",
@@ -101,12 +110,7 @@ def test_skills_for_abroad_puts_remote_first() -> None:
         "coordination",
         "evacuee_support_abroad",
         "legal",
-    ]
-    # Within each part the catalogue order (and so grouping) is kept.
-    local = [s.code for s in ordered[len(remote) :]]
-    assert local == [s.code for s in skills() if not s.remote_ok]
-    groups = [s.group for s in ordered[len(remote) :]]
-    assert groups == sorted(groups, key=skill_groups().index)
+    }
 
 
 def test_parse_skill_codes() -> None:

@@ -24,16 +24,29 @@ from .geography import in_latvia, km_outside_latvia, nearest_municipalities, nea
 from .matching import MatchResult, latvian_sort_key
 from .municipalities import Municipality, match_municipality, municipalities, municipality, municipality_by_emma_id
 from .strict import Exact, exact_country, exact_municipality
-from .timezones import LATVIA_TZ, country_timezones, default_timezone, timezone_label
+from .timezones import (
+    LATVIA_TZ,
+    city_timezone,
+    country_timezones,
+    default_timezone,
+    timezone_choice_label,
+    timezone_choices,
+    timezone_label,
+)
+from .timezones import (
+    MAX_CHOICES as MAX_TIMEZONE_CHOICES,
+)
 
 __all__ = [
     "DIASPORA_COUNTRIES",
     "LATVIA",
     "LATVIA_TZ",
+    "MAX_TIMEZONE_CHOICES",
     "Exact",
     "MatchResult",
     "Municipality",
     "all_countries",
+    "city_timezone",
     "country_flag",
     "country_name",
     "country_timezones",
@@ -52,5 +65,7 @@ __all__ = [
     "nearest_municipalities",
     "nearest_municipality",
     "normalise_country_code",
+    "timezone_choice_label",
+    "timezone_choices",
     "timezone_label",
 ]
