@@ -1,5 +1,7 @@
 """PTB rate limiter for interactive traffic: counts each sent or edited message against the
-shared ``SendBudget`` (edits count as sends do at Telegram), waits out a 429 ``retry_after``
+shared ``SendBudget`` (edits count as sends do at Telegram) on its interactive side, which
+gets half the rate while a broadcast is queued and all of it otherwise (in paid mode, the
+free-rate lane it shares with the sender's edits), waits out a 429 ``retry_after``
 (pausing the broadcast too), and tries again only when that cannot duplicate anything: after
 a 5xx, a 429, or a failure that surely did not send the request (no connection). A timeout
 or a connection lost after the request went out is not retried here: the request may have
