@@ -13,6 +13,9 @@ Lanes: without ``free_rate`` everything shares one lane at ``rate``. In paid mod
 replies (``acquire_interactive``) are still limited to the free rate, so they have a lane of
 their own at ``free_rate``, shared between them by the same fair-share rule.
 
+Among replies, ``urgent`` ones (answers to volunteers tapping an alert, coordinators) go
+before the rest, so a crowd of newcomers' replies does not queue in front of them.
+
 Edits count as messages (Telegram counts them against the same limits). A 429's
 ``retry_after`` (``pause``) holds everything the bot sends, interactive and broadcast,
 until it is over."""
@@ -49,6 +52,7 @@ class Lane:
         self.idle_after = idle_after
         self.broadcast_waiting = 0
         self.replies_waiting = 0
+        self.urgent_waiting = 0
         self.broadcast_took = float("-inf")
 
     @property
@@ -70,7 +74,9 @@ class Lane:
             return 0.0
         return self.bucket.wait_for_one()
 
-    def take_reply(self, now: float) -> float:
+    def take_reply(self, now: float, urgent: bool = False) -> float:
+        if not urgent and self.urgent_waiting > 0:
+            return 0.25 / self.rate  # an urgent reply (a tap on an alert, a coordinator) goes first
         self.bucket.refill(now)
         self.share.refill(now)
         busy = self.broadcast_busy(now)
@@ -113,6 +119,7 @@ class SendBudget:
         self._broadcast_lock = asyncio.Lock()
         self._edit_lock = asyncio.Lock() if free_rate is not None else self._broadcast_lock
         self._reply_lock = asyncio.Lock()
+        self._urgent_lock = asyncio.Lock()
         self._paused_until = 0.0
 
     @property
@@ -128,18 +135,19 @@ class SendBudget:
         """Telegram said 429 retry_after: nobody sends until then, replies and edits included."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    async def _take(self, lock: asyncio.Lock, lane: Lane, broadcast: bool) -> None:
+    async def _take(self, lock: asyncio.Lock, lane: Lane, broadcast: bool, urgent: bool = False) -> None:
         async with lock:  # FIFO among the takers of one side
             if broadcast:
                 lane.broadcast_waiting += 1
             else:
                 lane.replies_waiting += 1
+                lane.urgent_waiting += urgent
             try:
                 while True:
                     wait = self.paused_for()
                     if wait <= 0:
                         now = self._clock()
-                        wait = lane.take_broadcast(now) if broadcast else lane.take_reply(now)
+                        wait = lane.take_broadcast(now) if broadcast else lane.take_reply(now, urgent)
                         if wait <= 0:
                             return
                     await self._sleep(max(wait, 0.001))
@@ -148,6 +156,7 @@ class SendBudget:
                     lane.broadcast_waiting -= 1
                 else:
                     lane.replies_waiting -= 1
+                    lane.urgent_waiting -= urgent
 
     async def acquire(self) -> None:
         """A broadcast message."""
@@ -158,6 +167,8 @@ class SendBudget:
         lane edits use (in paid mode the free-rate lane, not the paid rate)."""
         await self._take(self._edit_lock, self._replies, broadcast=True)
 
-    async def acquire_interactive(self) -> None:
-        """A reply or an edit of the interactive bot."""
-        await self._take(self._reply_lock, self._replies, broadcast=False)
+    async def acquire_interactive(self, urgent: bool = False) -> None:
+        """A reply or an edit of the interactive bot; an ``urgent`` one (the answer to a tap
+        on an alert, a coordinator's) goes before the others, within the same share."""
+        lock = self._urgent_lock if urgent else self._reply_lock
+        await self._take(lock, self._replies, broadcast=False, urgent=urgent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.error import TelegramError
@@ -39,6 +40,12 @@ COUNTED_METHODS = frozenset(
 )
 
 
+# Set by the input boundary (handlers.boundary) for the update being handled when its replies
+# go first (a registered volunteer answering an alert, a coordinator). PTB handles each update
+# in a task of its own, so the value holds for exactly that update's requests.
+URGENT: ContextVar[bool] = ContextVar("urgent_reply", default=False)
+
+
 class InteractiveRateLimiter(BaseRateLimiter[int]):
     def __init__(self, budget: SendBudget, max_retries: int = 4) -> None:
         self.budget = budget
@@ -62,7 +69,7 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
         counted = endpoint.lower() in COUNTED_METHODS
         for attempt in range(self.max_retries + 1):
             if counted:
-                await self.budget.acquire_interactive()
+                await self.budget.acquire_interactive(URGENT.get())
             try:
                 return await callback(*args, **kwargs)
             except TelegramError as exc:

@@ -171,3 +171,17 @@ async def test_a_pause_holds_everything_the_bot_sends_replies_included():
 def test_the_rate_must_be_positive():
     with pytest.raises(ValueError):
         SendBudget(0)
+
+
+async def test_an_urgent_reply_goes_before_the_queued_replies():
+    clock = SharedClock()
+    b = budget(clock, rate=8)
+    order: list[str] = []
+
+    async def reply(name: str, urgent: bool, after: float) -> None:
+        await clock.sleep(after)
+        await b.acquire_interactive(urgent)
+        order.append(name)
+
+    await clock.run(*(reply(f"r{i}", False, 0.0) for i in range(20)), reply("tap", True, 0.01))
+    assert order.index("tap") <= 2  # not behind the twenty queued before it
