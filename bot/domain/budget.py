@@ -1,7 +1,8 @@
 """The bot's sending budget: Telegram allows about ``rate`` messages per second overall.
 
 Fair share (issue 9): a broadcast keeps at least half of a lane's rate whenever it has
-messages queued; interactive replies share the rest, and may borrow the broadcast's half
+messages queued (``REPLY_SHARE``: replies get 45 %, the broadcast 55 %); interactive replies
+share the rest, and may borrow the broadcast's half
 when it has nothing queued. So a crowd of newcomers cannot hold an alert back, and a quiet
 bot still answers at the full rate. A broadcast "has messages queued" while its sender waits
 for a token, or took one within the last ``idle_after`` seconds (the sender reads its next
@@ -42,13 +43,19 @@ class _Bucket:
         return max(0.0, (1.0 - self.tokens) / self.rate)
 
 
+# While a broadcast is queued, replies get this much of the rate and the broadcast the rest:
+# a little more than half, so that the broadcast's half holds with room to spare.
+REPLY_SHARE = 0.45
+
+
 class Lane:
     """One token bucket shared by a broadcast side and an interactive side; the interactive
-    side is held to half the rate (its ``share``) while the broadcast side is busy."""
+    side is held to ``REPLY_SHARE`` of the rate (its ``share``) while the broadcast side is busy."""
 
     def __init__(self, rate: float, burst: float, idle_after: float, now: float) -> None:
         self.bucket = _Bucket(rate, burst, now)
-        self.share = _Bucket(rate / 2, burst / 2, now)
+        # two tokens at least, so that a token earned while the bucket is empty is not lost
+        self.share = _Bucket(rate * REPLY_SHARE, max(2.0, burst * REPLY_SHARE), now)
         self.idle_after = idle_after
         self.broadcast_waiting = 0
         self.replies_waiting = 0

@@ -104,7 +104,7 @@ async def test_a_broadcast_keeps_half_the_rate_against_a_flood_of_replies():
     replied = [t for t in replies if t <= 10]
     assert len(in_ten) >= 0.5 * 8 * 10
     assert len(in_ten) + len(replied) <= 8 * 10 + 2  # the two together stay within the rate
-    assert len(replied) >= 0.4 * 8 * 10  # the replies are not starved either
+    assert len(replied) >= 0.4 * 8 * 10  # the replies are not starved either (their share is 0.45)
 
 
 async def test_a_broadcast_alone_goes_at_the_full_rate_and_replies_borrow_after_it():
