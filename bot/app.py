@@ -5,6 +5,7 @@ handlers in their visible order, and starts and stops the resources around them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from bot.application.alerting import Alerting, Drafts
 from bot.application.composer import Composer
 from bot.application.health import Health
 from bot.application.privacy import Privacy
+from bot.application.throttle import Throttle
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
@@ -54,15 +56,16 @@ def build_application(
     reachability: Reachability,
     observers: Sequence[AnswerObserver] = (),
     on_processed: Callable[[float], None] | None = None,
+    urgent: Callable[[object], bool] | None = None,
 ) -> App:
     """``reachability`` and ``observers`` are told every Bot API answer; ``on_processed`` how
-    long each update took."""
+    long each update took; ``urgent`` picks the updates that have processing slots of their own."""
     return (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.telegram.api_base_url)
         .base_file_url(settings.telegram.api_base_file_url)
-        .concurrent_updates(PerChatOrderedProcessor(64, on_processed=on_processed))
+        .concurrent_updates(PerChatOrderedProcessor(64, on_processed=on_processed, urgent=urgent))
         .rate_limiter(InteractiveRateLimiter(budget))
         # The Bot API over bot/messenger/http.py unless telegram.http_client = "httpx": a burst of
         # taps is CPU-bound in httpx (bench/README.md). getUpdates has a connection of its own.
@@ -94,13 +97,15 @@ def register_handlers(
     reminders: Reminders,
     drafts: Drafts,
     forgetting: Privacy,
+    throttle: Throttle,
 ) -> None:
     router = TextRouter(services.identity, services.conversations)
     following = coordinator.Coordinator(services.identity, alerting, tracking, reminders, drafts)
     rate = services.settings.broadcast.messages_per_second
 
     # Handler order matters: the first matching handler in a group wins.
-    boundary = boundaries.register_first(app, services.identity)  # edits, buttons' data, buttons in groups
+    # newcomers and floods first, then edits, buttons' data, buttons in groups
+    boundary = boundaries.register_first(app, services.identity, throttle)
     groups.register(app)  # group chats: point people to a private chat
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
     help_handlers.register(app, services.identity)  # /help; coordinators' own /start and /language
@@ -167,7 +172,14 @@ class Sauciens:
         self.reachability = Reachability()
         self.metrics = Metrics(self.reachability)
         answers: list[AnswerObserver] = [self.metrics.api_answered]
-        self.app = build_application(settings, s.budget, self.reachability, answers, self.metrics.update_processed)
+        self.app = build_application(
+            settings,
+            s.budget,
+            self.reachability,
+            answers,
+            self.metrics.update_processed,
+            urgent=functools.partial(boundaries.urgent_update, s.identity),
+        )
         scheduler = JobQueueScheduler(self.app.job_queue)
         messenger = TelegramTrackingMessenger(self.app.bot)
         self.tracking = Tracking(s.alerts, messenger, scheduler)
@@ -198,7 +210,16 @@ class Sauciens:
         )
         self.drafts = Drafts(s.sessions)
         self.privacy = Privacy(s.people, self.alerting, s.talkback)
-        register_handlers(self.app, s, self.alerting, self.tracking, self.reminders, self.drafts, self.privacy)
+        limits = settings.throttle
+        self.throttle = Throttle(
+            limits.reply_interval_seconds,
+            flood_messages=limits.flood_messages,
+            flood_window=limits.flood_window_seconds,
+            repeat_window=limits.repeat_window_seconds,
+        )
+        register_handlers(
+            self.app, s, self.alerting, self.tracking, self.reminders, self.drafts, self.privacy, self.throttle
+        )
         self.health = Health(
             HealthRepo(s.db), self.reachability, telegram_silence_seconds=settings.metrics.telegram_silence_seconds
         )

@@ -24,6 +24,8 @@ from db.outbox import OutboxRepo
 from db.people import PeopleRepo
 from db.sessions import SessionRepo
 
+FREE_RATE = 30.0  # messages per second Telegram allows a bot without paid broadcasts
+
 
 @dataclass
 class Services:
@@ -58,7 +60,12 @@ class Services:
             sessions=sessions,
             access=access,
             identity=Identity(people, access, CoordinatorLanguageRepo(db)),
-            budget=SendBudget(rate, burst=max(1.0, rate / 10)),
+            # paid broadcasts: edits and replies keep Telegram's free rate, in a lane of their own
+            budget=SendBudget(
+                rate,
+                burst=max(1.0, rate / 10),
+                free_rate=FREE_RATE if settings.broadcast.paid else None,
+            ),
             alerts=alerts,
             outbox=outbox,
             conversations=Conversations(sessions),

@@ -182,6 +182,16 @@ class TalkbackSettings(_Section):
     window_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
 
 
+class ThrottleSettings(_Section):
+    # a newcomer (or a flooding volunteer) gets at most one reply this often, in seconds; 0: off
+    reply_interval_seconds: float = Field(default=3.0, ge=0, le=60)
+    # a registered volunteer is flooding after more than this many updates within flood_window_seconds
+    flood_messages: int = Field(default=10, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
+    # the same text or button again within this many seconds is answered once
+    repeat_window_seconds: float = Field(default=30.0, ge=0)
+
+
 class MetricsSettings(_Section):
     # host:port of the /metrics and /healthz listener; empty: off.
     listen: str = ""
@@ -222,6 +232,7 @@ class Settings(BaseSettings):
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     talkback: TalkbackSettings = Field(default_factory=TalkbackSettings)
+    throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 

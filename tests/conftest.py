@@ -36,6 +36,8 @@ def make_settings(sandbox: BotApiSandbox, db_path: Path, **overrides: dict) -> S
         "database": {"path": str(db_path)},
         "access": {"admin_ids": [COORDINATOR_ID], "organisation": "LAPAS"},
         "alerts": {"tracking_update_seconds": 0.5, "remind_after_minutes": 0},
+        # tests go through registration faster than any person: the throttle is off unless a test turns it on
+        "throttle": {"reply_interval_seconds": 0},
     }
     for section, values in overrides.items():
         base.setdefault(section, {}).update(values)

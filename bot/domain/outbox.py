@@ -59,6 +59,10 @@ class OutboxKind(StrEnum):
     NOTICE = "notice"
 
 
+# Edits: in paid mode they stay at Telegram's free rate (``SendBudget.acquire_edit``)
+EDIT_KINDS = frozenset({OutboxKind.EDIT_CLOSED, OutboxKind.EDIT_ANSWER})
+
+
 class OutboxState(StrEnum):
     """``outbox.state``: waiting to go out, or what became of it."""
 
@@ -324,7 +328,7 @@ class OutboxSender:
                 await self._freed.wait()
                 if self._stopping or self.held_up:
                     return
-            await self.budget.acquire()  # edits count against Telegram's limits as sends do
+            await self._take_token(job)  # edits count against Telegram's limits as sends do
             if self._cancelled(job):  # closed while this job waited for its turn
                 continue
             if self.held_up:
@@ -333,6 +337,9 @@ class OutboxSender:
             task = asyncio.create_task(self._deliver(job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _take_token(self, job: Job) -> None:
+        await (self.budget.acquire_edit() if job.kind in EDIT_KINDS else self.budget.acquire())
 
     async def _probe(self) -> None:
         """Held up: let what is in flight finish, wait the backoff, then send the oldest due
@@ -351,7 +358,7 @@ class OutboxSender:
             return
         job = jobs[0]
         if not self._cancelled(job):
-            await self.budget.acquire()
+            await self._take_token(job)
             self._in_flight.add(job.id)
             await self._deliver(job)
 

@@ -1,5 +1,7 @@
 """PTB rate limiter for interactive traffic: counts each sent or edited message against the
-shared ``SendBudget`` (edits count as sends do at Telegram), waits out a 429 ``retry_after``
+shared ``SendBudget`` (edits count as sends do at Telegram) on its interactive side, which
+gets half the rate while a broadcast is queued and all of it otherwise (in paid mode, the
+free-rate lane it shares with the sender's edits), waits out a 429 ``retry_after``
 (pausing the broadcast too), and tries again only when that cannot duplicate anything: after
 a 5xx, a 429, or a failure that surely did not send the request (no connection). A timeout
 or a connection lost after the request went out is not retried here: the request may have
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.error import TelegramError
@@ -37,6 +40,12 @@ COUNTED_METHODS = frozenset(
 )
 
 
+# Set by the input boundary (handlers.boundary) for the update being handled when its replies
+# go first (a registered volunteer answering an alert, a coordinator). PTB handles each update
+# in a task of its own, so the value holds for exactly that update's requests.
+URGENT: ContextVar[bool] = ContextVar("urgent_reply", default=False)
+
+
 class InteractiveRateLimiter(BaseRateLimiter[int]):
     def __init__(self, budget: SendBudget, max_retries: int = 4) -> None:
         self.budget = budget
@@ -60,7 +69,7 @@ class InteractiveRateLimiter(BaseRateLimiter[int]):
         counted = endpoint.lower() in COUNTED_METHODS
         for attempt in range(self.max_retries + 1):
             if counted:
-                await self.budget.acquire_interactive()
+                await self.budget.acquire_interactive(URGENT.get())
             try:
                 return await callback(*args, **kwargs)
             except TelegramError as exc:

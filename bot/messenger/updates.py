@@ -35,10 +35,18 @@ class PerChatOrderedProcessor(BaseUpdateProcessor):
 
     _QUEUE_BOUND = 100_000
 
-    def __init__(self, max_concurrent_updates: int = 64, on_processed: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 64,
+        on_processed: Callable[[float], None] | None = None,
+        urgent: Callable[[object], bool] | None = None,
+    ) -> None:
         super().__init__(self._QUEUE_BOUND)
         self.max_running = max_concurrent_updates
         self.on_processed = on_processed
+        # updates that must not wait for a slot behind a surge (a tap on an alert): slots of their own
+        self.urgent = urgent
+        self._urgent_slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
 
@@ -50,7 +58,8 @@ class PerChatOrderedProcessor(BaseUpdateProcessor):
             lock = asyncio.Lock()
         self._locks[key] = (lock, waiting + 1)
         try:
-            async with lock, self._slots:
+            slots = self._urgent_slots if self.urgent is not None and self.urgent(update) else self._slots
+            async with lock, slots:
                 await coroutine
         finally:
             lock, waiting = self._locks[key]

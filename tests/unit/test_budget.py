@@ -5,6 +5,7 @@ waits add up exactly in binary floating point."""
 from __future__ import annotations
 
 import asyncio
+import heapq
 
 import pytest
 
@@ -23,8 +24,36 @@ class Clock:
         await asyncio.sleep(0)
 
 
-def budget(clock: Clock, rate: float, burst: float = 1.0, max_debt: float = 0.5) -> SendBudget:
-    return SendBudget(rate, burst, max_debt, clock=clock, sleep=clock.sleep)
+class SharedClock(Clock):
+    """A simulated clock for several tasks at once: a sleeper wakes at its own time, and the
+    clock moves on to the earliest wake-up only once every task is waiting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._sleepers, (self.now + seconds, self._seq, future))
+        await future
+
+    async def run(self, *tasks) -> None:
+        running = [asyncio.ensure_future(t) for t in tasks]
+        while not all(t.done() for t in running):
+            for _ in range(20):  # let every runnable task get to its next sleep
+                await asyncio.sleep(0)
+            if self._sleepers:
+                wake, _, future = heapq.heappop(self._sleepers)
+                self.now = max(self.now, wake)
+                future.set_result(None)
+        for t in running:
+            t.result()
+
+
+def budget(clock: Clock, rate: float, burst: float = 1.0, free_rate: float | None = None) -> SendBudget:
+    return SendBudget(rate, burst, free_rate=free_rate, clock=clock, sleep=clock.sleep)
 
 
 async def test_the_broadcast_goes_at_the_rate():
@@ -45,16 +74,83 @@ async def test_a_burst_goes_at_once_then_the_rate():
     assert clock.now == 0.125
 
 
-async def test_interactive_replies_do_not_wait_but_the_broadcast_pays_their_debt():
+async def test_replies_alone_borrow_the_whole_rate():
     clock = Clock()
-    b = budget(clock, rate=8, burst=1, max_debt=0.5)  # up to 4 tokens of debt
-    for _ in range(5):  # the token in the bucket and 4 in debt
+    b = budget(clock, rate=8)
+    for _ in range(17):  # nothing is broadcast: replies get every token
         await b.acquire_interactive()
-    assert clock.now == 0.0
-    await b.acquire_interactive()  # the sixth waits for a token
-    assert clock.now == 0.125
-    await b.acquire()  # the broadcast waits until the debt is paid and a token is there
-    assert clock.now == 0.125 + 5 / 8
+    assert clock.now == 2.0
+
+
+async def test_a_broadcast_keeps_half_the_rate_against_a_flood_of_replies():
+    """Issue 9: interactive replies no longer always win; with both queued, each gets half."""
+    clock = SharedClock()
+    b = budget(clock, rate=8)
+    broadcast: list[float] = []
+    replies: list[float] = []
+
+    async def broadcaster() -> None:
+        while clock.now < 10:
+            await b.acquire()
+            broadcast.append(clock.now)
+
+    async def replier() -> None:
+        while clock.now < 10:
+            await b.acquire_interactive()
+            replies.append(clock.now)
+
+    await clock.run(broadcaster(), *(replier() for _ in range(20)))
+    in_ten = [t for t in broadcast if t <= 10]
+    replied = [t for t in replies if t <= 10]
+    assert len(in_ten) >= 0.5 * 8 * 10
+    assert len(in_ten) + len(replied) <= 8 * 10 + 2  # the two together stay within the rate
+    assert len(replied) >= 0.4 * 8 * 10  # the replies are not starved either (their share is 0.45)
+
+
+async def test_a_broadcast_alone_goes_at_the_full_rate_and_replies_borrow_after_it():
+    clock = Clock()
+    b = budget(clock, rate=8)
+    for _ in range(9):
+        await b.acquire()
+    assert clock.now == 1.0
+    clock.now += 1.0  # the broadcast is over: replies have the whole rate again
+    start = clock.now
+    for _ in range(9):
+        await b.acquire_interactive()
+    assert clock.now - start == 1.0
+
+
+async def test_paid_mode_gives_edits_and_replies_their_own_lane_at_the_free_rate():
+    clock = Clock()
+    b = budget(clock, rate=64, burst=1, free_rate=8)
+    for _ in range(65):  # the paid broadcast at its own rate
+        await b.acquire()
+    assert clock.now == 1.0
+    start = clock.now
+    for _ in range(9):  # closing edits at the free rate, not the paid one
+        await b.acquire_edit()
+    assert clock.now - start == 1.0
+    assert b.reply_rate == 8
+
+
+async def test_in_paid_mode_replies_and_edits_together_stay_within_the_free_rate():
+    clock = SharedClock()
+    b = budget(clock, rate=64, burst=1, free_rate=8)
+    done: list[str] = []
+
+    async def edits() -> None:
+        while clock.now < 5:
+            await b.acquire_edit()
+            done.append("edit")
+
+    async def replies() -> None:
+        while clock.now < 5:
+            await b.acquire_interactive()
+            done.append("reply")
+
+    await clock.run(edits(), replies(), replies())
+    assert len(done) <= 8 * 5 + 4
+    assert done.count("edit") >= 0.5 * 8 * 5
 
 
 async def test_a_pause_holds_everything_the_bot_sends_replies_included():
@@ -75,3 +171,17 @@ async def test_a_pause_holds_everything_the_bot_sends_replies_included():
 def test_the_rate_must_be_positive():
     with pytest.raises(ValueError):
         SendBudget(0)
+
+
+async def test_an_urgent_reply_goes_before_the_queued_replies():
+    clock = SharedClock()
+    b = budget(clock, rate=8)
+    order: list[str] = []
+
+    async def reply(name: str, urgent: bool, after: float) -> None:
+        await clock.sleep(after)
+        await b.acquire_interactive(urgent)
+        order.append(name)
+
+    await clock.run(*(reply(f"r{i}", False, 0.0) for i in range(20)), reply("tap", True, 0.01))
+    assert order.index("tap") <= 2  # not behind the twenty queued before it
