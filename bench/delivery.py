@@ -105,6 +105,8 @@ class Results:
     send_to_last_s: float = 0.0
     http_429: int = 0
     failed: int = 0
+    broadcast_cpu_bot_s: float | None = None  # CPU time the bot's process used from Send to the last message
+    broadcast_cpu_sandbox_s: float | None = None  # and this process (sandbox, simulated people, probes)
     # b. interactive during the broadcast
     interactive: Latency = field(default_factory=Latency)
     interactive_help: Latency = field(default_factory=Latency)
@@ -280,6 +282,7 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     say(f"  preview for {n} recipients in {time.monotonic() - t:.2f}s")
     first_alert = len(sandbox.answer_messages)
     limited0 = sandbox.count("sendMessage", 429)
+    cpu_a0 = (_cpu_seconds(bot.pid), _cpu_seconds(None))
     pressed = time.monotonic()
     await coord.press("🚀", preview)
     tracking = await coord.wait_for(has_button("trk:close:"), 60)
@@ -340,6 +343,9 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
             say(
                 f"    {time.monotonic() - pressed:6.1f}s  {done}/{n} delivered · 429s {sandbox.count('sendMessage', 429) - limited0} · probes {len(helps) + len(tapped)}"
             )
+    if bot.pid:
+        res.broadcast_cpu_bot_s = round(_cpu_seconds(bot.pid) - cpu_a0[0], 2)
+    res.broadcast_cpu_sandbox_s = round(_cpu_seconds(None) - cpu_a0[1], 2)
     prober.cancel()
     await asyncio.gather(prober, return_exceptions=True)
     await asyncio.gather(*probe_tasks, return_exceptions=True)
@@ -365,7 +371,8 @@ async def _run(sandbox: DemoSandbox, bot: BotHandle, res: Results, n: int, probe
     res.interactive_tap = Latency.of(tapped)
     say(
         f"  a. {res.delivered}/{n} delivered in {res.broadcast_seconds:.1f}s = {res.broadcast_rate:.2f} msg/s "
-        f"= {res.rate_fraction:.3f} of {res.rate_setting:g}/s · 429s: {res.http_429}"
+        f"= {res.rate_fraction:.3f} of {res.rate_setting:g}/s · 429s: {res.http_429} · CPU: bot "
+        f"{res.broadcast_cpu_bot_s}s, sandbox and people {res.broadcast_cpu_sandbox_s}s"
     )
     say(
         f"  b. interactive during the broadcast: {_lat(res.interactive)} (help {_lat(res.interactive_help)}; taps {_lat(res.interactive_tap)})"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.alerts import Delivery
-from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, OutboxState, Result, Sent
+from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, OutboxState, Outcome, Result, Sent
 from bot.domain.people import Address
 from db.database import Database
 from db.people import now_iso
@@ -66,36 +67,47 @@ class OutboxRepo:
                 return max(0.0, float(r["next_attempt_at"]) - time.time())
         return None
 
-    async def record(self, job: Job, result: Result, retry_at: float | None) -> None:
-        async with self.db.tx() as conn:
-            if retry_at is not None:
-                await conn.execute(
-                    "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                    (job.attempts, retry_at, _reason(result), job.id),
-                )
-                return
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Record ``outcomes`` in one transaction, with one statement of each kind for all of
+        them (``executemany``: one trip to the database thread each)."""
+        now = now_iso()
+        retries: list[tuple[object, ...]] = []
+        finals: list[tuple[object, ...]] = []
+        deliveries: list[tuple[object, ...]] = []
+        blocked: list[tuple[object, ...]] = []
+        for o in outcomes:
+            job, result = o.job, o.result
+            if o.retry_at is not None:
+                retries.append((job.attempts, o.retry_at, _reason(result), job.id))
+                continue
             state = _state(result)
             message_id = result.message_id if isinstance(result, Sent) else None
-            await conn.execute(
-                "UPDATE outbox SET state = ?, attempts = ?, message_id = ?, last_error = ?, sent_at = ? WHERE id = ?",
-                (
-                    state,
-                    job.attempts,
-                    message_id,
-                    _reason(result),
-                    now_iso() if state == OutboxState.SENT else None,
-                    job.id,
-                ),
+            finals.append(
+                (state, job.attempts, message_id, _reason(result), now if state == OutboxState.SENT else None, job.id)
             )
             if job.kind == OutboxKind.ALERT and job.recipient_id is not None:
-                await conn.execute(
-                    "UPDATE recipients SET delivery = ?, message_id = coalesce(?, message_id) WHERE id = ?",
-                    (Delivery(state.value), message_id, job.recipient_id),
-                )
+                deliveries.append((Delivery(state.value), message_id, job.recipient_id))
             if isinstance(result, Blocked):
-                await conn.execute(
+                blocked.append((now, job.address.channel, job.address.external_id))
+        async with self.db.tx() as conn:
+            if retries:
+                await conn.executemany(
+                    "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?", retries
+                )
+            if finals:
+                await conn.executemany(
+                    "UPDATE outbox SET state = ?, attempts = ?, message_id = ?, last_error = ?, sent_at = ?"
+                    " WHERE id = ?",
+                    finals,
+                )
+            if deliveries:
+                await conn.executemany(
+                    "UPDATE recipients SET delivery = ?, message_id = coalesce(?, message_id) WHERE id = ?", deliveries
+                )
+            if blocked:
+                await conn.executemany(
                     "UPDATE people SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
-                    (now_iso(), job.address.channel, job.address.external_id),
+                    blocked,
                 )
 
     async def release_deferred(self) -> int:

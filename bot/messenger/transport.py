@@ -14,10 +14,10 @@ from bot.domain.alerts import Alert
 from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, Result, RetryLater, Sent, Transient
 from bot.domain.reachability import Reachability
 from bot.i18n import translator
-from bot.messenger.alert_render import answer_keyboard, answer_keyboard_json, esc, recipient_text, sender_line
+from bot.messenger.alert_render import answer_keyboard_json, esc, recipient_text, sender_line
 from bot.messenger.errors import UNREACHABLE, ErrorKind, classify
 from bot.messenger.observed import AnswerObserver
-from bot.messenger.raw import edit_text
+from bot.messenger.raw import edit_text, send_text
 from bot.messenger.requests import make_request
 from bot.settings import Settings
 
@@ -96,10 +96,8 @@ class TelegramTransport:
         if job.kind in (OutboxKind.ALERT, OutboxKind.REMINDER):
             assert alert is not None
             text = recipient_text(alert, t, job.timezone, reminder=job.kind == OutboxKind.REMINDER)
-            msg = await self.bot.send_message(
-                chat_id, text, parse_mode="HTML", reply_markup=answer_keyboard(alert.id, t), **extra
-            )
-            return Sent(msg.message_id)
+            # sent raw: PTB would parse the answer into a Message nobody reads (bot/messenger/raw.py)
+            return Sent(await send_text(self.bot, chat_id, text, answer_keyboard_json(alert.id, t), paid=self.paid))
         if job.kind in (
             OutboxKind.EDIT_CLOSED,
             OutboxKind.EDIT_ANSWER,
@@ -122,9 +120,7 @@ class TelegramTransport:
                 chat_id, latitude=job.params["latitude"], longitude=job.params["longitude"], **extra
             )
             return Sent(msg.message_id)
-        text = self.notice_text(job, alert)
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", **extra)
-        return Sent(msg.message_id)
+        return Sent(await send_text(self.bot, chat_id, self.notice_text(job, alert), paid=self.paid))
 
     def notice_text(self, job: Job, alert: Alert | None) -> str:
         t = translator(job.language)

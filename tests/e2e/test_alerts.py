@@ -540,13 +540,22 @@ async def test_killed_mid_broadcast_the_restarted_bot_resends_nothing_confirmed(
 
 async def test_paid_broadcast_goes_past_the_free_limit(sandbox, start_bot):
     bot = await start_bot(broadcast={"paid": True, "messages_per_second": 300, "max_in_flight": 32})
-    await seed(bot, sandbox, [Spec(1500 + i, f"P{i}", "en", OGRE) for i in range(120)])
+    users = await seed(bot, sandbox, [Spec(1500 + i, f"P{i}", "en", OGRE) for i in range(120)])
     coord = await coordinator(sandbox)
     await send_one_line(coord, "areas=Ogre Shelter volunteers needed")
     tally = await wait_delivered(bot, 1, 120)
     assert tally.sent == 120
     # at 300/s without allow_paid_broadcast the sandbox (like Telegram) would answer 429
     assert sandbox.count("sendMessage", 429) == 0
+    # sent raw (bot/messenger/raw.py): each with its answer buttons, paid, and its id recorded
+    for u in users:
+        (message,) = alert_messages(u)
+        assert sandbox.chat(u.id)[-1].params["allow_paid_broadcast"] is True
+        recorded = await bot.services.db.fetchval(
+            "SELECT r.message_id FROM recipients r JOIN people p ON p.id = r.person_id WHERE p.external_id = ?",
+            (str(u.id),),
+        )
+        assert recorded == message.message_id
 
 
 async def test_guided_composer_skills_abroad_languages_and_answer_by(sandbox, bot):

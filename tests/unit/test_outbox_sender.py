@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
@@ -20,6 +20,7 @@ from bot.domain.outbox import (
     Job,
     OutboxKind,
     OutboxSender,
+    Outcome,
     Result,
     RetryLater,
     RetryPolicy,
@@ -48,6 +49,7 @@ class MemoryStore:
         self.recorded: list[Recorded] = []
         self.closing_edits: list[tuple[int, int]] = []
         self.releases = 0
+        self.batches: list[int] = []  # how many outcomes each record() wrote
 
     async def due_jobs(self, limit: int, exclude: set[int]) -> list[Job]:
         return [dataclasses.replace(self.jobs[i]) for i in self.queued if i not in exclude][:limit]
@@ -55,12 +57,15 @@ class MemoryStore:
     async def next_due_in(self, exclude: set[int]) -> float | None:
         return 0.0 if any(i not in exclude for i in self.queued) else None
 
-    async def record(self, job: Job, result: Result, retry_at: float | None) -> None:
-        retry_in = None if retry_at is None else retry_at - time.time()
-        self.recorded.append(Recorded(job.id, result, job.attempts, retry_in))
-        self.jobs[job.id] = dataclasses.replace(self.jobs[job.id], attempts=job.attempts)
-        if retry_at is None and job.id in self.queued:  # (closing its alert may have taken it out)
-            self.queued.remove(job.id)
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        self.batches.append(len(outcomes))
+        for o in outcomes:
+            job, retry_at = o.job, o.retry_at
+            retry_in = None if retry_at is None else retry_at - time.time()
+            self.recorded.append(Recorded(job.id, o.result, job.attempts, retry_in))
+            self.jobs[job.id] = dataclasses.replace(self.jobs[job.id], attempts=job.attempts)
+            if retry_at is None and job.id in self.queued:  # (closing its alert may have taken it out)
+                self.queued.remove(job.id)
 
     async def enqueue_closing_edit(self, job: Job, message_id: int) -> None:
         self.closing_edits.append((job.id, message_id))
@@ -375,3 +380,66 @@ async def test_when_the_bot_hears_from_telegram_again_the_next_probe_goes_at_onc
         assert len(transport.delivered) == 2 and sender.held_up
     finally:
         await sender.stop()
+
+
+class SlowStore(MemoryStore):
+    """Writing a batch takes until the test lets it finish; what is being written is visible."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        super().__init__(jobs)
+        self.gate = asyncio.Event()
+        self.writing: list[int] = []
+
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        self.writing = [o.job.id for o in outcomes]
+        await self.gate.wait()
+        self.gate.clear()
+        await super().record(outcomes)
+        self.writing = []
+
+
+async def test_results_that_arrive_while_a_batch_is_written_go_together_in_the_next():
+    store = SlowStore([job(i) for i in range(1, 11)])
+    transport = ScriptedTransport()
+    answer = asyncio.Event()
+
+    async def first_alone(j: Job) -> None:
+        if j.id != 1:
+            await answer.wait()
+
+    transport.before = first_alone
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=10)
+    sender.start()
+    try:
+        await until(lambda: store.writing == [1])  # a lone result is written at once
+        answer.set()
+        await until(lambda: sender.recorder.waiting == 9)
+        assert len(sender._in_flight) == 10  # every job keeps its place in the window until it is written
+        assert not store.recorded
+        store.gate.set()
+        await until(lambda: len(store.writing) == 9)  # all the others, in one batch
+        store.gate.set()
+        await until(lambda: not store.queued and sender.idle)
+    finally:
+        await sender.stop()
+    assert store.batches == [1, 9]
+    assert sorted(r.job_id for r in store.recorded) == list(range(1, 11))
+
+
+async def test_a_batch_that_cannot_be_written_leaves_its_jobs_queued_and_the_sender_goes_on():
+    class Failing(MemoryStore):
+        fail = True
+
+        async def record(self, outcomes: Sequence[Outcome]) -> None:
+            if self.fail:
+                self.fail = False
+                raise OSError("disk full")
+            await super().record(outcomes)
+
+    store = Failing([job(1)])
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, transport, fast_budget(), max_in_flight=4)
+    await run(sender, store)
+    # not recorded the first time: still queued, so it went again (as when each result had its own transaction)
+    assert transport.delivered == [1, 1]
+    assert store.results(1) == [Sent(501)]
