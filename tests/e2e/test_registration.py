@@ -790,3 +790,60 @@ async def test_a_typed_phone_number_is_normalised_in_registration_and_profile(sa
     await u.tap_reply_button("Dzēst manu numuru")
     await u.wait_for("Jūsu numurs ir dzēsts.")
     assert person(db_path, 240)["phone"] is None
+
+
+# ----- one message per step -----------------------------------------------------------------
+
+
+async def test_each_step_is_one_message(sandbox, bot, db_path):
+    """A typed answer gets one message (its echo and the next question); a tapped answer
+    edits the tapped message to the echo and sends the next question as one message."""
+    u = sandbox.user(250, "Ieva", language_code="en")
+    name_question = await begin_registration(u, lang="en")
+    assert u.chat is not None
+    chat = u.chat
+
+    async def one_message(question: str) -> SimMessage:
+        before = len(chat.bot_messages)
+        m = await u.wait_for(question)
+        await u.wait_no_message(0.3)
+        assert chat.bot_messages[before:] == [m], [b.text for b in chat.bot_messages[before:]]
+        return m
+
+    async def typed(text: str, echo: str, question: str) -> SimMessage:
+        before = len(chat.bot_messages)
+        await u.send(text)
+        m = await u.wait_for(question)
+        await u.wait_no_message(0.3)
+        assert chat.bot_messages[before:] == [m], [b.text for b in chat.bot_messages[before:]]
+        assert m.text.startswith(echo + "\n\n")
+        return m
+
+    async def tapped(label: str, message: SimMessage, echo: str, question: str) -> SimMessage:
+        before = len(chat.bot_messages)
+        await u.press(label, message)
+        await u.wait_for_edit(message, lambda m: m.text == echo and not m.buttons)
+        m = await u.wait_for(question)
+        await u.wait_no_message(0.3)
+        assert chat.bot_messages[before:] == [m], [b.text for b in chat.bot_messages[before:]]
+        return m
+
+    assert name_question.button_labels == ["✅ Yes"]
+    where = await typed("Ieva Ozola", "Name: Ieva Ozola", "Where are you usually based?")
+    country = await tapped("🌍 Abroad", where, "🌍 Abroad", "Which country are you in?")
+    await u.send("Ireland")
+    await one_message("Country: Ireland\n\nWhich city or town")
+    skills_question = await typed("Cork", "City: Cork", "Tap everything")  # Ireland has one time zone
+    await choose_skills(u, "Translation and interpreting")
+    skills_question = chat.by_id[skills_question.message_id]
+    availability = await tapped(
+        "reg:skills_done", skills_question, "Skills: Translation and interpreting", "usually help"
+    )
+    quiet = await tapped("Any time", availability, "Available: Any time", "Quiet hours:")
+    await typed("22-7", "Quiet hours: 22:00–07:00", "phone number")
+    # the phone keyboard is a reply keyboard: taking it away takes a message of its own
+    await u.send("+353 21 234 5678")
+    await u.wait_for("Thank you, your number is saved.")
+    await u.wait_for("Is everything right?")
+    assert person(db_path, 250)["phone"] == "+353212345678"
+    assert country.button_labels and quiet.button_labels
