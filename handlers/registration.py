@@ -116,6 +116,9 @@ class RegistrationHandlers:
     async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE, chosen: ChooseLanguage) -> None:
         lang = chosen.lang
         w = await who(self.identity, update)
+        if self._coordinator_only(w):
+            await answer_query(update, w.t._("This button is no longer active."))
+            return
         t = translator(lang)
         await answer_query(update)
         p = w.person
@@ -140,8 +143,11 @@ class RegistrationHandlers:
 
     async def on_consent(self, update: Update, context: ContextTypes.DEFAULT_TYPE, consent: Consent) -> None:
         t = translator(consent.lang)
-        await answer_query(update)
         w = await who(self.identity, update)
+        if self._coordinator_only(w):
+            await answer_query(update, w.t._("This button is no longer active."))
+            return
+        await answer_query(update)
         self.questions.answered(w.address)
         if not consent.agreed:
             await edit_or_send(update, t._("All right, nothing was saved. Send /start if you change your mind."))
@@ -166,6 +172,11 @@ class RegistrationHandlers:
                 t._("Thank you! Let's set up your profile. It takes about a minute; /cancel stops at any point."),
             )
             await self.dialogue.ask(update, Who(w.address, consented.person, t), consented.step)
+
+    def _coordinator_only(self, w: Who) -> bool:
+        """A coordinator who is not a volunteer: the volunteer's language and consent buttons
+        (an old message's, or forged) do not enrol them; ``handlers.help`` has their own."""
+        return w.person is None and self.identity.is_coordinator(w.address)
 
     async def on_free_text(self, update: Update, w: Who) -> bool:
         """Input while the language or consent question is open: point at its buttons."""

@@ -15,6 +15,7 @@ import pytest
 from bot.domain.skills import skill_groups
 from bot.sandbox.scenarios import begin_registration, register_in_latvia
 from bot.sandbox.users import SimMessage, SimUser
+from tests.e2e.test_alerts import coordinator
 
 PERSON_COLUMNS = (
     "status, language, name, location_kind, municipality, country, city, timezone, availability,"
@@ -847,3 +848,14 @@ async def test_each_step_is_one_message(sandbox, bot, db_path):
     await u.wait_for("Is everything right?")
     assert person(db_path, 250)["phone"] == "+353212345678"
     assert country.button_labels and quiet.button_labels
+
+
+async def test_the_volunteers_language_and_consent_buttons_do_not_enrol_a_coordinator(sandbox, bot, db_path):
+    coord = await coordinator(sandbox)
+    await coord.send("/start")  # the coordinator's own
+    await coord.wait_for(None)
+    for data in ("lang:lv", "consent:lv:yes"):  # an old message's, or forged
+        answer = await coord.wait_answered(await coord.forge_callback(data))
+        assert answer["text"] == "This button is no longer active."
+    assert person_or_none(db_path, coord.id) is None
+    assert session_of(db_path, coord.id) is None
