@@ -106,7 +106,7 @@ class StepDialogue:
         self.registration = registration
         self.table: dict[Step, StepView] = {
             Step.NAME: StepView(self.ask_name, {StepAction.NAME_OK: self.on_name_ok}, text=self.on_name),
-            Step.WHERE: StepView(self.ask_where, {StepAction.WHERE: self.on_where}),
+            Step.WHERE: StepView(self.ask_where, {StepAction.WHERE: self.on_where}, text=self.on_where_text),
             Step.MUNICIPALITY: StepView(
                 self.ask_municipality,
                 {
@@ -198,9 +198,11 @@ class StepDialogue:
         if answer is not None:
             await answer(update, w, session, msg)
             return
-        await msg.reply_text(w.t._("Please answer with the buttons above, or send /cancel to stop."))
-        if step is not None:
-            await self.ask(update, w, step)
+        hint = w.t._("Please answer with the buttons above, or send /cancel to stop.")
+        if step is None:
+            await msg.reply_text(hint)
+        else:
+            await self.ask(update, w, step, note=hint)
 
     # ----- name ---------------------------------------------------------------------------
 
@@ -230,8 +232,7 @@ class StepDialogue:
         if name is None:
             await msg.reply_text(w.t._("Please type a name of up to 64 characters, with at least one letter."))
             return
-        await msg.reply_text(w.t._("Name: {name}", name=esc(name)), parse_mode="HTML")
-        await self.advance(update, w, session, Step.NAME)
+        await self.advance(update, w, session, Step.NAME, note=w.t._("Name: {name}", name=esc(name)))
 
     # ----- place ---------------------------------------------------------------------------
 
@@ -239,6 +240,7 @@ class StepDialogue:
         t = w.t
         await chat_of(update).send_message(
             prefix + t._("Where are you now?"),
+            parse_mode="HTML",
             reply_markup=inline([[(t._("🇱🇻 In Latvia"), "reg:where:lv"), (t._("🌍 Abroad"), "reg:where:abroad")]]),
         )
 
@@ -253,10 +255,33 @@ class StepDialogue:
             await edit_or_send(update, w.t._("🌍 Abroad"))
         await self.advance(update, w, session, Step.WHERE)
 
+    async def on_where_text(self, update: Update, w: Who, session: Session, msg: Message) -> None:
+        """A place typed instead of a button: a municipality means in Latvia there, a country
+        abroad there (Latvia: in Latvia, which municipality?); anything else gets the hint."""
+        assert w.person is not None
+        t, text = w.t, (msg.text or "").strip()
+        municipality = places.match_municipality(text).best
+        if municipality is not None:
+            await self.profile.move_to_latvia(w.person, municipality)
+            note = t._("📍 {place}", place=esc(municipality_name(municipality, t)))
+            await self.advance(update, w, session, Step.MUNICIPALITY, note=note)
+            return
+        country = places.match_country(text, t.lang).best
+        if country is None:
+            await self.ask(
+                update, w, Step.WHERE, note=t._("Please answer with the buttons above, or send /cancel to stop.")
+            )
+        elif await self.profile.set_country(w.person, country):
+            note = t._("Country: {country}", country=esc(t.country(country)))
+            await self.advance(update, w, session, Step.COUNTRY, note=note)
+        else:
+            await self.advance(update, w, session, Step.WHERE, note=t._("🇱🇻 In Latvia"))
+
     async def ask_municipality(self, update: Update, w: Who, prefix: str) -> None:
         t, chat = w.t, chat_of(update)
         await chat.send_message(
             prefix + t._("Which municipality are you in? Choose below, type its name, or share your location."),
+            parse_mode="HTML",
             reply_markup=municipality_keyboard(t, 0),
         )
         await chat.send_message(
@@ -332,6 +357,7 @@ class StepDialogue:
         buttons = [(t.country(c), f"reg:country:{c}") for c in places.DIASPORA_COUNTRIES[:12]]
         await chat_of(update).send_message(
             prefix + t._("Which country are you in? Choose below or type its name."),
+            parse_mode="HTML",
             reply_markup=inline(columns(buttons, 3)),
         )
 
@@ -375,13 +401,13 @@ class StepDialogue:
         text = w.t._("Country: {country}", country=esc(w.t.country(code)))
         if edit:
             await edit_or_send(update, text)
-        else:
-            await message_of(update).reply_text(text, parse_mode="HTML")
-        await self.advance(update, w, session, Step.COUNTRY)
+        await self.advance(update, w, session, Step.COUNTRY, note=None if edit else text)
 
     async def ask_city(self, update: Update, w: Who, prefix: str) -> None:
         await chat_of(update).send_message(
-            prefix + w.t._("Which city or town are you in? Type its name."), reply_markup=ReplyKeyboardRemove()
+            prefix + w.t._("Which city or town are you in? Type its name."),
+            parse_mode="HTML",
+            reply_markup=ReplyKeyboardRemove(),
         )
 
     async def on_city(self, update: Update, w: Who, session: Session, msg: Message) -> None:
@@ -390,15 +416,14 @@ class StepDialogue:
         if city is None:
             await msg.reply_text(w.t._("Please type the name of your city or town (up to 64 characters)."))
             return
-        await msg.reply_text(w.t._("City: {city}", city=esc(city)), parse_mode="HTML")
-        await self.advance(update, w, session, Step.CITY)
+        await self.advance(update, w, session, Step.CITY, note=w.t._("City: {city}", city=esc(city)))
 
     async def ask_timezone(self, update: Update, w: Who, prefix: str) -> None:
         assert w.person is not None
         zones = places.timezone_choices(w.person.country or "")
         buttons = [(places.timezone_choice_label(z, w.lang), f"reg:tz:{i}") for i, z in enumerate(zones)]
         await chat_of(update).send_message(
-            prefix + w.t._("Which time zone are you in?"), reply_markup=inline(columns(buttons, 2))
+            prefix + w.t._("Which time zone are you in?"), parse_mode="HTML", reply_markup=inline(columns(buttons, 2))
         )
 
     async def on_timezone(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
@@ -417,6 +442,7 @@ class StepDialogue:
         assert w.person is not None
         await chat_of(update).send_message(
             prefix + w.t._("What can you help with? Tap everything that applies, then tap Done."),
+            parse_mode="HTML",
             reply_markup=skills_keyboard(w.person.skills, w.person.abroad, w.t),
         )
 
@@ -442,7 +468,7 @@ class StepDialogue:
         t = w.t
         buttons = [(t._(AVAILABILITY_LABELS[code]), f"reg:avail:{code}") for code in AVAILABILITY]
         await chat_of(update).send_message(
-            prefix + t._("When can you usually help?"), reply_markup=inline(columns(buttons, 2))
+            prefix + t._("When can you usually help?"), parse_mode="HTML", reply_markup=inline(columns(buttons, 2))
         )
 
     async def on_availability(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
@@ -466,6 +492,7 @@ class StepDialogue:
             + t._(
                 "Quiet hours: when should I not disturb you (except for critical alerts)? Choose or type, e.g. 22-7."
             ),
+            parse_mode="HTML",
             reply_markup=inline(rows),
         )
 
@@ -487,8 +514,8 @@ class StepDialogue:
         if hours is None:
             await msg.reply_text(w.t._("Please write quiet hours as from-to, e.g. 22-7 or 23:30-6:00."))
             return
-        await msg.reply_text(w.t._("Quiet hours: {hours}", hours=f"{hours[0]}–{hours[1]}"))
-        await self.advance(update, w, session, Step.QUIET)
+        note = w.t._("Quiet hours: {hours}", hours=f"{hours[0]}–{hours[1]}")
+        await self.advance(update, w, session, Step.QUIET, note=note)
 
     # ----- phone ---------------------------------------------------------------------------
 
@@ -499,7 +526,10 @@ class StepDialogue:
             + w.t._(
                 "Would you like to share your phone number? Only the coordinators who send alerts will see it, "
                 "to call you in an emergency. It is optional."
-            ),
+            )
+            + "\n"
+            + w.t._("Share it with the button below, or type it, e.g. +371 20000000."),
+            parse_mode="HTML",
             reply_markup=phone_keyboard(w.t, bool(w.person.phone)),
         )
 
@@ -523,9 +553,16 @@ class StepDialogue:
             await msg.reply_text(t._("Your number was removed."), reply_markup=ReplyKeyboardRemove())
         elif text == t._("Skip"):
             await msg.reply_text(t._("OK, no phone number."), reply_markup=ReplyKeyboardRemove())
-        else:
-            await msg.reply_text(t._("Please use the button below to share your number, or tap Skip."))
+        elif await self.profile.set_typed_phone(w.person, text) == PhoneResult.INVALID:
+            await msg.reply_text(
+                t._(
+                    "That does not look like a phone number. Type it with the country code, e.g. +44 20 7946 0958 "
+                    "(a Latvian number may have just its 8 digits), share it with the button below, or tap Skip."
+                )
+            )
             return
+        else:
+            await msg.reply_text(t._("Thank you, your number is saved."), reply_markup=ReplyKeyboardRemove())
         await self.advance(update, w, session, Step.PHONE)
 
     # ----- summary -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from bot.domain.people import (
     clean_city,
     clean_name,
     contact_phone,
+    normalise_phone,
     parse_quiet_hours,
 )
 from bot.domain.sessions import Flow, Session
@@ -211,6 +212,17 @@ class Profile:
             phone = contact_phone(number)
         except InvalidPhone:
             event(log, "phone_rejected", user=person.address.external_id)
+            return PhoneResult.INVALID
+        await self._people.update(person.id, phone=phone)
+        return PhoneResult.SAVED
+
+    async def set_typed_phone(self, person: Person, text: str) -> PhoneResult:
+        """A number typed in the chat, normalised (``normalise_phone``: 8 Latvian digits get
+        +371); INVALID (nothing stored) when it is not a phone number."""
+        try:
+            phone = normalise_phone(text)
+        except InvalidPhone:
+            event(log, "phone_rejected", user=person.address.external_id, typed=True)
             return PhoneResult.INVALID
         await self._people.update(person.id, phone=phone)
         return PhoneResult.SAVED

@@ -52,6 +52,7 @@ class SimMessage:
     document_info: dict | None = field(default=None, repr=False)
     location: dict | None = field(default=None, repr=False)
     contact: dict | None = field(default=None, repr=False)
+    sticker: dict | None = field(default=None, repr=False)
     edited: int = 0
     edit_date: int | None = field(default=None, repr=False)
     reply_to: SimMessage | None = field(default=None, repr=False)
@@ -118,6 +119,8 @@ class SimMessage:
             d["location"] = self.location
         elif self.contact is not None:
             d["contact"] = self.contact
+        elif self.sticker is not None:
+            d["sticker"] = self.sticker
         else:
             d["text"] = self.text
             if self.entities:
@@ -137,6 +140,8 @@ class SimMessage:
             body = f"[location {self.location['latitude']},{self.location['longitude']}]"
         elif self.contact:
             body = f"[contact {self.contact['phone_number']}]"
+        elif self.sticker:
+            body = f"[sticker {self.sticker['emoji']}]"
         if len(body) > 300:
             body = body[:300] + "…"
         extra = ""
@@ -325,6 +330,25 @@ class SimUser(_Waitable):
                 contact["last_name"] = last_name
             contact["user_id"] = self.id + 7_000_000_000
         msg = self._sandbox._add_user_message(chat, self, contact=contact)
+        data = msg.to_dict()
+        self._sandbox._push_update("message", data)
+        return data
+
+    async def send_sticker(self, emoji: str = "👍") -> dict:
+        """Send a (regular, static) sticker in the private chat."""
+        chat = self._private_chat_for_action()
+        self._mark_action()
+        sticker = {
+            "file_id": f"sticker-{self.id}",
+            "file_unique_id": f"sticker-{self.id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        msg = self._sandbox._add_user_message(chat, self, sticker=sticker)
         data = msg.to_dict()
         self._sandbox._push_update("message", data)
         return data

@@ -15,6 +15,7 @@ import pytest
 from bot.domain.skills import skill_groups
 from bot.sandbox.scenarios import begin_registration, register_in_latvia
 from bot.sandbox.users import SimMessage, SimUser
+from tests.e2e.test_alerts import coordinator
 
 PERSON_COLUMNS = (
     "status, language, name, location_kind, municipality, country, city, timezone, availability,"
@@ -414,16 +415,38 @@ async def test_nothing_is_stored_before_consent_and_refusing_keeps_nothing(sandb
     u = sandbox.user(170, "Rūta", language_code="lv")
     await u.send("/start")
     await u.wait_for("Sveiki! Izvēlieties valodu.")
+    await u.send_sticker()  # the hint names the open question, not /start
+    assert (await u.wait_for("valodu ar pogām")).text == "Lūdzu, izvēlieties valodu ar pogām augstāk."
+    await u.send("jā")
+    await u.wait_for("Lūdzu, izvēlieties valodu ar pogām augstāk.")
     await u.press("Latviešu")
     consent = await u.wait_for("Vai piekrītat?")
     assert consent.button_labels == ["✅ Piekrītu", "Nē, paldies"]
     assert nothing_stored(db_path)
-    await u.send("Anna")  # typing before agreeing stores nothing either
-    await u.wait_for("/start")
+    await u.send("jā")  # typing before agreeing stores nothing either
+    assert (await u.wait_for("piekrītat")).text == "Lūdzu, atbildiet ar pogām augstāk: vai piekrītat?"
+    await u.send_sticker()
+    await u.wait_for("Lūdzu, atbildiet ar pogām augstāk: vai piekrītat?")
     assert nothing_stored(db_path)
     await u.press("Nē, paldies")
     await u.wait_for_edit(consent, lambda m: not m.buttons)
     assert nothing_stored(db_path)
+    await u.send("jā")  # the question is answered: back to the general hint
+    await u.wait_for("/start")
+
+
+async def test_the_consent_hint_is_in_the_chosen_language(sandbox, bot, db_path):
+    u = sandbox.user(171, "Mary", language_code="en")
+    await u.send("/start")
+    await u.wait_for("Choose your language.")
+    await u.send("yes")
+    await u.wait_for("Please choose your language with the buttons above.")
+    await u.press("Latviešu")
+    await u.wait_for("Vai piekrītat?")
+    await u.send("yes")
+    await u.wait_for("Lūdzu, atbildiet ar pogām augstāk: vai piekrītat?")
+    await u.press("✅ Piekrītu")
+    await u.wait_for("Kādu vārdu redzēs koordinatori?")
 
 
 async def test_cancel_mid_registration_removes_everything(sandbox, bot, db_path):
@@ -515,11 +538,15 @@ async def test_bad_input_from_name_to_municipality_gets_hints_and_the_step_conti
     await u.send("Ann")
     await u.wait_for("Where are you usually based?")
 
-    await u.send("Latvia")  # typed at a button step
-    await u.wait_for("Please answer with the buttons above")
-    where = await u.wait_for("Where are you usually based?")
-    await u.press("🇱🇻 In Latvia", where)
+    await u.send("sometimes")  # neither a place nor a button
+    hint = await u.wait_for("Please answer with the buttons above")
+    assert "Where are you usually based?" in hint.text  # the question again, in the same message
+    assert hint.button_labels == ["🇱🇻 In Latvia", "🌍 Abroad"]
+    await u.send_sticker()
+    await u.wait_for(lambda m: "Please answer with the buttons above" in m.text and "usually based" in m.text)
+    await u.send("Latvia")  # typed at the button step: in Latvia, which municipality?
     first_list = await u.wait_for("Which municipality")
+    assert first_list.text.startswith("🇱🇻 In Latvia\n\n")
     await u.send("xyzzy")
     unknown = await u.wait_for("I don't know a municipality called “xyzzy”")
     assert labels_with("reg:muni:")(unknown)  # the list again
@@ -571,8 +598,9 @@ async def test_bad_input_from_skills_to_the_summary_gets_hints_and_the_step_cont
     await u.wait_for("Quiet hours: 23:30–06:00")
     await u.wait_for("phone number")
 
-    await u.send("20000002")
-    await u.wait_for("Please use the button below to share your number, or tap Skip.")
+    for bad in ("call me", "2000", "+371 2000 000 000 000 000"):
+        await u.send(bad)
+        await u.wait_for("That does not look like a phone number. Type it with the country code")
     await u.share_contact("+37129999999", own=False)
     await u.wait_for("Please share your own number with the button below, or tap Skip.")
     assert person(db_path, 200)["phone"] is None
@@ -688,3 +716,146 @@ async def test_a_country_without_time_zones_does_not_ask_for_one(sandbox, bot, d
     await u.wait_for("Tap everything")  # not a time-zone question without any button
     p = person(db_path, 250)
     assert (p["country"], p["city"], p["timezone"]) == ("BV", "Research station", "UTC")
+
+
+# ----- a place typed at "in Latvia or abroad?" ---------------------------------------------
+
+
+@pytest.mark.parametrize("flow", ["registration", "profile"])
+async def test_a_municipality_typed_at_the_where_step_is_in_latvia_there(sandbox, bot, db_path, flow):
+    u = sandbox.user(230, "Liene", language_code="en")
+    if flow == "registration":
+        await begin_registration(u, lang="en")
+        await u.press("✅ Yes")
+    else:
+        await register_in_latvia(u, lang="en", place="Rīga", skills=("First aid",))
+        await u.send("/profile")
+        await u.press("✏️ Place", await u.wait_for(lambda m: "✏️ Place" in m.button_labels))
+    await u.wait_for("Where are you usually based?")
+    await u.send("cesis")
+    following = await u.wait_for("📍 Cēsis Municipality")
+    expected = "Tap everything" if flow == "registration" else "✏️ Name"
+    assert expected in following.text or expected in following.button_labels
+    p = person(db_path, 230)
+    assert (p["location_kind"], p["municipality"], p["country"], p["timezone"]) == (
+        "lv",
+        "0026000",
+        "LV",
+        "Europe/Riga",
+    )
+
+
+async def test_a_country_typed_at_the_where_step_is_abroad_there(sandbox, bot, db_path):
+    u = sandbox.user(231, "Jānis", language_code="en")
+    await begin_registration(u, lang="en")
+    await u.press("✅ Yes")
+    await u.wait_for("Where are you usually based?")
+    await u.send("Ireland")
+    city = await u.wait_for("Which city or town")
+    assert city.text.startswith("Country: Ireland\n\n")  # the echo and the next question: one message
+    p = person(db_path, 231)
+    assert (p["location_kind"], p["country"], p["municipality"]) == ("abroad", "IE", None)
+
+
+# ----- a typed phone number -----------------------------------------------------------------
+
+
+async def test_a_typed_phone_number_is_normalised_in_registration_and_profile(sandbox, bot, db_path):
+    u = sandbox.user(240, "Dace", language_code="lv")
+    await register_in_latvia(u, lang="lv", skills=("Pirmā palīdzība",))
+    assert person(db_path, 240)["phone"] is None
+
+    await u.send("/profile")
+    await u.press("✏️ Tālrunis", await u.wait_for(lambda m: "✏️ Tālrunis" in m.button_labels))
+    await u.wait_for("ierakstiet, piem., +371 20000000")
+    await u.send("tālrunis")
+    invalid = await u.wait_for("Tas neizskatās pēc tālruņa numura.")
+    assert "+44 20 7946 0958" in invalid.text
+    assert person(db_path, 240)["phone"] is None
+    await u.send("20 000 002")  # 8 Latvian digits get +371
+    await u.wait_for("Paldies, jūsu numurs ir saglabāts.")
+    await u.wait_for("+37120000002")
+    assert person(db_path, 240)["phone"] == "+37120000002"
+
+    await u.send("/profile")
+    await u.press("✏️ Tālrunis", await u.wait_for(lambda m: "✏️ Tālrunis" in m.button_labels))
+    phone_question = await u.wait_for("ierakstiet")
+    assert phone_question.reply_keyboard == [["📱 Kopīgot manu tālruņa numuru"], ["Izlaist", "Dzēst manu numuru"]]
+    await u.send("+44 (0)20 7946 0958")
+    await u.wait_for("Paldies, jūsu numurs ir saglabāts.")
+    assert person(db_path, 240)["phone"] == "+442079460958"
+
+    await u.send("/profile")
+    await u.press("✏️ Tālrunis", await u.wait_for(lambda m: "✏️ Tālrunis" in m.button_labels))
+    await u.wait_for("ierakstiet")
+    await u.tap_reply_button("Dzēst manu numuru")
+    await u.wait_for("Jūsu numurs ir dzēsts.")
+    assert person(db_path, 240)["phone"] is None
+
+
+# ----- one message per step -----------------------------------------------------------------
+
+
+async def test_each_step_is_one_message(sandbox, bot, db_path):
+    """A typed answer gets one message (its echo and the next question); a tapped answer
+    edits the tapped message to the echo and sends the next question as one message."""
+    u = sandbox.user(250, "Ieva", language_code="en")
+    name_question = await begin_registration(u, lang="en")
+    assert u.chat is not None
+    chat = u.chat
+
+    async def one_message(question: str) -> SimMessage:
+        before = len(chat.bot_messages)
+        m = await u.wait_for(question)
+        await u.wait_no_message(0.3)
+        assert chat.bot_messages[before:] == [m], [b.text for b in chat.bot_messages[before:]]
+        return m
+
+    async def typed(text: str, echo: str, question: str) -> SimMessage:
+        before = len(chat.bot_messages)
+        await u.send(text)
+        m = await u.wait_for(question)
+        await u.wait_no_message(0.3)
+        assert chat.bot_messages[before:] == [m], [b.text for b in chat.bot_messages[before:]]
+        assert m.text.startswith(echo + "\n\n")
+        return m
+
+    async def tapped(label: str, message: SimMessage, echo: str, question: str) -> SimMessage:
+        before = len(chat.bot_messages)
+        await u.press(label, message)
+        await u.wait_for_edit(message, lambda m: m.text == echo and not m.buttons)
+        m = await u.wait_for(question)
+        await u.wait_no_message(0.3)
+        assert chat.bot_messages[before:] == [m], [b.text for b in chat.bot_messages[before:]]
+        return m
+
+    assert name_question.button_labels == ["✅ Yes"]
+    where = await typed("Ieva Ozola", "Name: Ieva Ozola", "Where are you usually based?")
+    country = await tapped("🌍 Abroad", where, "🌍 Abroad", "Which country are you in?")
+    await u.send("Ireland")
+    await one_message("Country: Ireland\n\nWhich city or town")
+    skills_question = await typed("Cork", "City: Cork", "Tap everything")  # Ireland has one time zone
+    await choose_skills(u, "Translation and interpreting")
+    skills_question = chat.by_id[skills_question.message_id]
+    availability = await tapped(
+        "reg:skills_done", skills_question, "Skills: Translation and interpreting", "usually help"
+    )
+    quiet = await tapped("Any time", availability, "Available: Any time", "Quiet hours:")
+    await typed("22-7", "Quiet hours: 22:00–07:00", "phone number")
+    # the phone keyboard is a reply keyboard: taking it away takes a message of its own
+    await u.send("+353 21 234 5678")
+    await u.wait_for("Thank you, your number is saved.")
+    await u.wait_for("Is everything right?")
+    assert person(db_path, 250)["phone"] == "+353212345678"
+    assert country.button_labels and quiet.button_labels
+
+
+async def test_the_volunteers_language_and_consent_buttons_do_not_enrol_a_coordinator(sandbox, bot, db_path):
+    coord = await coordinator(sandbox)
+    await coord.send("/start")  # the coordinator's own
+    await coord.wait_for(None)
+    for data in ("lang:lv", "consent:lv:yes"):  # an old message's, or forged
+        answer = await coord.wait_answered(await coord.forge_callback(data))
+        assert answer["text"] == "This button is no longer active."
+    assert person_or_none(db_path, coord.id) is None
+    assert session_of(db_path, coord.id) is None
