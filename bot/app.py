@@ -23,7 +23,7 @@ from bot.application.throttle import Throttle
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
 from bot.domain.budget import SendBudget
-from bot.domain.outbox import Job, OutboxSender, Result, RetryPolicy
+from bot.domain.outbox import DeliveryHold, Job, OutboxSender, Result, RetryPolicy
 from bot.domain.reachability import Reachability
 from bot.i18n import language_codes, normalise_language, translator
 from bot.logs import event
@@ -182,7 +182,8 @@ class Sauciens:
         )
         scheduler = JobQueueScheduler(self.app.job_queue)
         messenger = TelegramTrackingMessenger(self.app.bot)
-        self.tracking = Tracking(s.alerts, messenger, scheduler)
+        hold = DeliveryHold()  # the sender says when delivery is held up; tracking messages show it
+        self.tracking = Tracking(s.alerts, messenger, scheduler, hold)
         self.broadcast_bot = broadcast_bot(settings, self.reachability, answers)
         self.sender = OutboxSender(
             s.outbox,
@@ -196,8 +197,8 @@ class Sauciens:
             on_recorded=each(self.tracking.message_recorded, self.metrics.message_recorded),
             on_held_up=self.tracking.delivery_changed,
             reachability=self.reachability,
+            hold=hold,
         )
-        self.tracking.watch_delivery(self.sender)
         self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
         self.alerting = Alerting(
             s.people,

@@ -112,7 +112,14 @@ def _roster_key(roster: Sequence[RosterEntry]) -> tuple[tuple[str, str, str], ..
 
 
 class Tracking:
-    def __init__(self, alerts: TrackingStore, messenger: TrackingMessenger, scheduler: Scheduler) -> None:
+    def __init__(
+        self,
+        alerts: TrackingStore,
+        messenger: TrackingMessenger,
+        scheduler: Scheduler,
+        delivery: DeliveryState | None = None,
+    ) -> None:
+        """``delivery``: the tracking messages say when it is held up (``held_up_since``)."""
         self._alerts = alerts
         self._messenger = messenger
         self._scheduler = scheduler
@@ -122,10 +129,6 @@ class Tracking:
         self._closed_shown: set[int] = set()  # closed alerts whose every tracking message says so
         self._roster_changes: list[tuple[int, RosterChange]] = []
         self._pending: dict[int, tuple[str, str]] = {}  # alert id -> (chat, language): not shown yet
-        self._delivery: DeliveryState | None = None
-
-    def watch_delivery(self, delivery: DeliveryState) -> None:
-        """The tracking messages say when ``delivery`` is held up (``held_up_since``)."""
         self._delivery = delivery
 
     def delivery_changed(self) -> None:

@@ -273,6 +273,15 @@ class InFlightWindow:
         return max(self.minimum, min(self.maximum, wanted))
 
 
+@dataclass
+class DeliveryHold:
+    """Whether delivery is held up (Telegram unreachable) and since when (``time.time()``):
+    written by the sender, read by whoever tells people about it (the tracking message). One
+    object, built by the wiring and handed to both, so neither is patched onto the other."""
+
+    held_up_since: float | None = None
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -285,6 +294,7 @@ class OutboxSender:
         on_recorded: Callable[[Job, Result], None] | None = None,
         on_held_up: Callable[[], None] | None = None,
         reachability: Reachability | None = None,
+        hold: DeliveryHold | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -296,7 +306,7 @@ class OutboxSender:
         self.reachability = reachability  # the bot's other requests: Telegram back means probe now
         self.stats = SenderStats()
         self.recorder = GroupCommit(store.record)
-        self.held_up_since: float | None = None  # time.time() of the failure that began an outage
+        self.hold = hold if hold is not None else DeliveryHold()  # since the failure that began an outage
         self._held_up_at = 0.0  # time.monotonic() of the same
         self._probe_failures = 0
         self._early_probe_used = False
@@ -312,6 +322,14 @@ class OutboxSender:
     @property
     def max_in_flight(self) -> int:
         return self.window.maximum
+
+    @property
+    def held_up_since(self) -> float | None:
+        return self.hold.held_up_since
+
+    @held_up_since.setter
+    def held_up_since(self, value: float | None) -> None:
+        self.hold.held_up_since = value
 
     def wake(self) -> None:
         """New jobs were queued."""

@@ -202,9 +202,8 @@ class Delivery:
 
 async def test_the_tracking_message_says_when_delivery_is_held_up_and_waits_to_be_shown():
     store, messenger, scheduler = Store(an_alert()), Messenger(), Scheduler()
-    tracking = Tracking(store, messenger, scheduler)
     delivery = Delivery()
-    tracking.watch_delivery(delivery)
+    tracking = Tracking(store, messenger, scheduler, delivery)
     store.figures.queued = 3
     messenger.fail = True  # Telegram unreachable as the alert is sent: nothing raised, shown later
     delivery.held_up_since = 1_700_000_000.0
