@@ -282,6 +282,9 @@ class DeliveryHold:
     held_up_since: float | None = None
 
 
+STOP_WAIT_SECONDS = 20.0
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -361,7 +364,9 @@ class OutboxSender:
                 pass
             self._runner = None
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=10)
+            # longer than the broadcast bot's read timeout (15 s): a send in flight ends, and is
+            # recorded, rather than staying queued to be sent again after the restart
+            await asyncio.wait(self._tasks, timeout=STOP_WAIT_SECONDS)
 
     @property
     def idle(self) -> bool:
