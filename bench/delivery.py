@@ -519,6 +519,38 @@ class BotHandle:
         return counts
 
 
+async def seeded_bot(sandbox: DemoSandbox, folder: Path, recipients: int, rate: float) -> BotHandle:
+    """A bot in its own process on a database in ``folder`` with ``recipients`` volunteers (each a
+    sandbox user), sending at ``rate``, once it polls the sandbox."""
+    config = {
+        "telegram": {
+            "token": TOKEN,
+            "api_base_url": sandbox.base_url,
+            "api_base_file_url": sandbox.base_file_url,
+            "poll_timeout": 10,
+        },
+        "database": {"path": str(folder / "bench.sqlite3")},
+        "access": {"admin_ids": [COORDINATOR_ID], "organisation": "Bench"},
+        "broadcast": {"messages_per_second": rate},
+        "alerts": {"remind_after_minutes": 0},
+        "logging": {"level": "WARNING"},
+    }
+    crowd = people(recipients)
+    db = Database(folder / "bench.sqlite3")
+    await db.open()
+    await migrate(db)
+    await PeopleRepo(db).import_people(crowd)
+    for p in crowd:
+        sandbox.user(int(p.address.external_id), p.name or "V", language_code=p.language)
+    handle = await BotHandle.child(config, db)
+    calls0 = sandbox.count("getUpdates")
+    while True:  # until the bot polls (the sandbox's request counter signals nothing to wait on)
+        if sandbox.count("getUpdates") != calls0:
+            break
+        await asyncio.sleep(0.05)
+    return handle
+
+
 async def serve_bot(config: dict[str, Any]) -> int:
     """The child process: run the bot until standard input closes, then print what it logged."""
     from bot.app import Sauciens

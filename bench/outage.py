@@ -32,12 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.delivery import COORDINATOR_ID, RESULTS, TOKEN, BotHandle, machine, people, say
+from bench.delivery import COORDINATOR_ID, RESULTS, TOKEN, BotHandle, machine, say, seeded_bot
 from bot.sandbox.demo import DemoSandbox, quiet_logs
 from bot.sandbox.scenarios import has_button
-from db.database import Database
-from db.migrate import migrate
-from db.people import PeopleRepo
 
 ALERT_TEXT = "Mācības: piegāde cauri pārtraukumam. / Drill: delivery through an outage."
 
@@ -86,32 +83,7 @@ async def benchmark(
     with quiet_logs():
         try:
             await sandbox.start()
-            config = {
-                "telegram": {
-                    "token": TOKEN,
-                    "api_base_url": sandbox.base_url,
-                    "api_base_file_url": sandbox.base_file_url,
-                    "poll_timeout": 10,
-                },
-                "database": {"path": str(tmp / "bench.sqlite3")},
-                "access": {"admin_ids": [COORDINATOR_ID], "organisation": "Bench"},
-                "broadcast": {"messages_per_second": rate},
-                "alerts": {"remind_after_minutes": 0},
-                "logging": {"level": "WARNING"},
-            }
-            crowd = people(recipients)
-            db = Database(tmp / "bench.sqlite3")
-            await db.open()
-            await migrate(db)
-            await PeopleRepo(db).import_people(crowd)
-            for p in crowd:
-                sandbox.user(int(p.address.external_id), p.name or "V", language_code=p.language)
-            handle = await BotHandle.child(config, db)
-            calls0 = sandbox.count("getUpdates")
-            while True:  # the bot is polling
-                if sandbox.count("getUpdates") != calls0:
-                    break
-                await asyncio.sleep(0.05)
+            handle = await seeded_bot(sandbox, tmp, recipients, rate)
             await _run(sandbox, handle, res, recipients, outage, after)
         finally:
             if handle is not None:
