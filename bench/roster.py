@@ -44,7 +44,7 @@ from typing import Any
 from bench.delivery import Latency, machine
 from bot.domain import places
 from bot.domain.volunteer_csv import HEADER
-from bot.sandbox.demo import DemoSandbox, quiet_logs
+from bot.sandbox.demo import ABROAD_SKILLS, SKILL_WEIGHTS, DemoSandbox, quiet_logs  # the demo's skill mix
 from bot.sandbox.scenarios import has_button
 from bot.sandbox.users import SimMessage
 
@@ -94,34 +94,6 @@ _ABROAD = {  # country: (weight, cities)
     "US": (5, ("New York", "Chicago", "Seattle")),
     "NL": (4, ("Amsterdam", "Rotterdam")),
     "DK": (3, ("København", "Aarhus")),
-}
-_SKILLS_LV = {
-    "first_aid": 30,
-    "driver": 26,
-    "medical": 6,
-    "psych_support": 6,
-    "care": 8,
-    "evacuation": 8,
-    "shelter": 6,
-    "food": 10,
-    "logistics": 10,
-    "aid_sorting": 9,
-    "search_rescue": 5,
-    "cleanup": 9,
-    "construction": 6,
-    "equipment": 5,
-    "animal_care": 5,
-    "translation": 6,
-    "it_comms": 6,
-}
-_SKILLS_ABROAD = {
-    "translation": 20,
-    "it_comms": 14,
-    "advocacy_media": 14,
-    "fundraising": 16,
-    "psych_support": 8,
-    "coordination": 8,
-    "legal": 5,
 }
 _FIRST = (
     "Anna",
@@ -183,7 +155,7 @@ def roster_rows(n: int, seed: int = 7) -> list[list[str]]:
         if abroad:
             country = rng.choices(countries, country_weights)[0]
             municipality, city = "", rng.choice(_ABROAD[country][1])
-            skills = _pick(rng, _SKILLS_ABROAD, rng.choice((1, 1, 2, 2, 3)))
+            skills = _pick(rng, ABROAD_SKILLS, rng.choice((1, 1, 2, 2, 3)))
             if rng.random() < 0.4:
                 phone = f"+44 7{rng.randrange(100000000, 999999999)}" if country == "GB" else ""
         else:
@@ -191,7 +163,7 @@ def roster_rows(n: int, seed: int = 7) -> list[list[str]]:
             place = rng.choices(names, weights)[0]
             style = rng.random()
             municipality = atvk[place] if style < 0.3 else place.lower() if style < 0.4 else place
-            skills = _pick(rng, _SKILLS_LV, rng.choice((1, 1, 2, 2, 3)))
+            skills = _pick(rng, SKILL_WEIGHTS, rng.choice((1, 1, 2, 2, 3)))
             if rng.random() < 0.6:
                 digits = f"2{rng.randrange(1000000, 9999999)}"
                 phone = rng.choice((digits, f"+371 {digits}", f"{digits[:3]} {digits[3:5]} {digits[5:]}"))

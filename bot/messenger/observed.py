@@ -17,10 +17,12 @@ from telegram.request import BaseRequest, RequestData
 AnswerObserver = Callable[[int | None], None]
 
 
-class ObservedRequest(BaseRequest):
-    def __init__(self, inner: BaseRequest, observers: Sequence[AnswerObserver]) -> None:
+class WrappedRequest(BaseRequest):
+    """A ``BaseRequest`` around another, which does the HTTP: subclasses add what they watch
+    or check around ``forward``."""
+
+    def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
-        self.observers = tuple(observers)
 
     @property
     def read_timeout(self) -> float | None:
@@ -31,6 +33,32 @@ class ObservedRequest(BaseRequest):
 
     async def shutdown(self) -> None:
         await self.inner.shutdown()
+
+    async def forward(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        read_timeout: object,
+        write_timeout: object,
+        connect_timeout: object,
+        pool_timeout: object,
+    ) -> tuple[int, bytes]:
+        return await self.inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,  # type: ignore[arg-type]  # PTB's private ODVInput alias
+            write_timeout=write_timeout,  # type: ignore[arg-type]
+            connect_timeout=connect_timeout,  # type: ignore[arg-type]
+            pool_timeout=pool_timeout,  # type: ignore[arg-type]
+        )
+
+
+class ObservedRequest(WrappedRequest):
+    def __init__(self, inner: BaseRequest, observers: Sequence[AnswerObserver]) -> None:
+        super().__init__(inner)
+        self.observers = tuple(observers)
 
     async def do_request(
         self,
@@ -43,14 +71,8 @@ class ObservedRequest(BaseRequest):
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         try:
-            status, payload = await self.inner.do_request(
-                url,
-                method,
-                request_data,
-                read_timeout=read_timeout,  # type: ignore[arg-type]  # PTB's private ODVInput alias
-                write_timeout=write_timeout,  # type: ignore[arg-type]
-                connect_timeout=connect_timeout,  # type: ignore[arg-type]
-                pool_timeout=pool_timeout,  # type: ignore[arg-type]
+            status, payload = await self.forward(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
             )
         except NetworkError:  # TimedOut included
             self._tell(None)

@@ -36,7 +36,7 @@ from bot.domain.reachability import Reachability
 from bot.logs import event
 from bot.messenger.errors import NotSent, ServerError
 from bot.messenger.http import FastRequest, Timeout
-from bot.messenger.observed import AnswerObserver, ObservedRequest
+from bot.messenger.observed import AnswerObserver, ObservedRequest, WrappedRequest
 from bot.settings import HttpClient, TelegramSettings
 
 __all__ = ["PollingRequest", "TelegramRequest", "make_request"]
@@ -47,22 +47,12 @@ log = logging.getLogger(__name__)
 _HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class TelegramRequest(BaseRequest):
+class TelegramRequest(WrappedRequest):
     """A ``BaseRequest`` around another: see the module's docstring."""
 
     def __init__(self, inner: BaseRequest, reachability: Reachability | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.reachability = reachability
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     async def do_request(
         self,
@@ -75,14 +65,8 @@ class TelegramRequest(BaseRequest):
         pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         try:
-            status, body = await self.inner.do_request(
-                url,
-                method,
-                request_data,
-                read_timeout=read_timeout,  # type: ignore[arg-type]  # PTB's private ODVInput alias
-                write_timeout=write_timeout,  # type: ignore[arg-type]
-                connect_timeout=connect_timeout,  # type: ignore[arg-type]
-                pool_timeout=pool_timeout,  # type: ignore[arg-type]
+            status, body = await self.forward(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
             )
         except NetworkError as exc:
             self._failed(exc)
