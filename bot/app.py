@@ -48,6 +48,7 @@ from handlers.base import App
 from handlers.router import TextRouter
 
 log = logging.getLogger(__name__)
+STAFF_REFRESH_SECONDS = 5.0  # how soon the bot sees coordinators added on the command line
 
 
 def build_application(
@@ -246,6 +247,7 @@ class Sauciens:
         await asyncio.to_thread(places.match_country, "Latvija")
         await self.services.db.open()
         await migrate(self.services.db)
+        await self.services.authorisation.refresh()
         # Telegram may be down as the bot starts: wait for it (getMe, setMyCommands) rather than fail
         await self._until_telegram_answers("initialize", self.app.initialize)
         await self._until_telegram_answers("initialize_broadcast", self.broadcast_bot.initialize)
@@ -253,6 +255,9 @@ class Sauciens:
             await self.monitor.start()
         await self._until_telegram_answers("set_commands", self._set_commands)
         await self.app.start()
+        # coordinators added or revoked on the command line (permissions never wait for this)
+        assert self.app.job_queue is not None
+        self.app.job_queue.run_repeating(self._refresh_coordinators, interval=STAFF_REFRESH_SECONDS)
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
         await self.reminders.rebuild()
         await self.tracking.start(self.settings.alerts.tracking_update_seconds)
@@ -307,6 +312,9 @@ class Sauciens:
         await self.broadcast_bot.shutdown()
         await self.services.db.close()
         event(log, "stopped")
+
+    async def _refresh_coordinators(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.services.authorisation.refresh()
 
     async def _until_telegram_answers(self, step: str, call: Callable[[], Awaitable[None]]) -> None:
         """``call`` again (1 s, 2 s, ... up to 10 s apart) while the Bot API is unreachable."""

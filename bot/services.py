@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.application.audit import Audit
+from bot.application.authorisation import Authorisation
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
@@ -13,13 +15,14 @@ from bot.application.profile import Profile
 from bot.application.registration import Registration
 from bot.application.steps import Steps
 from bot.application.talkback import Talkback
-from bot.domain.access import Access
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
 from db.alerts import AlertRepo
+from db.audit import AuditRepo
 from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
 from db.messages import MessageRepo
+from db.organisations import CoordinatorRepo, OrganisationRepo
 from db.outbox import OutboxRepo
 from db.people import PeopleRepo
 from db.sessions import SessionRepo
@@ -33,7 +36,10 @@ class Services:
     db: Database
     people: PeopleRepo
     sessions: SessionRepo
-    access: Access
+    organisations: OrganisationRepo
+    coordinators: CoordinatorRepo
+    authorisation: Authorisation
+    audit: Audit
     identity: Identity
     budget: SendBudget
     alerts: AlertRepo
@@ -50,7 +56,8 @@ class Services:
         db = Database(settings.database.path)
         rate = settings.broadcast.messages_per_second
         people, sessions, alerts, outbox = PeopleRepo(db), SessionRepo(db), AlertRepo(db), OutboxRepo(db)
-        access = Access(settings.access.admin_ids)
+        coordinators = CoordinatorRepo(db)
+        authorisation = Authorisation(settings.access.admin_ids, coordinators)
         steps = Steps(people, sessions)
         profile = Profile(people, sessions, steps)
         return cls(
@@ -58,8 +65,11 @@ class Services:
             db=db,
             people=people,
             sessions=sessions,
-            access=access,
-            identity=Identity(people, access, CoordinatorLanguageRepo(db)),
+            organisations=OrganisationRepo(db),
+            coordinators=coordinators,
+            authorisation=authorisation,
+            audit=Audit(AuditRepo(db)),
+            identity=Identity(people, authorisation, CoordinatorLanguageRepo(db)),
             # paid broadcasts: edits and replies keep Telegram's free rate, in a lane of their own
             budget=SendBudget(
                 rate,

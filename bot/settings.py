@@ -174,6 +174,17 @@ class BroadcastSettings(_Section):
 class AlertSettings(_Section):
     remind_after_minutes: int = Field(default=30, ge=0)
     tracking_update_seconds: float = Field(default=3.0, ge=0.5)
+    # a second coordinator approves an alert to more people than this before it is sent
+    approval_above: int = Field(default=300, ge=0)
+    # ... and every critical alert
+    approval_for_critical: bool = True
+    # an approval request nobody decided expires after this many minutes
+    approval_expires_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+
+
+class PrivacySettings(_Section):
+    # answers and delivery rows of alerts closed longer ago than this are anonymised (daily)
+    retention_days: int = Field(default=365, ge=1)
 
 
 class TalkbackSettings(_Section):
@@ -232,6 +243,7 @@ class Settings(BaseSettings):
     broadcast: BroadcastSettings = Field(default_factory=BroadcastSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     talkback: TalkbackSettings = Field(default_factory=TalkbackSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)

@@ -12,8 +12,8 @@ from typing import Any, cast
 
 import aiosqlite
 
-from bot.domain.alerts import ALL_ABROAD, AudienceFilter
-from bot.domain.people import Address, LocationKind, Person, PersonStatus, Target
+from bot.domain.alerts import AudienceFilter
+from bot.domain.people import ALL_ABROAD, Address, LocationKind, Person, PersonStatus, Target
 from db.database import Database
 
 _COLUMNS = [

@@ -18,8 +18,8 @@ from bot.application.alerting import COMPOSE
 from bot.application.composer import BY_PRESETS, Composer, Screen, Shown, View
 from bot.application.identity import Identity
 from bot.domain import places, skills
-from bot.domain.alerts import ALL_ABROAD, TEXT_LIMIT, Alert, AlertDraft, Audience, Problem, Severity
-from bot.domain.people import LATVIA_TZ
+from bot.domain.alerts import TEXT_LIMIT, Alert, AlertDraft, Audience, Problem, Severity
+from bot.domain.people import ALL_ABROAD, LATVIA_TZ
 from bot.i18n import N_, Translator, language_codes, language_name
 from bot.logs import event
 from bot.messenger.alert_render import (

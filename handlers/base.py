@@ -12,6 +12,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
 from bot.application.identity import Identity
+from bot.domain.coalition import Actor
 from bot.domain.people import Address, Person
 from bot.i18n import Translator, normalise_language, translator
 from bot.logs import event
@@ -38,6 +39,7 @@ class Who:
     address: Address
     person: Person | None
     t: Translator
+    actor: Actor | None = None  # set by ``coordinator()``: as whom they coordinate
 
     @property
     def lang(self) -> str:
@@ -134,10 +136,11 @@ async def edit_markup(update: Update, markup: InlineKeyboardMarkup | None) -> No
 
 
 async def coordinator(identity: Identity, update: Update, refusal: str) -> Who | None:
-    """The coordinator behind ``update``, or None after a polite ``refusal`` (an N_ id);
-    who is a coordinator is decided in one place, ``Access``."""
+    """The coordinator behind ``update`` (with ``actor`` set), or None after a polite
+    ``refusal`` (an N_ id); who coordinates is decided in one place, ``Authorisation``."""
     w = await who(identity, update)
-    if identity.is_coordinator(w.address):
+    w.actor = await identity.actor(w.address)
+    if w.actor is not None:
         return w
     event(log, "coordinator_only_refused", user=w.address.external_id)
     text = w.t._(refusal)

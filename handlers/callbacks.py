@@ -22,8 +22,8 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 from bot.application.composer import BY_PRESETS
 from bot.application.talkback import TOKEN
 from bot.domain import places, skills
-from bot.domain.alerts import ALL_ABROAD, Severity
-from bot.domain.people import AVAILABILITY, is_abroad_country
+from bot.domain.alerts import Severity
+from bot.domain.people import ALL_ABROAD, AVAILABILITY, is_abroad_country
 from bot.i18n import is_supported
 from bot.messenger.keyboards import NOOP
 

@@ -49,7 +49,7 @@ def coordinator_lines(t: Translator) -> list[str]:
 
 
 class Coordinators(filters.MessageFilter):
-    """Messages from coordinators (who is one is decided in one place, ``Access``)."""
+    """Messages from coordinators (who is one: ``Authorisation.is_staff``)."""
 
     def __init__(self, identity: Identity) -> None:
         super().__init__(name="Coordinators")

@@ -1,10 +1,11 @@
-"""Who is writing: the person behind an address, and whether they coordinate."""
+"""Who is writing: the person behind an address, and whether (and as whom) they coordinate."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from bot.domain.access import Access
+from bot.application.authorisation import Authorisation
+from bot.domain.coalition import Actor
 from bot.domain.people import Address, Person
 
 
@@ -21,9 +22,11 @@ class CoordinatorLanguages(Protocol):
 
 
 class Identity:
-    def __init__(self, people: PeopleLookup, access: Access, languages: CoordinatorLanguages | None = None) -> None:
+    def __init__(
+        self, people: PeopleLookup, authorisation: Authorisation, languages: CoordinatorLanguages | None = None
+    ) -> None:
         self._people = people
-        self._access = access
+        self._authorisation = authorisation
         self._languages = languages
 
     async def identify(self, address: Address) -> Person | None:
@@ -36,7 +39,13 @@ class Identity:
         return person
 
     def is_coordinator(self, address: Address) -> bool:
-        return self._access.is_coordinator(address)
+        """An admin or coordinator, without reading the database: for what is not a permission
+        (which /start to show, the throttle). Permissions come from ``actor``."""
+        return self._authorisation.is_staff(address)
+
+    async def actor(self, address: Address) -> Actor | None:
+        """The admin, organisation admin or coordinator at ``address`` now, or None."""
+        return await self._authorisation.actor(address)
 
     async def coordinator_language(self, address: Address) -> str | None:
         """The language a coordinator chose with /language without registering (None: not chosen)."""

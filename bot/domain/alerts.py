@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
 from bot.domain.languages import DEFAULT_LANGUAGE
-from bot.domain.people import LATVIA_TZ, Address, LocationKind, stored_problem
+from bot.domain.people import ALL_ABROAD, LATVIA_TZ, Address, LocationKind, stored_problem
 from bot.domain.spreadsheet import neutralise
 
 
@@ -51,7 +51,6 @@ class Response(StrEnum):
 
 
 SEVERITIES = tuple(Severity)
-ALL_ABROAD = "*"
 TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the heading, sender and respond-by lines
 ONE_LINE_KEYS = ("skills", "areas", "countries", "langs", "severity", "need", "drill", "by")
 

@@ -190,6 +190,9 @@ def valid_hhmm(value: str) -> bool:
     return _HHMM.fullmatch(value) is not None
 
 
+ALL_ABROAD = "*"  # in an audience or a scope: anywhere abroad
+
+
 def is_abroad_country(code: str) -> bool:
     """A country someone abroad can be in: an ISO 3166-1 alpha-2 code (upper case), not Latvia."""
     return code.isascii() and code.isupper() and is_country_code(code) and code != LATVIA

@@ -14,7 +14,6 @@ from telegram import InlineKeyboardMarkup
 from bot.application.composer import send_data
 from bot.domain import places, skills
 from bot.domain.alerts import (
-    ALL_ABROAD,
     Alert,
     AlertDraft,
     Audience,
@@ -28,7 +27,7 @@ from bot.domain.alerts import (
     Tally,
     delivery_seconds,
 )
-from bot.domain.people import LATVIA_TZ
+from bot.domain.people import ALL_ABROAD, LATVIA_TZ
 from bot.domain.quota import still_needed
 from bot.i18n import N_, Translator, language_codes, translator
 from bot.messenger.keyboards import inline

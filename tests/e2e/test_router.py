@@ -10,15 +10,16 @@ import pytest
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
+from bot.application.authorisation import Authorisation
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
-from bot.domain.access import Access
 from bot.domain.people import Address
 from bot.domain.sessions import Flow, Session
 from bot.i18n import N_
 from bot.sandbox.server import BotApiSandbox
 from db.database import Database
 from db.migrate import migrate
+from db.organisations import CoordinatorRepo
 from db.people import PeopleRepo
 from db.sessions import SessionRepo
 from handlers.base import App, Who, address_of, message_of
@@ -41,7 +42,9 @@ async def router_bot(sandbox: BotApiSandbox, db_path) -> AsyncIterator[RouterBot
     await migrate(db)
     sessions = SessionRepo(db)
     state = RouterBot(sessions)
-    router = TextRouter(Identity(PeopleRepo(db), Access([COORDINATOR_ID])), Conversations(sessions))
+    router = TextRouter(
+        Identity(PeopleRepo(db), Authorisation([COORDINATOR_ID], CoordinatorRepo(db))), Conversations(sessions)
+    )
 
     async def on_compose(update: Update, w: Who, session: Session) -> None:
         state.received.append((session.flow, session.step, message_of(update).text or ""))

@@ -326,7 +326,8 @@ async def test_audience_candidates_narrow_the_rows_but_never_decide(db):
     carries the same values as the person."""
     import random
 
-    from bot.domain.alerts import ALL_ABROAD, AudienceFilter, Severity, select_audience
+    from bot.domain.alerts import AudienceFilter, Severity, select_audience
+    from bot.domain.people import ALL_ABROAD
 
     rng = random.Random(5)
     repo = PeopleRepo(db)

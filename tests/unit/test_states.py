@@ -9,6 +9,8 @@ from enum import StrEnum
 import pytest
 
 from bot.domain.alerts import AlertStatus, Delivery, Response, Severity
+from bot.domain.audit import AuditRole
+from bot.domain.coalition import InviteKind, MembershipSource, StoredRole
 from bot.domain.outbox import OutboxKind, OutboxState
 from db.database import Database
 from db.migrate import migrate
@@ -20,6 +22,10 @@ CHECKED = [
     ("recipients", "response", Response),
     ("outbox", "state", OutboxState),
     ("outbox", "kind", OutboxKind),
+    ("coordinators", "role", StoredRole),
+    ("invites", "kind", InviteKind),
+    ("memberships", "source", MembershipSource),
+    ("audit_log", "role", AuditRole),
 ]
 
 

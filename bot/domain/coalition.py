@@ -1,0 +1,212 @@
+"""A coalition on one Sauciens: organisations, their scopes, the roles of the people who send
+alerts, and the rules of who may reach whom and who may do what. Every authorisation decision
+is one of the functions here (``bot.application.authorisation`` finds the actor and asks)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.domain.people import ALL_ABROAD, Address, LocationKind
+
+ORG_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{2,16}$")
+ORG_NAME_MAX = 120
+
+
+class Role(StrEnum):
+    """Who sends alerts (``coordinators.role`` holds the last two; admins are configured)."""
+
+    ADMIN = "admin"  # access.admin_ids: the operator's people, who may do everything
+    ORGADMIN = "orgadmin"  # manages the coordinators of their organisation, and sends alerts
+    COORDINATOR = "coordinator"  # sends alerts for one organisation, within its scope
+
+
+class StoredRole(StrEnum):
+    """The roles a ``coordinators`` row may hold (its CHECK constraint)."""
+
+    COORDINATOR = "coordinator"
+    ORGADMIN = "orgadmin"
+
+
+class InviteKind(StrEnum):
+    """What an invite link makes of the person who opens it (``invites.kind``)."""
+
+    COORDINATOR = "coordinator"
+    ORGADMIN = "orgadmin"
+    VOLUNTEERS = "volunteers"  # reusable: whoever opens it joins the organisation as a volunteer
+
+
+class MembershipSource(StrEnum):
+    """How a volunteer joined an organisation (``memberships.source``)."""
+
+    IMPORT = "import"  # the organisation's CSV list
+    INVITE = "invite"  # its volunteers' invite link
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an organisation or a coordinator may send alerts: municipalities (ATVK codes) in
+    Latvia and countries abroad (``*``: anywhere abroad). Both empty: everywhere."""
+
+    areas: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+    @property
+    def everywhere(self) -> bool:
+        return not self.areas and not self.countries
+
+    def covers_area(self, atvk: str) -> bool:
+        return self.everywhere or atvk in self.areas
+
+    def covers_country(self, code: str) -> bool:
+        """``code`` abroad (``*``: the whole of abroad) lies within the scope."""
+        if self.everywhere or ALL_ABROAD in self.countries:
+            return True
+        return code != ALL_ABROAD and code in self.countries
+
+    def covers_place(self, kind: LocationKind | None, municipality: str | None, country: str | None) -> bool:
+        """A person in Latvia (``municipality``) or abroad (``country``) lies within the scope."""
+        if self.everywhere:
+            return True
+        if kind == LocationKind.ABROAD:
+            return country is not None and self.covers_country(country)
+        return municipality is not None and municipality in self.areas
+
+    def within(self, outer: Scope) -> bool:
+        """Every place of this scope lies within ``outer`` (an everywhere scope only within everywhere)."""
+        if outer.everywhere:
+            return True
+        if self.everywhere:
+            return False
+        return all(outer.covers_area(a) for a in self.areas) and all(outer.covers_country(c) for c in self.countries)
+
+    def outside(self, areas: Iterable[str], countries: Iterable[str]) -> tuple[list[str], list[str]]:
+        """The ``areas`` and ``countries`` (of an audience or a narrower scope) this scope does not cover."""
+        return [a for a in areas if not self.covers_area(a)], [c for c in countries if not self.covers_country(c)]
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: int
+    code: str
+    name: str
+    scope: Scope = field(default_factory=Scope)
+
+
+@dataclass(frozen=True)
+class Coordinator:
+    """A ``coordinators`` row: someone an organisation added, with their own narrower scope (or none)."""
+
+    address: Address
+    organisation: Organisation
+    role: StoredRole
+    scope: Scope = field(default_factory=Scope)
+    name: str | None = None
+    added_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever is acting as a coordinator now, with everything authorisation needs."""
+
+    address: Address
+    role: Role
+    organisation: Organisation | None  # None: an admin, for the whole coalition
+    scope: Scope  # where their alerts may go: their own, else their organisation's
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def organisation_id(self) -> int | None:
+        return self.organisation.id if self.organisation else None
+
+    @property
+    def organisation_code(self) -> str:
+        return self.organisation.code if self.organisation else ""
+
+    @classmethod
+    def admin(cls, address: Address) -> Actor:
+        return cls(address, Role.ADMIN, None, Scope())
+
+    @classmethod
+    def of(cls, coordinator: Coordinator) -> Actor:
+        role = Role.ORGADMIN if coordinator.role == StoredRole.ORGADMIN else Role.COORDINATOR
+        scope = coordinator.organisation.scope if coordinator.scope.everywhere else coordinator.scope
+        return cls(coordinator.address, role, coordinator.organisation, scope)
+
+
+# ----- who may reach whom ---------------------------------------------------------------
+
+
+def may_reach(
+    actor: Actor,
+    kind: LocationKind | None,
+    municipality: str | None,
+    country: str | None,
+    organisations: Iterable[int],
+    open_to_coalition: bool,
+) -> bool:
+    """Whether ``actor``'s alerts may reach a person: admins reach everyone; a coordinator only
+    within their scope, and there the coalition's shared pool (people of no organisation), their
+    own organisation's members, and other organisations' members who said they may be called."""
+    if actor.is_admin:
+        return True
+    if not actor.scope.covers_place(kind, municipality, country):
+        return False
+    members_of = tuple(organisations)
+    if not members_of or actor.organisation_id in members_of:
+        return True
+    return open_to_coalition
+
+
+# ----- who may do what ------------------------------------------------------------------
+
+
+def may_manage(actor: Actor, organisation_id: int) -> bool:
+    """Invite and revoke coordinators, see the audit trail: admins anywhere, organisation admins in their own."""
+    return actor.is_admin or (actor.role == Role.ORGADMIN and actor.organisation_id == organisation_id)
+
+
+def may_act_on_alert(actor: Actor, alert_organisation_id: int | None, author: Address) -> bool:
+    """Follow an alert (status, reminders, follow-ups, closing, exports): its author, admins,
+    and the coordinators of the organisation it was sent for."""
+    if actor.is_admin or actor.address == author:
+        return True
+    return alert_organisation_id is not None and actor.organisation_id == alert_organisation_id
+
+
+def may_invite(actor: Actor, kind: InviteKind, organisation_id: int) -> bool:
+    """Organisation admins invite coordinators and volunteers into their own organisation;
+    only admins make organisation admins."""
+    if actor.is_admin:
+        return True
+    return kind != InviteKind.ORGADMIN and may_manage(actor, organisation_id)
+
+
+def may_decide(actor: Actor, approval_organisation_id: int | None, author: Address) -> bool:
+    """Approve or reject an alert waiting for a second person: anyone but its author among the
+    coordinators and organisation admins of its organisation, and admins."""
+    if actor.address == author:
+        return False
+    if actor.is_admin:
+        return True
+    return approval_organisation_id is not None and actor.organisation_id == approval_organisation_id
+
+
+# ----- codes ---------------------------------------------------------------------------
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+INVITE_CODE_LENGTH = 16  # a /start parameter: at most 64 of A-Z a-z 0-9 _ -
+
+
+def new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
+
+
+def valid_org_code(code: str) -> bool:
+    return bool(ORG_CODE_RE.match(code))
