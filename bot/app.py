@@ -200,13 +200,14 @@ class Sauciens:
             reachability=self.reachability,
             hold=hold,
         )
-        self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler)
+        self.reminders = Reminders(s.alerts, self.sender, messenger, scheduler, s.audit)
         self.alerting = Alerting(
             s.people,
             s.alerts,
             self.sender,
             self.tracking,
             self.reminders,
+            s.audit,
             remind_after_minutes=settings.alerts.remind_after_minutes,
             organisation=settings.access.organisation,
         )

@@ -51,6 +51,7 @@ def _to_alert(row: aiosqlite.Row) -> Alert:
         author_channel=row["author_channel"],
         author_external_id=row["author_external_id"],
         author_language=row["author_language"],
+        organisation_id=row["organisation_id"],
     )
 
 
@@ -66,6 +67,7 @@ class AlertRepo:
         author_name: str,
         author_language: str,
         organisation: str,
+        organisation_id: int | None = None,
         recipients: Sequence[Member],
         remind_at: datetime | None,
     ) -> int:
@@ -75,14 +77,15 @@ class AlertRepo:
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "INSERT INTO alerts (author_channel, author_external_id, author_name, author_language, organisation,"
-                " texts, severity, need, respond_by, drill, filters, created_at, remind_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " organisation_id, texts, severity, need, respond_by, drill, filters, created_at, remind_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     author.channel,
                     author.external_id,
                     author_name,
                     author_language,
                     organisation,
+                    organisation_id,
                     json.dumps(draft.texts, ensure_ascii=False),
                     draft.severity,
                     draft.need,

@@ -38,7 +38,8 @@ _COLUMNS = [
 ]
 
 _SELECT = """
-SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills
+SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills,
+       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id) AS organisations
 FROM people p
 """
 
@@ -47,7 +48,8 @@ FROM people p
 _TARGET = """
 SELECT p.id, p.channel, p.external_id, p.status, p.language, p.location_kind, p.municipality, p.country,
        p.timezone, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id),
-       p.quiet_start, p.quiet_end, p.paused, p.paused_until, p.blocked_at IS NOT NULL
+       p.quiet_start, p.quiet_end, p.paused, p.paused_until, p.blocked_at IS NOT NULL,
+       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id), p.open_to_coalition
 FROM people p
 """
 _TARGET_CHUNK = 5000
@@ -88,7 +90,14 @@ def _to_person(row: aiosqlite.Row) -> Person:
         consent_at=_dt(row["consent_at"]),
         source=row["source"],
         created_at=_dt(row["created_at"]) or datetime.now(UTC),
+        organisations=_ids(row["organisations"]),
+        open_to_coalition=bool(row["open_to_coalition"]),
     )
+
+
+def _ids(joined: str | None) -> tuple[int, ...]:
+    """``group_concat``'s "3;5" as (3, 5)."""
+    return tuple(sorted(int(i) for i in joined.split(";"))) if joined else ()
 
 
 def _to_target(row: tuple[Any, ...], intern: Callable[[str], str] = sys.intern) -> Target:
@@ -111,6 +120,8 @@ def _to_target(row: tuple[Any, ...], intern: Callable[[str], str] = sys.intern) 
         bool(row[12]),
         date.fromisoformat(row[13]) if row[13] else None,
         bool(row[14]),
+        _ids(row[15]) if row[15] else (),
+        bool(row[16]),
     )
 
 

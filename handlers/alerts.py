@@ -106,14 +106,14 @@ class ComposerDialogue:
         if w is None:
             return
         parts = (message_of(update).text or "").split(maxsplit=1)
-        await self.render(update, w, await self.composer.start(w.address, parts[1] if len(parts) > 1 else ""))
+        await self.render(update, w, await self.composer.start(w.acting, parts[1] if len(parts) > 1 else ""))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: ComposerButton) -> None:
         w = await self._coordinator(update)
         if w is None:
             return
         messenger_name = user_of(update).full_name
-        shown = await self.composer.press(w.address, w.person, messenger_name, w.lang, button.action, list(button.args))
+        shown = await self.composer.press(w.acting, w.person, messenger_name, w.lang, button.action, list(button.args))
         if shown.screen == Screen.GONE:
             await answer_query(update, w.t._("This draft is gone. Send /alert to start again."), alert=True)
             return
@@ -135,8 +135,8 @@ class ComposerDialogue:
 
     async def on_input(self, update: Update, w: Who, session: Session) -> None:
         text = message_of(update).text or ""
-        coordinator = self.identity.is_coordinator(w.address)
-        await self.render(update, w, await self.composer.type_in(w.address, session, text, coordinator))
+        w.actor = await self.identity.actor(w.address)
+        await self.render(update, w, await self.composer.type_in(w.address, w.actor, session, text))
 
     # ----- what is shown ------------------------------------------------------------
 
@@ -344,7 +344,7 @@ class ComposerDialogue:
     async def show_preview(self, update: Update, w: Who, shown: Shown) -> None:
         t, audience = w.t, shown.audience
         assert audience is not None and shown.ref is not None
-        author = self.composer.author_of(w.person, user_of(update).full_name)
+        author = self.composer.author_of(w.person, user_of(update).full_name, w.acting)
         texts = preview_texts(
             shown.draft, audience, author.name, author.organisation, t, LATVIA_TZ, self.rate, shown.notes
         )

@@ -45,6 +45,12 @@ class Who:
     def lang(self) -> str:
         return self.t.lang
 
+    @property
+    def acting(self) -> Actor:
+        """As whom a coordinator acts: a ``Who`` from ``coordinator()`` always has an actor."""
+        assert self.actor is not None, "only for a Who that coordinator() returned"
+        return self.actor
+
 
 # PTB types every part of an update as optional, since an update carries only one kind of
 # content. Each handler is registered (by its handler class and filters) only for updates that

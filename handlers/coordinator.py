@@ -104,7 +104,7 @@ class Coordinator:
         if not alert.open:
             await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return
-        count = await self.reminders.remind(alert.id)
+        count = await self.reminders.remind(alert.id, w.acting)
         if count == 0:
             await chat_of(update).send_message(
                 w.t._("🔔 No one to remind: everyone who got alert #{id} has answered.", id=alert.id)
@@ -153,7 +153,7 @@ class Coordinator:
                 )
             )
             return
-        count = await self.alerting.follow_up(alert.id, text=text, location=location)
+        count = await self.alerting.follow_up(alert.id, w.acting, text=text, location=location)
         if count == 0:
             await chat_of(update).send_message(
                 w.t._("📨 No one has accepted alert #{id} yet, so no one got it.", id=alert.id)
@@ -166,7 +166,8 @@ class Coordinator:
     async def on_followup_input(self, update: Update, w: Who, session: Session) -> None:
         msg = message_of(update)
         alert = await self.tracking.alert(self.drafts.follow_up_alert(session))
-        if not self.identity.is_coordinator(w.address) or alert is None:
+        w.actor = await self.identity.actor(w.address)
+        if w.actor is None or alert is None:
             await self.drafts.discard(w.address)
             return
         if msg.location is not None:
@@ -179,7 +180,7 @@ class Coordinator:
             await msg.reply_text(w.t._("Please write a text or share a location, or /cancel."))
 
     async def close_alert(self, update: Update, w: Who, alert: Alert) -> None:
-        closing = await self.alerting.close_alert(alert.id)
+        closing = await self.alerting.close_alert(alert.id, w.acting)
         if not closing.closed:
             await chat_of(update).send_message(w.t._("Alert #{id} is closed.", id=alert.id))
             return

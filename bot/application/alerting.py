@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.application.audit import Audit
 from bot.application.stores import AlertMessageQueue, SessionStore
 from bot.domain.alerts import (
     Alert,
@@ -27,6 +28,8 @@ from bot.domain.alerts import (
     RosterChangeKind,
     select_audience,
 )
+from bot.domain.audit import AuditAction
+from bot.domain.coalition import Actor, reach_of
 from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address, Person, Target, is_abroad_country
 from bot.domain.sessions import Flow, Session
@@ -52,6 +55,7 @@ class AlertStore(AlertMessageQueue, Protocol):
         author_name: str,
         author_language: str,
         organisation: str,
+        organisation_id: int | None = None,
         recipients: Sequence[Member],
         remind_at: datetime | None,
     ) -> int: ...
@@ -124,6 +128,7 @@ class Alerting:
         outbox: OutboxControl,
         tracking: AlertWatch,
         timers: AlertTimers,
+        audit: Audit,
         *,
         remind_after_minutes: int,
         organisation: str,
@@ -133,12 +138,16 @@ class Alerting:
         self._outbox = outbox
         self._tracking = tracking
         self._timers = timers
+        self._audit = audit
         self._remind_after = remind_after_minutes
         self._organisation = organisation
 
-    async def audience_of(self, draft: AlertDraft, now: datetime | None = None) -> Audience:
+    async def audience_of(self, draft: AlertDraft, actor: Actor, now: datetime | None = None) -> Audience:
+        """Whom ``draft`` reaches if ``actor`` sends it now (only people they may reach)."""
         candidates = await self._people.targets(draft.audience)
-        audience = select_audience(candidates, draft.audience, draft.severity, now or datetime.now(UTC))
+        audience = select_audience(
+            candidates, draft.audience, draft.severity, now or datetime.now(UTC), reach_of(actor)
+        )
         for person_id, problem in audience.invalid:
             event(log, "audience_person_skipped", person=person_id, reason=problem, level=logging.WARNING)
         return audience
@@ -147,25 +156,30 @@ class Alerting:
         """The countries people abroad live in, for the composer's list (ISO codes only)."""
         return [c for c in await self._people.countries_abroad() if is_abroad_country(c)]
 
-    def author_of(self, person: Person | None, messenger_name: str) -> Author:
+    def author_of(self, person: Person | None, messenger_name: str, actor: Actor) -> Author:
         """Who an alert is from: the coordinator's registered name (else the name their
-        messenger shows), and the configured organisation (else their own)."""
+        messenger shows), and the organisation they send for (an admin: the configured
+        organisation, else their own)."""
         name = (person.name if person and person.name else None) or messenger_name
+        if actor.organisation is not None:
+            return Author(name, actor.organisation.name)
         organisation = self._organisation or (person.organisation if person else None) or ""
         return Author(name, organisation)
 
     async def send_alert(
-        self, draft: AlertDraft, *, author: Address, author_name: str, organisation: str, author_language: str = "lv"
+        self, draft: AlertDraft, *, actor: Actor, author: Author, author_language: str = "lv"
     ) -> SentAlert:
+        """Create the alert for everyone ``actor`` may reach in its audience, and queue it."""
         now = datetime.now(UTC)
-        audience = await self.audience_of(draft, now)
+        audience = await self.audience_of(draft, actor, now)
         remind_at = now + timedelta(minutes=self._remind_after) if self._remind_after > 0 else None
         alert_id = await self._alerts.create(
             draft,
-            author=author,
-            author_name=author_name,
+            author=actor.address,
+            author_name=author.name,
             author_language=author_language,
-            organisation=organisation,
+            organisation=author.organisation,
+            organisation_id=actor.organisation_id,
             recipients=audience.recipients,
             remind_at=remind_at,
         )
@@ -180,6 +194,15 @@ class Alerting:
             severity=draft.severity,
             need=draft.need if draft.need is not None else "-",
             drill=int(draft.drill),
+        )
+        await self._audit.record(
+            actor,
+            AuditAction.ALERT_SENT,
+            f"alert:{alert_id}",
+            recipients=len(audience.recipients),
+            out_of_scope=audience.out_of_scope,
+            severity=draft.severity,
+            drill=draft.drill,
         )
         self._tracking.alert_changed(alert_id)
         self._outbox.wake()
@@ -225,18 +248,21 @@ class Alerting:
         return len(alert_ids)
 
     async def follow_up(
-        self, alert_id: int, text: str | None = None, location: tuple[float, float] | None = None
+        self, alert_id: int, actor: Actor, text: str | None = None, location: tuple[float, float] | None = None
     ) -> int:
-        """A message (or a location) to everyone who accepted."""
+        """A message (or a location) from ``actor`` to everyone who accepted."""
         params: dict[str, object] = (
             {"text": text} if text else {"latitude": location[0], "longitude": location[1]} if location else {}
         )
         count = await self._alerts.enqueue(alert_id, OutboxKind.FOLLOWUP, responses=(Response.ACCEPTED,), params=params)
         event(log, "followup_queued", alert=alert_id, count=count, location=int(location is not None))
+        await self._audit.record(
+            actor, AuditAction.FOLLOWUP_SENT, f"alert:{alert_id}", recipients=count, location=location is not None
+        )
         self._outbox.wake()
         return count
 
-    async def close_alert(self, alert_id: int) -> Closing:
+    async def close_alert(self, alert_id: int, actor: Actor) -> Closing:
         cancelled = await self._alerts.close(alert_id)
         if cancelled is None:
             return Closing(False)
@@ -255,6 +281,9 @@ class Alerting:
             released=released,
             edits=edits,
             unsent_cancelled=cancelled,
+        )
+        await self._audit.record(
+            actor, AuditAction.ALERT_CLOSED, f"alert:{alert_id}", thanked=thanked, released=released, unsent=cancelled
         )
         self._outbox.wake()
         return Closing(True, thanked, released)

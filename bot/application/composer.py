@@ -21,6 +21,7 @@ from bot.domain.alerts import (
     parse_one_line,
     read_respond_by,
 )
+from bot.domain.coalition import Actor
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import Address, Person
 from bot.domain.sessions import Session
@@ -131,27 +132,29 @@ class Composer:
         self._alerting = alerting
         self._drafts = drafts
 
-    async def start(self, address: Address, args: str, now: datetime | None = None) -> Shown:
-        """/alert: with nothing after it, a new draft at the menu; else the one-line form,
-        straight to the preview."""
+    async def start(self, actor: Actor, args: str, now: datetime | None = None) -> Shown:
+        """/alert by ``actor``: with nothing after it, a new draft at the menu; else the
+        one-line form, straight to the preview."""
+        address = actor.address
         if not args.strip():
             draft = AlertDraft()
             await self._drafts.compose(address, draft, ComposeStep.MENU)
-            return await self._menu(draft, new_message=True)
+            return await self._menu(actor, draft, new_message=True)
         parsed = parse_one_line(args, now or datetime.now(UTC), language_codes())
         if parsed.draft is None:
             return Shown(Screen.PROBLEMS, problems=parsed.problems)
         ref = await self._drafts.compose(address, parsed.draft, ComposeStep.PREVIEW)
-        shown = await self._preview(address, parsed.draft, ref)
+        shown = await self._preview(actor, parsed.draft, ref)
         shown.notes = parsed.notes
         return shown
 
     async def press(
-        self, address: Address, person: Person | None, messenger_name: str, language: str, action: str, args: list[str]
+        self, actor: Actor, person: Person | None, messenger_name: str, language: str, action: str, args: list[str]
     ) -> Shown:
         """A ``cmp:<action>:<args>`` button of the draft (its data checked at the input boundary,
-        handlers/callbacks.py), pressed by the coordinator at ``address`` (``person``,
-        ``messenger_name`` and ``language``: who would send it)."""
+        handlers/callbacks.py), pressed by ``actor`` (``person``, ``messenger_name`` and
+        ``language``: who would send it)."""
+        address = actor.address
         session = await self._drafts.current(address)
         if session is None or session.flow != COMPOSE:
             return Shown(Screen.STALE_GONE if action == "send" else Screen.GONE)
@@ -160,10 +163,10 @@ class Composer:
         arg = args[0] if args else ""
         if action == "menu":
             await self._save(address, session, draft, ComposeStep.MENU)
-            return await self._menu(draft)
+            return await self._menu(actor, draft)
         if action == "v" and arg in tuple(View):
             await self._save(address, session, draft, ComposeStep.BY if arg == View.BY else ComposeStep.MENU)
-            return await self._view(draft, View(arg))
+            return await self._view(actor, draft, View(arg))
         if action in ("sk", "ar", "co", "lg"):
             target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
             if action != "lg" or is_supported(arg):
@@ -171,17 +174,17 @@ class Composer:
                 await self._save(address, session, draft)
             view = {"sk": View.SKILLS, "ar": View.AREAS, "co": View.ABROAD, "lg": View.LANGS}[action]
             page = int(args[1]) if action in ("ar", "co") and len(args) > 1 and args[1].isdigit() else 0
-            return await self._view(draft, view, page)
+            return await self._view(actor, draft, view, page)
         if action in ("arp", "cop"):
             return await self._view(
-                draft, View.AREAS if action == "arp" else View.ABROAD, int(arg) if arg.isdigit() else 0
+                actor, draft, View.AREAS if action == "arp" else View.ABROAD, int(arg) if arg.isdigit() else 0
             )
         if action == "sev":
             if arg not in tuple(Severity):
-                return await self._view(draft, View.SEVERITY)
+                return await self._view(actor, draft, View.SEVERITY)
             if arg == Severity.CRITICAL and draft.severity != Severity.CRITICAL and args[1:2] != ["ok"]:
                 # critical reaches people in their quiet hours: one confirmation first
-                return Shown(Screen.CONFIRM_CRITICAL, draft, audience=await self._alerting.audience_of(draft))
+                return Shown(Screen.CONFIRM_CRITICAL, draft, audience=await self._alerting.audience_of(draft, actor))
             draft.severity = Severity(arg)
         elif action == "drill":
             draft.drill = not draft.drill
@@ -212,22 +215,23 @@ class Composer:
             return Shown(Screen.ASK_NEED, draft)
         elif action == "preview":
             await self._save(address, session, draft, ComposeStep.PREVIEW)
-            return await self._preview(address, draft, self._drafts.ref_of(session))
+            return await self._preview(actor, draft, self._drafts.ref_of(session))
         elif action == "send":
             pressed = _send_args(args)
-            author = self._alerting.author_of(person, messenger_name)
-            return await self._send(address, session, draft, pressed, author, language)
+            author = self._alerting.author_of(person, messenger_name, actor)
+            return await self._send(actor, session, draft, pressed, author, language)
         elif action == "cancel":
             await self._drafts.discard(address)
             return Shown(Screen.DISCARDED)
         else:
             return Shown(Screen.USE_BUTTONS, draft)
         await self._save(address, session, draft)
-        return await self._menu(draft)
+        return await self._menu(actor, draft)
 
-    async def type_in(self, address: Address, session: Session, text: str, coordinator: bool) -> Shown:
-        """Something typed while composing: the step says what it may be."""
-        if not coordinator:
+    async def type_in(self, address: Address, actor: Actor | None, session: Session, text: str) -> Shown:
+        """Something typed while composing: the step says what it may be (``actor`` None: not a
+        coordinator any more)."""
+        if actor is None:
             await self._drafts.discard(address)
             return Shown(Screen.NOTHING)
         text = text.strip()
@@ -255,56 +259,59 @@ class Composer:
         else:
             return Shown(Screen.USE_BUTTONS, draft)
         await self._save(address, session, draft, ComposeStep.MENU)
-        return await self._menu(draft, new_message=True)
+        return await self._menu(actor, draft, new_message=True)
 
     async def countries_abroad(self) -> list[str]:
         return await self._alerting.countries_abroad()
 
-    def author_of(self, person: Person | None, messenger_name: str) -> Author:
-        return self._alerting.author_of(person, messenger_name)
+    def author_of(self, person: Person | None, messenger_name: str, actor: Actor) -> Author:
+        return self._alerting.author_of(person, messenger_name, actor)
 
     # ----- the rules behind the screens ------------------------------------------------
 
     async def _save(self, address: Address, session: Session, draft: AlertDraft, step: str | None = None) -> None:
         await self._drafts.save(address, session, draft, step)
 
-    async def _menu(self, draft: AlertDraft, new_message: bool = False) -> Shown:
-        return Shown(Screen.MENU, draft, new_message=new_message, audience=await self._alerting.audience_of(draft))
+    async def _menu(self, actor: Actor, draft: AlertDraft, new_message: bool = False) -> Shown:
+        audience = await self._alerting.audience_of(draft, actor)
+        return Shown(Screen.MENU, draft, new_message=new_message, audience=audience)
 
-    async def _view(self, draft: AlertDraft, view: View, page: int = 0) -> Shown:
+    async def _view(self, actor: Actor, draft: AlertDraft, view: View, page: int = 0) -> Shown:
         """A list, with the live count (every screen shows whom the draft reaches now)."""
-        return Shown(Screen.VIEW, draft, view=view, page=page, audience=await self._alerting.audience_of(draft))
+        audience = await self._alerting.audience_of(draft, actor)
+        return Shown(Screen.VIEW, draft, view=view, page=page, audience=audience)
 
-    async def _preview(self, address: Address, draft: AlertDraft, ref: DraftRef) -> Shown:
+    async def _preview(self, actor: Actor, draft: AlertDraft, ref: DraftRef) -> Shown:
         if not draft.has_text:
             return Shown(Screen.NO_TEXT, draft)
-        audience = await self._alerting.audience_of(draft)
+        audience = await self._alerting.audience_of(draft, actor)
         if not audience.recipients:
-            await self._drafts.move_to(address, ComposeStep.MENU)
+            await self._drafts.move_to(actor.address, ComposeStep.MENU)
             return Shown(Screen.NOBODY, draft, audience=audience)
         return Shown(Screen.PREVIEW, draft, audience=audience, ref=ref)
 
     async def _send(
         self,
-        address: Address,
+        actor: Actor,
         session: Session,
         draft: AlertDraft,
         pressed: tuple[DraftRef, int] | None,
         author: Author,
         language: str,
     ) -> Shown:
+        address = actor.address
         current = self._drafts.ref_of(session)
         if pressed is None or pressed[0] != current:
             # an older preview (edited, replaced): nothing is sent; the current draft is shown
             if session.step == ComposeStep.PREVIEW:
-                again = await self._preview(address, draft, current)
+                again = await self._preview(actor, draft, current)
             else:
-                again = await self._menu(draft, new_message=True)
+                again = await self._menu(actor, draft, new_message=True)
             return Shown(Screen.STALE, draft, stale=again)
         if session.step != ComposeStep.PREVIEW:
             return Shown(Screen.NOT_PREVIEWED, draft)
         previewed = pressed[1]
-        audience = await self._alerting.audience_of(draft)
+        audience = await self._alerting.audience_of(draft, actor)
         now = len(audience.recipients)
         if not audience.recipients:
             await self._drafts.move_to(address, ComposeStep.MENU)
@@ -314,9 +321,7 @@ class Composer:
             await self._save(address, session, draft)
             return Shown(Screen.PREVIEW, draft, audience=audience, ref=current, changed_from=previewed)
         await self._drafts.discard(address)  # a second press cannot send twice
-        sent = await self._alerting.send_alert(
-            draft, author=address, author_name=author.name, organisation=author.organisation, author_language=language
-        )
+        sent = await self._alerting.send_alert(draft, actor=actor, author=author, author_language=language)
         return Shown(Screen.SENT, draft, sent=sent)
 
 

@@ -15,8 +15,11 @@ from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.application.audit import Audit
 from bot.application.stores import AlertMessageQueue
 from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, RosterChange, RosterEntry, Tally
+from bot.domain.audit import AuditAction, AuditRole
+from bot.domain.coalition import Actor
 from bot.domain.outbox import Job, OutboxKind, Result
 from bot.logs import event
 
@@ -280,22 +283,34 @@ class Reminders:
     """Reminders to those who have not answered, and the respond-by deadline."""
 
     def __init__(
-        self, alerts: ReminderStore, outbox: OutboxWake, messenger: TrackingMessenger, scheduler: Scheduler
+        self,
+        alerts: ReminderStore,
+        outbox: OutboxWake,
+        messenger: TrackingMessenger,
+        scheduler: Scheduler,
+        audit: Audit,
     ) -> None:
         self._alerts = alerts
         self._outbox = outbox
         self._messenger = messenger
         self._scheduler = scheduler
+        self._audit = audit
 
-    async def remind(self, alert_id: int, automatic: bool = False) -> int:
-        """Queue a reminder to everyone who got the alert and has not answered (the
-        automatic one reaches each person once)."""
+    async def remind(self, alert_id: int, actor: Actor | None = None) -> int:
+        """Queue a reminder to everyone who got the alert and has not answered: ``actor``'s,
+        or (None) the automatic one, which reaches each person once."""
+        automatic = actor is None
         count = await self._alerts.enqueue(
             alert_id, OutboxKind.REMINDER, responses=(Response.NONE,), max_reminders=1 if automatic else None
         )
         if automatic:
             await self._alerts.mark_reminded(alert_id)
         event(log, "reminders_queued", alert=alert_id, count=count, automatic=int(automatic))
+        target = f"alert:{alert_id}"
+        if actor is None:
+            await self._audit.record_as(AuditRole.SYSTEM, AuditAction.REMINDER_SENT, target, recipients=count)
+        else:
+            await self._audit.record(actor, AuditAction.REMINDER_SENT, target, recipients=count)
         self._outbox.wake()
         return count
 
@@ -324,7 +339,7 @@ class Reminders:
             alert = await self._alerts.get(alert_id)
             if alert is None or not alert.open:
                 return
-            await self.remind(alert_id, automatic=True)
+            await self.remind(alert_id)
 
         return remind_automatically
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -83,6 +83,10 @@ class Member(Protocol):
     def quiet_end(self) -> str | None: ...
     @property
     def timezone(self) -> str: ...
+    @property
+    def organisations(self) -> tuple[int, ...]: ...
+    @property
+    def open_to_coalition(self) -> bool: ...
     def is_paused(self, now: datetime) -> bool: ...
     def in_quiet_hours(self, now: datetime) -> bool: ...
 
@@ -198,6 +202,11 @@ class Alert:
     author_channel: str = "telegram"
     author_external_id: str = ""
     author_language: str = "lv"
+    organisation_id: int | None = None  # the organisation it was sent for (None: an admin's own)
+
+    @property
+    def author(self) -> Address:
+        return Address(self.author_channel, self.author_external_id)
 
     @property
     def open(self) -> bool:
@@ -327,17 +336,28 @@ class Audience:
     blocked: int = 0
     quiet: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (person id, why) for unusable stored data
+    out_of_scope: int = 0  # matched the filter, but the sender may not reach them (scope, organisation)
 
 
-def select_audience(people: Iterable[Member], audience: AudienceFilter, severity: Severity, now: datetime) -> Audience:
-    """Who gets the alert; paused, blocked and (unless critical) quiet-hours people are left
-    out and counted separately. A person whose stored data is unusable (quiet hours or a
-    time zone that cannot be read) is skipped and listed in ``invalid``: no one row can stop
-    an alert. This is the rule, in full: ``PeopleRepo.targets`` only narrows the rows it
-    reads, it never decides."""
+def select_audience(
+    people: Iterable[Member],
+    audience: AudienceFilter,
+    severity: Severity,
+    now: datetime,
+    reach: Callable[[Member], bool] | None = None,
+) -> Audience:
+    """Who gets the alert; people the sender may not reach (``reach``: the coalition's rule
+    for the sender, ``bot.domain.coalition.may_reach``) and paused, blocked and (unless
+    critical) quiet-hours people are left out and counted separately. A person whose stored
+    data is unusable (quiet hours or a time zone that cannot be read) is skipped and listed in
+    ``invalid``: no one row can stop an alert. This is the rule, in full:
+    ``PeopleRepo.targets`` only narrows the rows it reads, it never decides."""
     result = Audience(recipients=[])
     for p in people:
         if not p.active or not audience.matches(p):
+            continue
+        if reach is not None and not reach(p):
+            result.out_of_scope += 1
             continue
         problem = stored_problem(p)
         if problem is not None:

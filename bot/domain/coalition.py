@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from bot.domain.people import ALL_ABROAD, Address, LocationKind
 
@@ -162,6 +163,33 @@ def may_reach(
     if not members_of or actor.organisation_id in members_of:
         return True
     return open_to_coalition
+
+
+class Reachable(Protocol):
+    """What ``may_reach`` reads of a person (a ``Person`` or an audience's ``Target``)."""
+
+    @property
+    def location_kind(self) -> LocationKind | None: ...
+    @property
+    def municipality(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def organisations(self) -> tuple[int, ...]: ...
+    @property
+    def open_to_coalition(self) -> bool: ...
+
+
+def reach_of(actor: Actor) -> Callable[[Reachable], bool] | None:
+    """``may_reach`` for ``actor``, as audience selection asks it person by person (None: an
+    admin, who reaches everyone, so that nobody is asked)."""
+    if actor.is_admin:
+        return None
+
+    def reaches(p: Reachable) -> bool:
+        return may_reach(actor, p.location_kind, p.municipality, p.country, p.organisations, p.open_to_coalition)
+
+    return reaches
 
 
 # ----- who may do what ------------------------------------------------------------------

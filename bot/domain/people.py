@@ -103,6 +103,8 @@ class Person:
     consent_at: datetime | None = None
     source: str = "chat"
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    organisations: tuple[int, ...] = ()  # the ids of the organisations they belong to (none: the shared pool)
+    open_to_coalition: bool = False  # other organisations' coordinators may call them too
 
     @property
     def active(self) -> bool:
@@ -141,6 +143,8 @@ class Target:
     paused: bool = False
     paused_until: date | None = None
     blocked: bool = False
+    organisations: tuple[int, ...] = ()
+    open_to_coalition: bool = False
 
     @property
     def active(self) -> bool:

@@ -30,6 +30,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.domain.coalition import Actor
+from bot.domain.people import Address
 from bot.sandbox.scenarios import button_data, has_button, register_volunteer
 from bot.sandbox.server import BotApiSandbox, SandboxObserver
 from bot.sandbox.users import SimMessage, SimUser
@@ -867,7 +869,7 @@ async def _mobilise(
     con.line("     " + _buttons_line(_labels(preview))[0])
     for line in _buttons_line(_labels(preview))[1:]:
         con.line("     " + line)
-    audience = await bot.alerting.audience_of(_draft_of(command))
+    audience = await bot.alerting.audience_of(_draft_of(command), Actor.admin(Address.telegram(COORDINATOR_ID)))
     report.left_out_quiet = audience.quiet
     send_label = next(lbl for row in preview.buttons for lbl, d in row if d and d.startswith("cmp:send:"))
     con.line(f"  👮 {cname} taps [{send_label}]")

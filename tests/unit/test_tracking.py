@@ -7,6 +7,7 @@ import builtins  # Store.list (the Protocol's name) shadows the type in the clas
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from bot.application.audit import Audit
 from bot.application.tracking import Callback, MessageFailed, Reminders, Tracking
 from bot.domain.alerts import (
     Alert,
@@ -19,6 +20,7 @@ from bot.domain.alerts import (
     RosterEntry,
     Tally,
 )
+from bot.domain.audit import AuditAction, AuditEntry, AuditRecord, AuditRole
 from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address
 
@@ -243,16 +245,33 @@ def test_the_held_up_line_in_the_tracking_text():
     assert "Telegram nav sasniedzams kopš 14:02 — 1 ziņa gaida" in lv
 
 
+class AuditLog:
+    """The audit trail's port: what was recorded."""
+
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+
+    async def append(self, record: AuditRecord) -> AuditEntry:
+        self.records.append(record)
+        return AuditEntry(
+            len(self.records), "", record.actor, record.role, "", record.action, record.target, "{}", "", ""
+        )
+
+
 async def test_reminders_and_deadlines_are_scheduled_and_rebuilt():
     soon = datetime.now(UTC) + timedelta(hours=1)
     store, messenger, scheduler, outbox = Store(an_alert(respond_by=soon)), Messenger(), Scheduler(), Outbox()
-    reminders = Reminders(store, outbox, messenger, scheduler)
+    log = AuditLog()
+    reminders = Reminders(store, outbox, messenger, scheduler, Audit(log))
     assert await reminders.rebuild() == 2
     when, remind = scheduler.once["remind:5"]
     assert when > datetime(2020, 1, 1, tzinfo=UTC)  # a time already past runs at once
     assert scheduler.once["deadline:5"][0] == soon
     await remind()
     assert store.queued == [(OutboxKind.REMINDER, (Response.NONE,), 1)] and store.reminded and outbox.woken == 1
+    assert [(r.action, r.role, r.actor, r.target) for r in log.records] == [
+        (AuditAction.REMINDER_SENT, AuditRole.SYSTEM, None, "alert:5")
+    ]
     await scheduler.once["deadline:5"][1]()
     assert store.deadline_done and messenger.deadlines == [5]
 
@@ -264,7 +283,7 @@ async def test_nothing_automatic_happens_to_a_closed_alert():
         Scheduler(),
         Outbox(),
     )
-    reminders = Reminders(store, outbox, messenger, scheduler)
+    reminders = Reminders(store, outbox, messenger, scheduler, Audit(AuditLog()))
     reminders.watch(5, datetime.now(UTC), store.alert.draft.respond_by)
     store.alert.status = AlertStatus.CLOSED
     await scheduler.once["remind:5"][1]()
