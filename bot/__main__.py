@@ -41,6 +41,14 @@ def parser(prog: str = "sauciens") -> argparse.ArgumentParser:
     asub.add_parser("list", help="list alerts")
     exp = asub.add_parser("export", help="write an alert's recipients and answers as CSV")
     exp.add_argument("alert", help="an alert id, or 'latest'")
+    aud = sub.add_parser("audit", help="print the audit trail as CSV, or check its chain ('audit verify')")
+    aud.add_argument(
+        "check", nargs="?", choices=["verify"], metavar="verify", help="check that no entry was changed or removed"
+    )
+    aud.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD) or ISO time on (Riga time)")
+    aud.add_argument("--actor", metavar="ID", help="only this person's actions (a Telegram id)")
+    aud.add_argument("--action", metavar="NAME", help="only this action, e.g. export")
+    aud.add_argument("--org", metavar="CODE", help="only this organisation's entries")
     return p
 
 
@@ -81,6 +89,17 @@ def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
             if args.action == "list":
                 return asyncio.run(cli.list_alerts(settings, sys.stdout))
             return asyncio.run(cli.export_alert(settings, args.alert, sys.stdout))
+        if command == "audit":
+            if args.check == "verify":
+                if any(v is not None for v in (args.since, args.actor, args.action, args.org)):
+                    print("sauciens: audit verify checks the whole trail and takes no filters", file=sys.stderr)
+                    return 2
+                return asyncio.run(cli.verify_audit(settings, sys.stdout))
+            return asyncio.run(
+                cli.audit_trail(
+                    settings, sys.stdout, since=args.since, actor=args.actor, action=args.action, organisation=args.org
+                )
+            )
     except ConfigError as exc:
         print(f"sauciens: {exc}", file=sys.stderr)
         return 2

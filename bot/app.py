@@ -41,7 +41,7 @@ from bot.settings import ConfigError, Settings, TelegramMode
 from db.health import HealthRepo
 from db.migrate import migrate
 from db.stats import StatsRepo
-from handlers import alerts, coordinator, groups, pause, privacy, registration, responses, talkback
+from handlers import alerts, audit, coordinator, groups, pause, privacy, registration, responses, talkback
 from handlers import boundary as boundaries
 from handlers import help as help_handlers
 from handlers.base import App
@@ -119,6 +119,7 @@ def register_handlers(
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert
     coordinator.register(app, following, router)  # following alerts: /alerts, /status, /close, ...
     talkback.register(app, services.identity, services.talkback, router)  # free text to a coordinator, /messages
+    audit.register(app, services.identity, services.audit)  # /audit
     router.register_unknown_commands(app)  # anything else that looks like a command
     boundaries.register_last(app, boundary)  # a button no handler took is still answered
 
@@ -184,7 +185,7 @@ class Sauciens:
         scheduler = JobQueueScheduler(self.app.job_queue)
         messenger = TelegramTrackingMessenger(self.app.bot)
         hold = DeliveryHold()  # the sender says when delivery is held up; tracking messages show it
-        self.tracking = Tracking(s.alerts, messenger, scheduler, hold)
+        self.tracking = Tracking(s.alerts, messenger, scheduler, hold, audit=s.audit)
         self.broadcast_bot = broadcast_bot(settings, self.reachability, answers)
         self.sender = OutboxSender(
             s.outbox,
@@ -212,7 +213,7 @@ class Sauciens:
             organisation=settings.access.organisation,
         )
         self.drafts = Drafts(s.sessions)
-        self.privacy = Privacy(s.people, self.alerting, s.talkback)
+        self.privacy = Privacy(s.people, self.alerting, s.talkback, s.audit)
         limits = settings.throttle
         self.throttle = Throttle(
             limits.reply_interval_seconds,

@@ -1,20 +1,28 @@
-"""The command-line tasks other than running the bot: migrations, backups, volunteer lists, alerts."""
+"""The command-line tasks other than running the bot: migrations, backups, volunteer lists,
+alerts and the audit trail. Exports and imports are recorded in the audit trail (as the operator)."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
+from bot.application.audit import Audit
 from bot.domain.alerts import write_export_csv
+from bot.domain.audit import AuditAction, AuditQuery, AuditRole, write_audit_csv
+from bot.domain.coalition import valid_org_code
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
+from bot.domain.places.timezones import LATVIA_TZ
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
 from bot.i18n import language_codes
 from bot.settings import Settings
 from db.alerts import AlertRepo
+from db.audit import AuditRepo
 from db.backup import BackupError, backup, restore
 from db.database import Database
 from db.migrate import migrate
@@ -25,6 +33,10 @@ async def _open(settings: Settings) -> Database:
     db = await Database(settings.database.path).open()
     await migrate(db)
     return db
+
+
+def _audit(db: Database) -> Audit:
+    return Audit(AuditRepo(db))
 
 
 async def migrate_command(settings: Settings) -> int:
@@ -121,6 +133,9 @@ async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.st
     db = await _open(settings)
     try:
         created, updated = await PeopleRepo(db).import_people(record_to_person(r) for r in records)
+        await _audit(db).record_as(
+            AuditRole.OPERATOR, AuditAction.VOLUNTEERS_IMPORTED, "volunteers", created=created, updated=updated
+        )
     finally:
         await db.close()
     print(f"imported {len(records)} volunteer(s): {created} new, {updated} updated", file=out)
@@ -131,9 +146,10 @@ async def export_volunteers(settings: Settings, out: TextIO) -> int:
     db = await _open(settings)
     try:
         people = [p for p in await PeopleRepo(db).all() if p.status == "active" and p.address.channel == "telegram"]
+        write_volunteer_csv((person_to_record(p) for p in people), out)
+        await _audit(db).record_as(AuditRole.OPERATOR, AuditAction.EXPORT, "volunteers", rows=len(people))
     finally:
         await db.close()
-    write_volunteer_csv((person_to_record(p) for p in people), out)
     return 0
 
 
@@ -201,7 +217,80 @@ async def export_alert(settings: Settings, alert: str, out: TextIO, err: TextIO 
         if await repo.get(alert_id) is None:
             print(f"sauciens: there is no alert {alert_id}", file=err)
             return 1
-        write_export_csv(await repo.export_rows(alert_id), out)
+        rows = await repo.export_rows(alert_id)
+        write_export_csv(rows, out)
+        await _audit(db).record_as(AuditRole.OPERATOR, AuditAction.EXPORT, f"alert:{alert_id}", rows=len(rows))
     finally:
         await db.close()
     return 0
+
+
+# ----- the audit trail -------------------------------------------------------------------
+
+
+def parse_since(value: str) -> datetime:
+    """``--since``: a day (YYYY-MM-DD, from its midnight) or an ISO time; without an offset, in
+    Riga time. ``ValueError`` for anything else."""
+    moment = datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(LATVIA_TZ))
+    return moment.astimezone(UTC)
+
+
+def audit_query(
+    since: str | None, actor: str | None, action: str | None, organisation: str | None, err: TextIO
+) -> AuditQuery | None:
+    """The filters of ``audit``, or None after saying in one line what is wrong with one."""
+    try:
+        moment = parse_since(since) if since is not None else None
+    except ValueError:
+        print(f"sauciens: --since {since!r} is neither a date (YYYY-MM-DD) nor an ISO time", file=err)
+        return None
+    if actor is not None and not actor.isdigit():
+        print(f"sauciens: --actor {actor!r} is not a Telegram id (a number)", file=err)
+        return None
+    if action is not None and action not in {a.value for a in AuditAction}:
+        names = ", ".join(a.value for a in AuditAction)
+        print(f"sauciens: --action {action!r} is not an audited action; they are: {names}", file=err)
+        return None
+    if organisation is not None and not valid_org_code(organisation):
+        print(f"sauciens: --org {organisation!r} is not an organisation code (2-16 of A-Z, 0-9, _ and -)", file=err)
+        return None
+    return AuditQuery(since=moment, actor=actor, action=action, organisation=organisation)
+
+
+async def audit_trail(
+    settings: Settings,
+    out: TextIO,
+    *,
+    since: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    organisation: str | None = None,
+    err: TextIO = sys.stderr,
+) -> int:
+    """``sauciens audit``: the matching entries as CSV, oldest first; 2 for a bad filter."""
+    query = audit_query(since, actor, action, organisation, err)
+    if query is None:
+        return 2
+    db = await _open(settings)
+    try:
+        write_audit_csv(await _audit(db).entries(query), out)
+    finally:
+        await db.close()
+    return 0
+
+
+async def verify_audit(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """``sauciens audit verify``: 0 when the whole chain holds, 1 naming the first entry where it breaks."""
+    db = await _open(settings)
+    try:
+        result = await _audit(db).verify()
+    finally:
+        await db.close()
+    if result.broken is None:
+        print(f"audit trail intact: {result.entries} {'entry' if result.entries == 1 else 'entries'}", file=out)
+        return 0
+    e = result.broken
+    print(f"audit trail broken at entry {e.id} ({e.at}, {e.action})", file=out)
+    return 1

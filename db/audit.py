@@ -4,23 +4,13 @@ each chained to the one before it inside the same write transaction, so that two
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot.domain.audit import GENESIS, AuditEntry, AuditRecord, details_json, entry_hash
+from bot.domain.audit import AuditQuery as AuditQuery  # the query's type lives in the domain
 from bot.domain.people import TELEGRAM
 from db.database import Database
 from db.people import now_iso
-
-
-@dataclass(frozen=True)
-class AuditQuery:
-    since: datetime | None = None
-    actor: str | None = None
-    action: str | None = None
-    organisation: str | None = None  # an organisation's code
-    limit: int | None = None  # the latest this many (still returned oldest first)
 
 
 def _entry(row: Any) -> AuditEntry:

@@ -217,7 +217,8 @@ class Coordinator:
 
     async def export_alert(self, update: Update, w: Who, alert: Alert) -> None:
         out = io.StringIO()
-        rows = await self.tracking.export_alert(alert.id)
+        assert w.actor is not None, "set by coordinator()"
+        rows = await self.tracking.export_alert(alert.id, w.actor)
         write_export_csv(rows, out)
         await chat_of(update).send_document(
             io.BytesIO(out.getvalue().encode("utf-8")),

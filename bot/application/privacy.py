@@ -7,7 +7,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.application.audit import AuditTrail
 from bot.application.stores import PeopleStore
+from bot.domain.audit import AuditAction, AuditRole
 from bot.domain.people import Address
 from bot.domain.talkback import TalkMessage
 from bot.logs import event
@@ -29,10 +31,11 @@ class Messages(Protocol):
 
 
 class Privacy:
-    def __init__(self, people: PeopleStore, withdrawals: Withdrawals, messages: Messages) -> None:
+    def __init__(self, people: PeopleStore, withdrawals: Withdrawals, messages: Messages, audit: AuditTrail) -> None:
         self._people = people
         self._withdrawals = withdrawals
         self._messages = messages
+        self._audit = audit
 
     async def my_data(self, address: Address) -> bytes | None:
         """Everything stored about the person as JSON; None when nothing is."""
@@ -57,7 +60,8 @@ class Privacy:
     async def forget(self, address: Address) -> bool:
         """Erase the person and everything that identifies them; False when nothing was stored.
         First their places in open alerts are freed, so that no anonymous "accepted" keeps
-        filling a quota and the first person on standby moves up."""
+        filling a quota and the first person on standby moves up. The audit trail records that
+        someone was forgotten, and from how many alerts they withdrew, but not who."""
         withdrawn = await self._withdrawals.withdraw(address)
         messages = await self._messages.forget(address)
         erased = await self._people.forget(address)
@@ -69,4 +73,6 @@ class Privacy:
             withdrawn=withdrawn,
             messages=messages,
         )
+        if erased:
+            await self._audit.record_as(AuditRole.VOLUNTEER, AuditAction.PERSON_FORGOTTEN, withdrawn=withdrawn)
         return erased

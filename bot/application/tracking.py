@@ -15,7 +15,7 @@ from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.application.audit import Audit
+from bot.application.audit import AuditTrail
 from bot.application.stores import AlertMessageQueue
 from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, RosterChange, RosterEntry, Tally
 from bot.domain.audit import AuditAction, AuditRole
@@ -121,8 +121,11 @@ class Tracking:
         messenger: TrackingMessenger,
         scheduler: Scheduler,
         delivery: DeliveryState | None = None,
+        *,
+        audit: AuditTrail,
     ) -> None:
-        """``delivery``: the tracking messages say when it is held up (``held_up_since``)."""
+        """``delivery``: the tracking messages say when it is held up (``held_up_since``);
+        ``audit``: where exports are recorded."""
         self._alerts = alerts
         self._messenger = messenger
         self._scheduler = scheduler
@@ -133,6 +136,7 @@ class Tracking:
         self._roster_changes: list[tuple[int, RosterChange]] = []
         self._pending: dict[int, tuple[str, str]] = {}  # alert id -> (chat, language): not shown yet
         self._delivery = delivery
+        self._audit = audit
 
     def delivery_changed(self) -> None:
         """Delivery was held up, or resumed: every tracking message shown is brought up to date."""
@@ -273,9 +277,11 @@ class Tracking:
             self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster), None)
         event(log, "tracking_closed", alert=alert.id, messages=len(messages), failed=failed)
 
-    async def export_alert(self, alert_id: int) -> list[ExportRow]:
+    async def export_alert(self, alert_id: int, actor: Actor) -> list[ExportRow]:
+        """The alert's recipients and answers for ``actor``, recorded in the audit trail."""
         rows = await self._alerts.export_rows(alert_id)
         event(log, "alert_exported", alert=alert_id, rows=len(rows))
+        await self._audit.record(actor, AuditAction.EXPORT, f"alert:{alert_id}", rows=len(rows))
         return rows
 
 
@@ -288,7 +294,7 @@ class Reminders:
         outbox: OutboxWake,
         messenger: TrackingMessenger,
         scheduler: Scheduler,
-        audit: Audit,
+        audit: AuditTrail,
     ) -> None:
         self._alerts = alerts
         self._outbox = outbox

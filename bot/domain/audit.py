@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TextIO
 
@@ -79,6 +80,17 @@ class AuditEntry:
     details: str  # JSON, exactly as stored and hashed
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which entries to read: each given filter narrows them."""
+
+    since: datetime | None = None  # at or after this moment
+    actor: str | None = None  # the actor's Telegram id
+    action: str | None = None
+    organisation: str | None = None  # an organisation's code
+    limit: int | None = None  # the latest this many (still returned oldest first)
 
 
 def details_json(details: Details) -> str:

@@ -7,7 +7,6 @@ import builtins  # Store.list (the Protocol's name) shadows the type in the clas
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.application.audit import Audit
 from bot.application.tracking import Callback, MessageFailed, Reminders, Tracking
 from bot.domain.alerts import (
     Alert,
@@ -20,7 +19,8 @@ from bot.domain.alerts import (
     RosterEntry,
     Tally,
 )
-from bot.domain.audit import AuditAction, AuditEntry, AuditRecord, AuditRole
+from bot.domain.audit import AuditAction, AuditRole
+from bot.domain.coalition import Actor
 from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address
 
@@ -153,6 +153,21 @@ class Outbox:
         self.woken += 1
 
 
+class Trail:
+    """The audit trail (``bot.application.audit.AuditTrail``): what was recorded."""
+
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, str, AuditAction, str, dict[str, object]]] = []
+
+    async def record(self, actor: Actor, action: AuditAction, target: str = "", **details: object) -> None:
+        self.recorded.append((actor.address.external_id, actor.role.value, action, target, details))
+
+    async def record_as(
+        self, role: AuditRole, action: AuditAction, target: str = "", organisation: str = "", **details: object
+    ) -> None:
+        self.recorded.append(("", role.value, action, target, details))
+
+
 def an_alert(respond_by: datetime | None = None) -> Alert:
     draft = AlertDraft(texts={"lv": "Smilšu maisi"}, respond_by=respond_by)
     return Alert(5, draft, "Kārlis", "LAPAS", datetime(2020, 1, 1, tzinfo=UTC), author_external_id="9000")
@@ -160,7 +175,7 @@ def an_alert(respond_by: datetime | None = None) -> Alert:
 
 async def test_the_tracking_message_is_edited_only_when_its_figures_change():
     store, messenger, scheduler = Store(an_alert()), Messenger(), Scheduler()
-    tracking = Tracking(store, messenger, scheduler)
+    tracking = Tracking(store, messenger, scheduler, audit=Trail())
     await tracking.start(0.5)
     assert scheduler.repeating["tracking"][0] == 0.5
     await tracking.show_tracking(store.alert, "9000", "en")
@@ -198,6 +213,13 @@ async def test_the_tracking_message_is_edited_only_when_its_figures_change():
     assert len(messenger.edits) == edits + 2  # closed once
 
 
+async def test_an_export_is_recorded_with_who_made_it():
+    store, trail = Store(an_alert()), Trail()
+    tracking = Tracking(store, Messenger(), Scheduler(), audit=trail)
+    rows = await tracking.export_alert(5, Actor.admin(Address.telegram(9000)))
+    assert trail.recorded == [("9000", "admin", AuditAction.EXPORT, "alert:5", {"rows": len(rows)})]
+
+
 class Delivery:
     held_up_since: float | None = None
 
@@ -205,7 +227,7 @@ class Delivery:
 async def test_the_tracking_message_says_when_delivery_is_held_up_and_waits_to_be_shown():
     store, messenger, scheduler = Store(an_alert()), Messenger(), Scheduler()
     delivery = Delivery()
-    tracking = Tracking(store, messenger, scheduler, delivery)
+    tracking = Tracking(store, messenger, scheduler, delivery, audit=Trail())
     store.figures.queued = 3
     messenger.fail = True  # Telegram unreachable as the alert is sent: nothing raised, shown later
     delivery.held_up_since = 1_700_000_000.0
@@ -245,33 +267,20 @@ def test_the_held_up_line_in_the_tracking_text():
     assert "Telegram nav sasniedzams kopš 14:02 — 1 ziņa gaida" in lv
 
 
-class AuditLog:
-    """The audit trail's port: what was recorded."""
-
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-
-    async def append(self, record: AuditRecord) -> AuditEntry:
-        self.records.append(record)
-        return AuditEntry(
-            len(self.records), "", record.actor, record.role, "", record.action, record.target, "{}", "", ""
-        )
-
-
 async def test_reminders_and_deadlines_are_scheduled_and_rebuilt():
     soon = datetime.now(UTC) + timedelta(hours=1)
     store, messenger, scheduler, outbox = Store(an_alert(respond_by=soon)), Messenger(), Scheduler(), Outbox()
-    log = AuditLog()
-    reminders = Reminders(store, outbox, messenger, scheduler, Audit(log))
+    trail = Trail()
+    reminders = Reminders(store, outbox, messenger, scheduler, trail)
     assert await reminders.rebuild() == 2
     when, remind = scheduler.once["remind:5"]
     assert when > datetime(2020, 1, 1, tzinfo=UTC)  # a time already past runs at once
     assert scheduler.once["deadline:5"][0] == soon
     await remind()
     assert store.queued == [(OutboxKind.REMINDER, (Response.NONE,), 1)] and store.reminded and outbox.woken == 1
-    assert [(r.action, r.role, r.actor, r.target) for r in log.records] == [
-        (AuditAction.REMINDER_SENT, AuditRole.SYSTEM, None, "alert:5")
-    ]
+    assert trail.recorded == [
+        ("", "system", AuditAction.REMINDER_SENT, "alert:5", {"recipients": 2})
+    ]  # the fake queues two
     await scheduler.once["deadline:5"][1]()
     assert store.deadline_done and messenger.deadlines == [5]
 
@@ -283,7 +292,7 @@ async def test_nothing_automatic_happens_to_a_closed_alert():
         Scheduler(),
         Outbox(),
     )
-    reminders = Reminders(store, outbox, messenger, scheduler, Audit(AuditLog()))
+    reminders = Reminders(store, outbox, messenger, scheduler, Trail())
     reminders.watch(5, datetime.now(UTC), store.alert.draft.respond_by)
     store.alert.status = AlertStatus.CLOSED
     await scheduler.once["remind:5"][1]()
