@@ -41,6 +41,10 @@ class Store:
     async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]:
         return [self.alert] if self.alert.open or not only_open else []
 
+    async def open_of(self, organisation_id: int | None, author: Address, limit: int = 50) -> builtins.list[Alert]:
+        mine = self.alert.organisation_id == organisation_id or self.alert.author == author
+        return [self.alert] if self.alert.open and mine else []
+
     async def tally(self, alert_id: int) -> Tally:
         return Tally(**vars(self.figures))
 
