@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.application.audit import Audit
-from bot.application.authorisation import Authorisation
+from bot.application.authorisation import AlertAccess, Authorisation
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
@@ -87,6 +87,7 @@ class Services:
                 MessageRepo(db),
                 sessions,
                 people,
+                AlertAccess(alerts),
                 max_messages=settings.talkback.max_messages,
                 window=timedelta(minutes=settings.talkback.window_minutes),
             ),

@@ -31,6 +31,18 @@ from bot.domain.quota import decide
 from db.database import Database
 from db.people import now_iso
 
+# A recipient's organisations and those that may see their phone (bot.domain.coalition.phone_shown
+# decides), as comma-separated ids; ``p`` is the recipient's row in people.
+_MEMBERSHIPS = (
+    " (SELECT group_concat(m.organisation_id) FROM memberships m WHERE m.person_id = p.id) AS member_of,"
+    " (SELECT group_concat(m.organisation_id) FROM memberships m"
+    " WHERE m.person_id = p.id AND m.phone_visible = 1) AS phone_visible_to"
+)
+
+
+def _ids(joined: str | None) -> tuple[int, ...]:
+    return tuple(int(i) for i in joined.split(",")) if joined else ()
+
 
 def _to_alert(row: aiosqlite.Row) -> Alert:
     draft = AlertDraft(
@@ -126,6 +138,16 @@ class AlertRepo:
         rows = await self.db.fetchall(f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?", (*args, limit))
         return [_to_alert(r) for r in rows]
 
+    async def open_of(self, organisation_id: int | None, author: Address, limit: int = 50) -> builtins.list[Alert]:
+        """The open alerts sent for ``organisation_id`` or by ``author``, newest first: the rows
+        a coordinator's /alerts reads (``bot.domain.coalition.may_act_on_alert`` decides)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM alerts WHERE status = ? AND (organisation_id = ? OR"
+            " (author_channel = ? AND author_external_id = ?)) ORDER BY id DESC LIMIT ?",
+            (AlertStatus.OPEN, organisation_id, author.channel, author.external_id, limit),
+        )
+        return [_to_alert(r) for r in rows]
+
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None:
         """The latest tracking message of the alert (the one kept up to date while it is open)."""
         row = await self.db.fetchone(
@@ -151,8 +173,9 @@ class AlertRepo:
         """Everyone who answered, confirmed first, then standby, then those who can't; each in
         the order they answered."""
         rows = await self.db.fetchall(
-            "SELECT r.channel, r.external_id, r.response, r.eta, r.responded_at, p.name, p.phone"
-            " FROM recipients r LEFT JOIN people p ON p.id = r.person_id"
+            "SELECT r.channel, r.external_id, r.response, r.eta, r.responded_at, p.name, p.phone,"
+            + _MEMBERSHIPS
+            + " FROM recipients r LEFT JOIN people p ON p.id = r.person_id"
             " WHERE r.alert_id = ? AND r.response != ?"
             " ORDER BY CASE r.response WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, r.responded_at, r.id",
             (alert_id, Response.NONE, Response.ACCEPTED, Response.STANDBY),
@@ -165,6 +188,8 @@ class AlertRepo:
                 responded_at=datetime.fromisoformat(r["responded_at"]) if r["responded_at"] else None,
                 phone=r["phone"],
                 address=Address(r["channel"] or "telegram", r["external_id"] or ""),
+                member_of=_ids(r["member_of"]),
+                phone_visible_to=_ids(r["phone_visible_to"]),
             )
             for r in rows
         ]
@@ -349,8 +374,9 @@ class AlertRepo:
     async def export_rows(self, alert_id: int) -> builtins.list[ExportRow]:
         rows = await self.db.fetchall(
             "SELECT r.external_id, r.delivery, r.response, r.eta, r.responded_at, r.language,"
-            " p.name, p.phone, p.municipality, p.country, p.city"
-            " FROM recipients r LEFT JOIN people p ON p.id = r.person_id WHERE r.alert_id = ? ORDER BY r.id",
+            " p.name, p.phone, p.municipality, p.country, p.city,"
+            + _MEMBERSHIPS
+            + " FROM recipients r LEFT JOIN people p ON p.id = r.person_id WHERE r.alert_id = ? ORDER BY r.id",
             (alert_id,),
         )
         return [
@@ -366,6 +392,8 @@ class AlertRepo:
                 municipality=r["municipality"],
                 country=r["country"],
                 city=r["city"],
+                member_of=_ids(r["member_of"]),
+                phone_visible_to=_ids(r["phone_visible_to"]),
             )
             for r in rows
         ]

@@ -17,7 +17,7 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 from bot.application.alerting import COMPOSE
 from bot.application.composer import BY_PRESETS, Composer, Screen, Shown, View
 from bot.application.identity import Identity
-from bot.domain import places, skills
+from bot.domain import skills
 from bot.domain.alerts import TEXT_LIMIT, Alert, AlertDraft, Audience, Problem, Severity
 from bot.domain.people import ALL_ABROAD, LATVIA_TZ
 from bot.i18n import N_, Translator, language_codes, language_name
@@ -27,6 +27,7 @@ from bot.messenger.alert_render import (
     audience_lines,
     count_line,
     definition_lines,
+    named_places,
     preview_keyboard,
     preview_texts,
 )
@@ -70,10 +71,23 @@ PROBLEMS = {
     "bad_by": N_("by must be a time like 18:30 or a delay like 90m or 2h, not “{value}”."),
     "no_text": N_("The alert has no text. Write it after the options."),
     "text_too_long": N_("The text is too long: {length} characters, at most {limit}."),
+    "outside_scope": N_("Outside your scope: {places}. Your alerts for {organisation} may go only to: {scope}."),
 }
 
 
 def describe_problem(problem: Problem, t: Translator) -> str:
+    if problem.code == "outside_scope":  # places and the scope by name, in the reader's language
+
+        def named(areas: str, countries: str) -> str:
+            codes = problem.values.get(areas, "").split(","), problem.values.get(countries, "").split(",")
+            return esc(", ".join(named_places([a for a in codes[0] if a], [c for c in codes[1] if c], t)))
+
+        return t._(
+            PROBLEMS[problem.code],
+            places=named("areas", "countries"),
+            organisation=esc(problem.values.get("organisation", "")),
+            scope=named("scope_areas", "scope_countries"),
+        )
     values = {k: esc(v) for k, v in problem.values.items()}
     text = t._(PROBLEMS[problem.code], **values)
     if problem.values.get("suggestions"):
@@ -222,6 +236,8 @@ class ComposerDialogue:
         elif shown.screen == Screen.CONFIRM_CRITICAL:
             assert shown.audience is not None
             await edit_or_send(update, self.critical_question(shown.audience, t), self.critical_keyboard(t))
+        elif shown.screen == Screen.OUTSIDE_SCOPE:
+            await reply("\n".join(describe_problem(p, t) for p in shown.problems), parse_mode="HTML")
         elif shown.screen == Screen.USE_BUTTONS:
             await message_of(update).reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
 
@@ -294,30 +310,33 @@ class ComposerDialogue:
                 [(("✅ " if s.code in a.skills else "") + t._(s.label), f"cmp:sk:{s.code}")] for s in skills.skills()
             ]
             title = t._("Which skills? Nothing chosen means any.")
-        elif name == View.AREAS:
+        elif name == View.AREAS:  # the municipalities of the coordinator's scope (all, for most)
             buttons = [
                 (("✅ " if m.atvk in a.areas else "") + municipality_name(m, t), f"cmp:ar:{m.atvk}:{page}")
-                for m in places.municipalities()
+                for m in self.composer.offered_areas(w.acting)
             ]
             rows, _ = paged(buttons, page, 10, "cmp:arp")
             title = t._("Which municipalities? Nothing chosen (and no one abroad) means everywhere.")
+            if not buttons:
+                title = t._("Your scope includes no municipality in Latvia.")
         elif name == View.ABROAD:
-            # every country: first those where people live, then the diaspora's, then all others by name
-            present = await self.composer.countries_abroad()
-            everyone = [code for code, _ in places.all_countries(t.lang) if code != places.LATVIA]
-            codes = list(dict.fromkeys([*present, *places.DIASPORA_COUNTRIES, *everyone]))
+            # the countries of the coordinator's scope: first those where people live, then the diaspora's, then
+            # all others by name
+            codes = await self.composer.offered_countries(w.acting, t.lang)
             buttons = [(("✅ " if c in a.countries else "") + t.country(c), f"cmp:co:{c}:{page}") for c in codes]
             paged_rows, _ = paged(buttons, page, 18, "cmp:cop", width=3)
-            rows = [
+            everyone: list[list[Button]] = [
                 [
                     (
                         ("✅ " if ALL_ABROAD in a.countries else "") + t._("Everyone abroad"),
                         f"cmp:co:{ALL_ABROAD}:{page}",
                     )
-                ],
-                *paged_rows,
+                ]
             ]
+            rows = [*(everyone if self.composer.offers_everyone_abroad(w.acting) else []), *paged_rows]
             title = t._("People abroad: everyone, or in which countries?")
+            if not buttons:
+                title = t._("Your scope includes no one abroad.")
         elif name == View.SEVERITY:
             rows = [
                 [

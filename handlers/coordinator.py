@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.alerting import FOLLOWUP, FOLLOWUP_LIMIT, Alerting, Drafts
+from bot.application.authorisation import AlertRefusal
 from bot.application.identity import Identity
 from bot.application.tracking import Reminders, Tracking
 from bot.domain.alerts import Alert, write_export_csv
@@ -63,10 +64,12 @@ class Coordinator:
                 w.t._("Please give the alert's number, e.g. /status 12. /alerts lists them.")
             )
             return None
-        alert = await self.tracking.alert(int(args[0].lstrip("#")))
-        if alert is None:
+        found = await self.tracking.alert_for(w.acting, int(args[0].lstrip("#")))
+        if found == AlertRefusal.UNKNOWN:
             await message_of(update).reply_text(w.t._("There is no alert #{id}.", id=esc(args[0].lstrip("#"))))
-        return alert
+        elif isinstance(found, AlertRefusal):
+            await message_of(update).reply_text(not_yours(w, int(args[0].lstrip("#"))))
+        return found if isinstance(found, Alert) else None
 
     async def send_tracking(self, update: Update, w: Who, alert: Alert) -> None:
         await self.tracking.show_tracking(alert, str(chat_of(update).id), w.t.lang)
@@ -78,7 +81,7 @@ class Coordinator:
         if w is None:
             return
         t = w.t
-        open_alerts = await self.tracking.open_alerts()
+        open_alerts = await self.tracking.open_alerts(w.acting)
         if not open_alerts:
             await message_of(update).reply_text(t._("No alerts are open."))
             return
@@ -165,11 +168,14 @@ class Coordinator:
 
     async def on_followup_input(self, update: Update, w: Who, session: Session) -> None:
         msg = message_of(update)
-        alert = await self.tracking.alert(self.drafts.follow_up_alert(session))
         w.actor = await self.identity.actor(w.address)
-        if w.actor is None or alert is None:
+        found = await self.tracking.alert_for(w.actor, self.drafts.follow_up_alert(session)) if w.actor else None
+        if not isinstance(found, Alert):
             await self.drafts.discard(w.address)
+            if found == AlertRefusal.NOT_YOURS:
+                await msg.reply_text(not_yours(w, self.drafts.follow_up_alert(session)))
             return
+        alert = found
         if msg.location is not None:
             await self.drafts.discard(w.address)
             await self.send_followup(update, w, alert, location=(msg.location.latitude, msg.location.longitude))
@@ -217,8 +223,7 @@ class Coordinator:
 
     async def export_alert(self, update: Update, w: Who, alert: Alert) -> None:
         out = io.StringIO()
-        assert w.actor is not None, "set by coordinator()"
-        rows = await self.tracking.export_alert(alert.id, w.actor)
+        rows = await self.tracking.export_alert(alert, w.acting)
         write_export_csv(rows, out)
         await chat_of(update).send_document(
             io.BytesIO(out.getvalue().encode("utf-8")),
@@ -227,7 +232,7 @@ class Coordinator:
         )
 
     async def roster(self, update: Update, w: Who, alert: Alert) -> None:
-        for text in roster_texts(alert, await self.tracking.roster(alert.id), w.t):
+        for text in roster_texts(alert, await self.tracking.roster(alert), w.t):
             await chat_of(update).send_message(text, parse_mode="HTML", disable_web_page_preview=True)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: TrackingButton) -> None:
@@ -235,10 +240,14 @@ class Coordinator:
         if w is None:
             return
         action = button.action
-        alert = await self.tracking.alert(button.alert_id)
-        await answer_query(update)
-        if alert is None:
+        found = await self.tracking.alert_for(w.acting, button.alert_id)
+        if found == AlertRefusal.NOT_YOURS:  # a forged button: nothing changes
+            await answer_query(update, not_yours(w, button.alert_id), alert=True)
             return
+        await answer_query(update)
+        if not isinstance(found, Alert):
+            return
+        alert = found
         if action == "remind":
             await self.remind_alert(update, w, alert)
         elif action == "followup":
@@ -252,6 +261,10 @@ class Coordinator:
             await edit_or_send(update, w.t._("Alert #{id} stays open.", id=alert.id))
         elif action == "export":
             await self.export_alert(update, w, alert)
+
+
+def not_yours(w: Who, alert_id: int) -> str:
+    return w.t._("Alert #{id} was sent for another organisation: you cannot act on it.", id=alert_id)
 
 
 def cut_at_word(text: str, limit: int) -> str:

@@ -55,6 +55,8 @@ def refusal_text(refusal: Refusal, t: Translator, limit: int, minutes: int) -> s
         return t._("That alert is closed, so nothing was sent.")
     if refusal == Refusal.GONE:
         return t._("That person is no longer registered, so the reply was not sent.")
+    if refusal == Refusal.NOT_YOURS:
+        return t._("That alert was sent for another organisation: you cannot see or answer its messages.")
     return t._("This button is no longer active.")
 
 
@@ -206,7 +208,10 @@ class TalkbackHandlers:
         if w is None:
             return
         assert button.number is not None
-        original = await self.talkback.start_reply(w.address, button.number)
+        original = await self.talkback.start_reply(w.acting, button.number)
+        if isinstance(original, Refusal):
+            await answer_query(update, refusal_text(original, w.t, self.talkback.max_messages, self._minutes), True)
+            return
         if original is None or original.volunteer_name is None:
             await answer_query(update, w.t._("This button is no longer active."))
             return
@@ -225,7 +230,11 @@ class TalkbackHandlers:
         if not msg.text:
             await msg.reply_text(w.t._("Please type your reply as text, or /cancel."))
             return
-        result = await self.talkback.reply(w.address, user_of(update).full_name, session, msg.text)
+        actor = await self.identity.actor(w.address)
+        result = await self.talkback.reply(w.address, actor, user_of(update).full_name, session, msg.text)
+        if isinstance(result, Refusal) and actor is None:
+            await msg.reply_text(w.t._(COORDINATORS_ONLY))
+            return
         if isinstance(result, Refusal):
             await msg.reply_text(refusal_text(result, w.t, self.talkback.max_messages, self._minutes))
             return
@@ -253,7 +262,11 @@ class TalkbackHandlers:
         if alert_id is None:
             await message_of(update).reply_text(w.t._("Usage: /messages ID, e.g. /messages 12"))
             return
-        text = listing(alert_id, await self.talkback.of_alert(alert_id), w.t)
+        messages = await self.talkback.of_alert(w.acting, alert_id)
+        if isinstance(messages, Refusal):
+            text = refusal_text(messages, w.t, self.talkback.max_messages, self._minutes)
+        else:
+            text = listing(alert_id, messages, w.t)
         await message_of(update).reply_text(text, parse_mode="HTML")
 
 

@@ -10,11 +10,17 @@ seconds for changes made on the command line."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Protocol
 
-from bot.domain.coalition import Actor, Coordinator
+from bot.domain.alerts import Alert
+from bot.domain.coalition import Actor, Coordinator, may_act_on_alert
 from bot.domain.people import TELEGRAM, Address
+from bot.logs import event
+
+log = logging.getLogger(__name__)
 
 
 class CoordinatorLookup(Protocol):
@@ -50,3 +56,40 @@ class Authorisation:
 
     async def refresh(self) -> None:
         self._known = await self._coordinators.addresses()
+
+
+class AlertRefusal(StrEnum):
+    """Why an actor gets no alert to act on."""
+
+    UNKNOWN = "unknown"  # there is no such alert
+    NOT_YOURS = "not_yours"  # sent for another organisation (by someone else)
+
+
+class AlertLookup(Protocol):
+    """``db.alerts.AlertRepo``, as far as finding an alert goes."""
+
+    async def get(self, alert_id: int) -> Alert | None: ...
+
+
+class AlertAccess:
+    """The one gate to an existing alert for coordinators' commands and buttons (following,
+    closing, exporting, talk-back): the alert if ``actor`` may act on it
+    (``bot.domain.coalition.may_act_on_alert``), else why not."""
+
+    def __init__(self, alerts: AlertLookup) -> None:
+        self._alerts = alerts
+
+    async def alert_for(self, actor: Actor, alert_id: int) -> Alert | AlertRefusal:
+        alert = await self._alerts.get(alert_id)
+        if alert is None:
+            return AlertRefusal.UNKNOWN
+        if not may_act_on_alert(actor, alert.organisation_id, alert.author):
+            event(
+                log,
+                "alert_access_refused",
+                alert=alert_id,
+                user=actor.address.external_id,
+                organisation=actor.organisation_code or "-",
+            )
+            return AlertRefusal.NOT_YOURS
+        return alert

@@ -6,11 +6,13 @@ operation returns what to show next (``Shown``); the handler only renders that."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.application.alerting import COMPOSE, Alerting, Author, Drafts, SentAlert
+from bot.domain import places
 from bot.domain.alerts import (
     TEXT_LIMIT,
     AlertDraft,
@@ -23,7 +25,8 @@ from bot.domain.alerts import (
 )
 from bot.domain.coalition import Actor
 from bot.domain.languages import DEFAULT_LANGUAGE
-from bot.domain.people import Address, Person
+from bot.domain.people import ALL_ABROAD, Address, Person
+from bot.domain.places import Municipality
 from bot.domain.sessions import Session
 from bot.i18n import is_supported, language_codes
 
@@ -75,6 +78,7 @@ class Screen(StrEnum):
     BAD_BY = "bad_by"
     PAST_BY = "past_by"  # ``problems``: the time and now
     USE_BUTTONS = "use_buttons"
+    OUTSIDE_SCOPE = "outside_scope"  # ``problems``: a place outside the coordinator's scope; nothing changed
     NOTHING = "nothing"  # not a coordinator any more: the draft is dropped silently
 
 
@@ -120,6 +124,24 @@ def _next_language(language: str) -> str | None:
     return later[0] if later else None
 
 
+def outside_scope(actor: Actor, areas: Sequence[str], countries: Sequence[str]) -> Problem | None:
+    """The ``outside_scope`` problem when some of ``areas`` and ``countries`` lie outside
+    ``actor``'s scope (codes, comma-separated: the caller names them), else None."""
+    out_areas, out_countries = actor.scope.outside(areas, countries)
+    if not out_areas and not out_countries:
+        return None
+    return Problem(
+        "outside_scope",
+        {
+            "areas": ",".join(out_areas),
+            "countries": ",".join(out_countries),
+            "organisation": actor.organisation.name if actor.organisation else "",
+            "scope_areas": ",".join(actor.scope.areas),
+            "scope_countries": ",".join(actor.scope.countries),
+        },
+    )
+
+
 def _toggle(values: list[str], value: str) -> None:
     if value in values:
         values.remove(value)
@@ -143,6 +165,9 @@ class Composer:
         parsed = parse_one_line(args, now or datetime.now(UTC), language_codes())
         if parsed.draft is None:
             return Shown(Screen.PROBLEMS, problems=parsed.problems)
+        problem = outside_scope(actor, parsed.draft.audience.areas, parsed.draft.audience.countries)
+        if problem is not None:  # refused, naming the scope: nothing is kept or sent
+            return Shown(Screen.PROBLEMS, problems=[problem])
         ref = await self._drafts.compose(address, parsed.draft, ComposeStep.PREVIEW)
         shown = await self._preview(actor, parsed.draft, ref)
         shown.notes = parsed.notes
@@ -169,6 +194,10 @@ class Composer:
             return await self._view(actor, draft, View(arg))
         if action in ("sk", "ar", "co", "lg"):
             target = {"sk": a.skills, "ar": a.areas, "co": a.countries, "lg": a.langs}[action]
+            if action in ("ar", "co") and arg not in target:  # taking a place out is always allowed
+                problem = outside_scope(actor, [arg] if action == "ar" else [], [arg] if action == "co" else [])
+                if problem is not None:  # not offered in the lists: a forged or outdated button
+                    return Shown(Screen.OUTSIDE_SCOPE, draft, problems=[problem])
             if action != "lg" or is_supported(arg):
                 _toggle(target, arg)
                 await self._save(address, session, draft)
@@ -261,8 +290,20 @@ class Composer:
         await self._save(address, session, draft, ComposeStep.MENU)
         return await self._menu(actor, draft, new_message=True)
 
-    async def countries_abroad(self) -> list[str]:
-        return await self._alerting.countries_abroad()
+    def offered_areas(self, actor: Actor) -> list[Municipality]:
+        """The municipalities the composer's list offers ``actor``: those of their scope."""
+        return [m for m in places.municipalities() if actor.scope.covers_area(m.atvk)]
+
+    async def offered_countries(self, actor: Actor, language: str) -> list[str]:
+        """The countries the composer's list offers ``actor``, within their scope: first those
+        where people live, then the diaspora's, then all others by name in ``language``."""
+        present = await self._alerting.countries_abroad()
+        everyone = [code for code, _ in places.all_countries(language) if code != places.LATVIA]
+        codes = dict.fromkeys([*present, *places.DIASPORA_COUNTRIES, *everyone])
+        return [c for c in codes if actor.scope.covers_country(c)]
+
+    def offers_everyone_abroad(self, actor: Actor) -> bool:
+        return actor.scope.covers_country(ALL_ABROAD)
 
     def author_of(self, person: Person | None, messenger_name: str, actor: Actor) -> Author:
         return self._alerting.author_of(person, messenger_name, actor)
@@ -284,6 +325,10 @@ class Composer:
     async def _preview(self, actor: Actor, draft: AlertDraft, ref: DraftRef) -> Shown:
         if not draft.has_text:
             return Shown(Screen.NO_TEXT, draft)
+        problem = outside_scope(actor, draft.audience.areas, draft.audience.countries)
+        if problem is not None:  # e.g. the scope was narrowed since the places were chosen
+            await self._drafts.move_to(actor.address, ComposeStep.MENU)
+            return Shown(Screen.OUTSIDE_SCOPE, draft, problems=[problem])
         audience = await self._alerting.audience_of(draft, actor)
         if not audience.recipients:
             await self._drafts.move_to(actor.address, ComposeStep.MENU)

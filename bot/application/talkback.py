@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from bot.application.authorisation import AlertAccess, AlertRefusal
 from bot.application.stores import PeopleStore, SessionStore
+from bot.domain.coalition import Actor
 from bot.domain.people import Address
 from bot.domain.sessions import Flow, Session
 from bot.domain.talkback import Direction, ReceivedAlert, TalkMessage, clean_text
@@ -54,6 +56,7 @@ class Refusal(StrEnum):
     STALE = "stale"  # the question's buttons are not the current question's
     CLOSED = "closed"  # the alert is no longer open (or the person no longer its recipient)
     GONE = "gone"  # the message replied to is gone (its sender left)
+    NOT_YOURS = "not_yours"  # a message of an alert the coordinator may not act on (another organisation's)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Talkback:
         messages: MessageStore,
         sessions: SessionStore,
         people: PeopleStore,
+        access: AlertAccess,
         *,
         max_messages: int,
         window: timedelta,
@@ -88,6 +92,7 @@ class Talkback:
         self._messages = messages
         self._sessions = sessions
         self._people = people
+        self._access = access
         self.max_messages = max_messages
         self.window = window
         self._clock = clock
@@ -157,21 +162,37 @@ class Talkback:
 
     # ----- the coordinator ------------------------------------------------------------------
 
-    async def start_reply(self, coordinator: Address, message_id: int) -> TalkMessage | None:
-        """Reply was tapped under ``message_id``: the coordinator's next text is the reply."""
+    async def _may_act(self, actor: Actor, alert_id: int) -> bool:
+        """A coordinator sees and answers only the messages of alerts they may act on."""
+        return not isinstance(await self._access.alert_for(actor, alert_id), AlertRefusal)
+
+    async def start_reply(self, actor: Actor, message_id: int) -> TalkMessage | Refusal | None:
+        """Reply was tapped under ``message_id``: the coordinator's next text is the reply
+        (None: no such message to reply to; NOT_YOURS: another organisation's alert's)."""
         message = await self._messages.get(message_id)
         if message is None or message.direction != Direction.IN:
             return None
-        await self._sessions.set(coordinator, Session(Flow.REPLY, REPLY_TEXT, {"message": message_id}))
+        if not await self._may_act(actor, message.alert_id):
+            return Refusal.NOT_YOURS
+        await self._sessions.set(actor.address, Session(Flow.REPLY, REPLY_TEXT, {"message": message_id}))
         return message
 
-    async def reply(self, coordinator: Address, name: str, session: Session, text: str) -> Delivered | Refusal:
-        """The coordinator's reply (typed in Flow.REPLY) to the message they tapped Reply under."""
+    async def reply(
+        self, coordinator: Address, actor: Actor | None, name: str, session: Session, text: str
+    ) -> Delivered | Refusal:
+        """The reply of the coordinator at ``coordinator`` (typed in Flow.REPLY) to the message
+        they tapped Reply under; ``actor``: as whom they act now (None: not a coordinator any
+        more), checked again, so nothing goes out for an alert they may no longer act on."""
+        if actor is None:
+            await self._sessions.clear(coordinator)
+            return Refusal.NOT_YOURS
         cleaned = clean_text(text)
         if cleaned is None:
             return Refusal.TOO_LONG
         await self._sessions.clear(coordinator)
         original = await self._messages.get(int(session.data.get("message", 0)))
+        if original is not None and not await self._may_act(actor, original.alert_id):
+            return Refusal.NOT_YOURS
         person = await self._people.get(original.volunteer) if original is not None else None
         if original is None or person is None:
             return Refusal.GONE
@@ -181,7 +202,12 @@ class Talkback:
         event(log, "talkback_replied", alert=original.alert_id, message=message.id, to=original.volunteer.external_id)
         return Delivered(message, original.volunteer, person.language)
 
-    async def of_alert(self, alert_id: int) -> list[TalkMessage]:
+    async def of_alert(self, actor: Actor, alert_id: int) -> list[TalkMessage] | Refusal:
+        """/messages: an alert's messages, for a coordinator who may act on it (none for an
+        alert that does not exist)."""
+        found = await self._access.alert_for(actor, alert_id)
+        if found == AlertRefusal.NOT_YOURS:
+            return Refusal.NOT_YOURS
         return await self._messages.of_alert(alert_id)
 
     # ----- the person's data ----------------------------------------------------------------

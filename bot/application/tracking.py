@@ -11,16 +11,18 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.application.audit import AuditTrail
+from bot.application.authorisation import AlertAccess, AlertRefusal
 from bot.application.stores import AlertMessageQueue
 from bot.domain.alerts import Alert, AlertStatus, ExportRow, Response, RosterChange, RosterEntry, Tally
 from bot.domain.audit import AuditAction, AuditRole
-from bot.domain.coalition import Actor
+from bot.domain.coalition import Actor, may_act_on_alert, phone_shown
 from bot.domain.outbox import Job, OutboxKind, Result
+from bot.domain.people import Address
 from bot.logs import event
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class TrackingStore(Protocol):
 
     async def get(self, alert_id: int) -> Alert | None: ...
     async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]: ...
+    async def open_of(self, organisation_id: int | None, author: Address, limit: int = 50) -> builtins.list[Alert]: ...
     async def tally(self, alert_id: int) -> Tally: ...
     async def tracking_message(self, alert_id: int) -> tuple[str, int] | None: ...
     async def tracking_messages(self, alert_id: int) -> builtins.list[tuple[str, int, str]]: ...
@@ -137,6 +140,7 @@ class Tracking:
         self._pending: dict[int, tuple[str, str]] = {}  # alert id -> (chat, language): not shown yet
         self._delivery = delivery
         self._audit = audit
+        self._access = AlertAccess(alerts)
 
     def delivery_changed(self) -> None:
         """Delivery was held up, or resumed: every tracking message shown is brought up to date."""
@@ -168,16 +172,28 @@ class Tracking:
             self.alert_changed(alert.id)
         self._scheduler.run_repeating(interval, self.refresh, name="tracking", first=0.5)
 
-    async def alert(self, alert_id: int) -> Alert | None:
-        return await self._alerts.get(alert_id)
+    async def alert_for(self, actor: Actor, alert_id: int) -> Alert | AlertRefusal:
+        """The alert ``actor`` asks to act on (follow, remind, close, export...), or why they
+        may not: every coordinator's command and button about an alert starts here."""
+        return await self._access.alert_for(actor, alert_id)
 
-    async def open_alerts(self) -> list[tuple[Alert, Tally]]:
-        return [(a, await self._alerts.tally(a.id)) for a in await self._alerts.list(only_open=True)]
+    async def open_alerts(self, actor: Actor) -> list[tuple[Alert, Tally]]:
+        """The open alerts ``actor`` may follow (/alerts): an admin's are all of them."""
+        if actor.is_admin:
+            alerts = await self._alerts.list(only_open=True)
+        else:
+            alerts = await self._alerts.open_of(actor.organisation_id, actor.address)
+        mine = [a for a in alerts if may_act_on_alert(actor, a.organisation_id, a.author)]
+        return [(a, await self._alerts.tally(a.id)) for a in mine]
 
-    async def roster(self, alert_id: int) -> list[RosterEntry]:
-        """Everyone who answered the alert (``/roster``)."""
-        entries = await self._alerts.roster(alert_id)
-        event(log, "roster_shown", alert=alert_id, entries=len(entries))
+    async def roster(self, alert: Alert) -> list[RosterEntry]:
+        """Everyone who answered the alert (``/roster``), phone numbers only where the person
+        lets the alert's organisation see them (``phone_shown``)."""
+        entries = [
+            e if phone_shown(alert.organisation_id, e.member_of, e.phone_visible_to) else replace(e, phone=None)
+            for e in await self._alerts.roster(alert.id)
+        ]
+        event(log, "roster_shown", alert=alert.id, entries=len(entries))
         return entries
 
     async def show_tracking(self, alert: Alert, chat: str, language: str) -> None:
@@ -277,11 +293,17 @@ class Tracking:
             self._shown[alert.id] = (language, astuple(tally), alert.status, _roster_key(roster), None)
         event(log, "tracking_closed", alert=alert.id, messages=len(messages), failed=failed)
 
-    async def export_alert(self, alert_id: int, actor: Actor) -> list[ExportRow]:
-        """The alert's recipients and answers for ``actor``, recorded in the audit trail."""
-        rows = await self._alerts.export_rows(alert_id)
-        event(log, "alert_exported", alert=alert_id, rows=len(rows))
-        await self._audit.record(actor, AuditAction.EXPORT, f"alert:{alert_id}", rows=len(rows))
+    async def export_alert(self, alert: Alert, actor: Actor) -> list[ExportRow]:
+        """Every recipient of the alert for ``actor`` (/export), phone numbers only where the
+        person lets the alert's organisation see them (``phone_shown``); recorded in the audit trail."""
+        rows = await self._alerts.export_rows(alert.id)
+        hidden = 0
+        for row in rows:
+            if row.phone and not phone_shown(alert.organisation_id, row.member_of, row.phone_visible_to):
+                row.phone = None
+                hidden += 1
+        event(log, "alert_exported", alert=alert.id, rows=len(rows), phones_hidden=hidden)
+        await self._audit.record(actor, AuditAction.EXPORT, f"alert:{alert.id}", rows=len(rows))
         return rows
 
 

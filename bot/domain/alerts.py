@@ -274,6 +274,8 @@ class RosterEntry:
     responded_at: datetime | None
     phone: str | None
     address: Address
+    member_of: tuple[int, ...] = ()  # the organisations the person belongs to
+    phone_visible_to: tuple[int, ...] = ()  # those of them that may see the phone number
 
 
 class RosterChangeKind(StrEnum):
@@ -304,6 +306,8 @@ class ExportRow:
     municipality: str | None
     country: str | None
     city: str | None
+    member_of: tuple[int, ...] = ()  # not exported: who may see ``phone`` (bot.domain.coalition.phone_shown)
+    phone_visible_to: tuple[int, ...] = ()
 
 
 EXPORT_HEADER = (

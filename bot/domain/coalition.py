@@ -208,6 +208,18 @@ def may_act_on_alert(actor: Actor, alert_organisation_id: int | None, author: Ad
     return alert_organisation_id is not None and actor.organisation_id == alert_organisation_id
 
 
+def phone_shown(alert_organisation_id: int | None, member_of: Iterable[int], phone_visible_to: Iterable[int]) -> bool:
+    """Whether an alert's export and roster show a recipient's phone number. An organisation's
+    alert: only if the person lets that organisation see it. An admin's own alert (no
+    organisation): if the person belongs to no organisation (the shared pool, who gave their
+    number to the coalition's coordinators) or lets at least one of their organisations see it;
+    a member who lets none of them see it stays hidden from admins too."""
+    visible = tuple(phone_visible_to)
+    if alert_organisation_id is not None:
+        return alert_organisation_id in visible
+    return not tuple(member_of) or bool(visible)
+
+
 def may_invite(actor: Actor, kind: InviteKind, organisation_id: int) -> bool:
     """Organisation admins invite coordinators and volunteers into their own organisation;
     only admins make organisation admins."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -151,6 +151,14 @@ def audience_lines(audience: Audience, t: Translator, rate: float) -> str:
         left.append(t.n_("{n} blocked the bot", "{n} blocked the bot", audience.blocked))
     if audience.quiet:
         left.append(t.n_("{n} in quiet hours", "{n} in quiet hours", audience.quiet))
+    if audience.out_of_scope:  # the coalition's rule: outside the sender's scope, or another organisation's member
+        left.append(
+            t.n_(
+                "{n} outside your scope or organisation",
+                "{n} outside your scope or organisation",
+                audience.out_of_scope,
+            )
+        )
     if left:
         lines.append(t._("Left out: {list}", list=", ".join(left)))
     if n:  # an empty audience gets no delivery estimate
@@ -177,6 +185,16 @@ def place_names(draft: AlertDraft, t: Translator) -> list[str]:
     areas = [municipality_name(m, t) for m in places.municipalities() if m.atvk in a.areas]
     abroad = [t._("everyone abroad") if c == ALL_ABROAD else t.country(c) for c in a.countries]
     return areas + abroad
+
+
+def named_places(areas: Iterable[str], countries: Iterable[str], t: Translator) -> list[str]:
+    """Municipalities (ATVK codes) and countries abroad (ISO codes, ``*``: everyone abroad) by
+    name in ``t``'s language, in the order given."""
+    names = []
+    for atvk in areas:
+        m = places.municipality(atvk)
+        names.append(municipality_name(m, t) if m is not None else atvk)
+    return names + [t._("everyone abroad") if c == ALL_ABROAD else t.country(c) for c in countries]
 
 
 def definition_lines(draft: AlertDraft, t: Translator, tz: str = LATVIA_TZ, notes: Sequence[Problem] = ()) -> list[str]:
