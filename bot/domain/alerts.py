@@ -198,6 +198,7 @@ class Alert:
     author_channel: str = "telegram"
     author_external_id: str = ""
     author_language: str = "lv"
+    verify_code: str | None = None  # /verify_CODE (bot.domain.verification); None: sent before codes
 
     @property
     def open(self) -> bool:
