@@ -41,7 +41,7 @@ from bot.settings import ConfigError, Settings, TelegramMode
 from db.health import HealthRepo
 from db.migrate import migrate
 from db.stats import StatsRepo
-from handlers import alerts, audit, coordinator, groups, pause, privacy, registration, responses, talkback
+from handlers import alerts, audit, coordinator, groups, pause, privacy, registration, responses, talkback, verify
 from handlers import boundary as boundaries
 from handlers import help as help_handlers
 from handlers.base import App
@@ -108,6 +108,7 @@ def register_handlers(
     # newcomers and floods first, then edits, buttons' data, buttons in groups
     boundary = boundaries.register_first(app, services.identity, throttle)
     groups.register(app)  # group chats: point people to a private chat
+    verify.register(app, services.identity, services.verification)  # /verify, and forwards (never a flow's input)
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
     help_handlers.register(app, services.identity)  # /help; coordinators' own /start and /language
     # /start, /profile, /language, steps

@@ -15,6 +15,7 @@ from bot.application.profile import Profile
 from bot.application.registration import Registration
 from bot.application.steps import Steps
 from bot.application.talkback import Talkback
+from bot.application.verification import Verification
 from bot.domain.budget import SendBudget
 from bot.settings import Settings
 from db.alerts import AlertRepo
@@ -50,6 +51,7 @@ class Services:
     registration: Registration
     pausing: Pausing
     talkback: Talkback
+    verification: Verification
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -91,4 +93,5 @@ class Services:
                 max_messages=settings.talkback.max_messages,
                 window=timedelta(minutes=settings.talkback.window_minutes),
             ),
+            verification=Verification(alerts),
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -28,6 +29,7 @@ from bot.domain.alerts import (
 from bot.domain.outbox import OutboxKind, OutboxState
 from bot.domain.people import Address
 from bot.domain.quota import decide
+from bot.domain.verification import new_verify_code
 from db.database import Database
 from db.people import now_iso
 
@@ -64,12 +66,18 @@ def _to_alert(row: aiosqlite.Row) -> Alert:
         author_external_id=row["author_external_id"],
         author_language=row["author_language"],
         organisation_id=row["organisation_id"],
+        verify_code=row["verify_code"],
     )
 
 
+VERIFY_CODE_ATTEMPTS = 20  # of ~1.5 billion codes: a collision twice in a row is already rare
+
+
 class AlertRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, new_code: Callable[[], str] = new_verify_code) -> None:
+        """``new_code``: where alerts' verification codes come from (a test passes its own)."""
         self.db = db
+        self.new_code = new_code
 
     async def create(
         self,
@@ -109,6 +117,7 @@ class AlertRepo:
                 ),
             )
             alert_id = cur.lastrowid
+            await self._set_verify_code(conn, alert_id)
             # One statement for tens of thousands of rows (no parameters bound per row): the
             # recipients' ids as a JSON array, their addresses and languages read from people.
             await conn.execute(
@@ -124,6 +133,20 @@ class AlertRepo:
             )
         assert alert_id is not None
         return alert_id
+
+    async def _set_verify_code(self, conn: aiosqlite.Connection, alert_id: int | None) -> None:
+        """A code no other alert has (the unique index decides; a collision draws again)."""
+        for attempt in range(VERIFY_CODE_ATTEMPTS):
+            try:
+                await conn.execute("UPDATE alerts SET verify_code = ? WHERE id = ?", (self.new_code(), alert_id))
+                return
+            except sqlite3.IntegrityError as exc:
+                if "verify_code" not in str(exc) or attempt == VERIFY_CODE_ATTEMPTS - 1:
+                    raise
+
+    async def by_verify_code(self, code: str) -> Alert | None:
+        row = await self.db.fetchone("SELECT * FROM alerts WHERE verify_code = ?", (code,))
+        return _to_alert(row) if row else None
 
     async def get(self, alert_id: int) -> Alert | None:
         row = await self.db.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))

@@ -23,6 +23,7 @@ VOLUNTEER_COMMANDS = (
     ("resume", N_("receive alerts again")),
     ("mydata", N_("get everything stored about you as a file")),
     ("forget", N_("erase everything about you")),
+    ("verify", N_("check that an alert is genuine: /verify CODE, or forward it to me")),
     ("cancel", N_("stop what you are doing")),
     ("help", N_("this list")),
 )

@@ -29,6 +29,7 @@ from bot.domain.alerts import (
 )
 from bot.domain.people import ALL_ABROAD, LATVIA_TZ
 from bot.domain.quota import still_needed
+from bot.domain.verification import is_verify_code, verify_command
 from bot.i18n import N_, Translator, language_codes, translator
 from bot.messenger.keyboards import inline
 from bot.messenger.render import municipality_name
@@ -73,9 +74,27 @@ def when_in(moment: datetime, t: Translator, tz: str, *, always: bool = False) -
     return t._("{time}, {place} time", time=shown, place=places.timezone_label(tz, t.lang))
 
 
+PREVIEW_CODE = "······"  # where the preview shows the code an alert gets when it is sent
+
+
+def verify_line(code: str, t: Translator) -> str:
+    """How anyone checks the alert: ``/verify_K7Q2PX``, a command Telegram makes clickable (the
+    preview's ``PREVIEW_CODE`` is shown as code, so it is not one)."""
+    command = verify_command(code) if is_verify_code(code) else f"<code>{esc(verify_command(code))}</code>"
+    return t._("🔐 Is it genuine? Check: {command}", command=command)
+
+
 def alert_body(
-    draft: AlertDraft, author_name: str, organisation: str, t: Translator, tz: str, alert_id: int | None = None
+    draft: AlertDraft,
+    author_name: str,
+    organisation: str,
+    t: Translator,
+    tz: str,
+    alert_id: int | None = None,
+    verify_code: str | None = None,
 ) -> str:
+    """``verify_code``: the alert's (``PREVIEW_CODE`` in the preview; None: an alert sent before
+    alerts had codes, which gets no verification line)."""
     lines = [heading(draft, t)]
     if alert_id is not None:
         lines[-1] += f" · #{alert_id}"
@@ -85,6 +104,9 @@ def alert_body(
     if draft.respond_by is not None:
         lines.append("")
         lines.append(t._("⏰ Please answer by {time}", time=when_in(draft.respond_by, t, tz)))
+    if verify_code is not None:
+        lines.append("")
+        lines.append(verify_line(verify_code, t))
     return "\n".join(lines)
 
 
@@ -98,7 +120,7 @@ def recipient_text(
     closed: bool = False,
     reminder: bool = False,
 ) -> str:
-    text = alert_body(alert.draft, alert.author_name, alert.organisation, t, tz, alert.id)
+    text = alert_body(alert.draft, alert.author_name, alert.organisation, t, tz, alert.id, alert.verify_code)
     if reminder:
         text = t._("🔔 Reminder: you have not answered yet.") + "\n\n" + text
     if response in ANSWER_LABELS:
@@ -253,7 +275,10 @@ def preview_texts(
     present = {p.language for p in audience.recipients}
     langs: list[str] = [lang for lang in language_codes() if lang in present] or [t.lang]
     bodies = [
-        alert_body(draft, author_name, organisation, translator(lang), tz) + "\n" + buttons_line(lang) for lang in langs
+        alert_body(draft, author_name, organisation, translator(lang), tz, verify_code=PREVIEW_CODE)
+        + "\n"
+        + buttons_line(lang)
+        for lang in langs
     ]
     summary = [
         t._("<b>Who gets it</b>"),

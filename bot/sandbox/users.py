@@ -19,11 +19,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .html import utf16_len
+
 if TYPE_CHECKING:  # pragma: no cover
     from .chats import Chat as _Chat
     from .server import BotApiSandbox
 
-__all__ = ["Match", "SimGroup", "SimMessage", "SimUser"]
+__all__ = [
+    "Match",
+    "SimGroup",
+    "SimMessage",
+    "SimUser",
+    "origin_channel",
+    "origin_chat",
+    "origin_hidden_user",
+    "origin_user",
+]
 
 Match = str | Callable[["SimMessage"], Any] | None
 
@@ -58,6 +69,7 @@ class SimMessage:
     reply_to: SimMessage | None = field(default=None, repr=False)
     deleted: bool = field(default=False, repr=False)
     params: dict = field(default_factory=dict, repr=False)  # other send options (protect_content...)
+    forward_origin: dict | None = field(default=None, repr=False)  # a forwarded message's MessageOrigin
     seq: int = field(default=0, repr=False)  # sandbox change sequence of the last create/edit
 
     @property
@@ -109,6 +121,8 @@ class SimMessage:
         }
         if self.edit_date is not None:
             d["edit_date"] = self.edit_date
+        if self.forward_origin is not None:
+            d["forward_origin"] = self.forward_origin
         if self.document_info is not None:
             d["document"] = self.document_info
             if self.text:
@@ -162,12 +176,76 @@ def _keyboard_labels(markup: dict | None) -> list[list[str]] | None:
     return rows
 
 
+def _clickable(msg: SimMessage, command: str) -> bool:
+    """Whether Telegram shows ``command`` in ``msg`` as a clickable command: the whole of a
+    ``/command`` token of the text, outside code and pre."""
+    for m in re.finditer(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?![\w@])", msg.text):
+        if m.group(0) != command:
+            continue
+        start = utf16_len(msg.text[: m.start()])
+        inside_code = any(
+            e["type"] in ("code", "pre") and e["offset"] <= start < e["offset"] + e["length"] for e in msg.entities
+        )
+        if not inside_code:
+            return True
+    return False
+
+
 def _command_entities(text: str) -> list[dict]:
     m = _COMMAND_RE.match(text)
     if not m:
         return []
     # length in UTF-16 units == len for the ASCII-only command
     return [{"type": "bot_command", "offset": 0, "length": len(m.group(0))}]
+
+
+# ---------------------------------------------------------------- forward origins
+# The ``forward_origin`` of a forwarded message, one of the Bot API's four MessageOrigin types
+# (https://core.telegram.org/bots/api#messageorigin); ``date``: when the original was sent.
+
+
+def origin_user(user: SimUser | dict, date: int | None = None) -> dict:
+    """MessageOriginUser: sent by a known user (or bot), ``user`` a SimUser or a User dict."""
+    sender = user.user if isinstance(user, SimUser) else user
+    return {"type": "user", "date": int(time.time()) if date is None else date, "sender_user": dict(sender)}
+
+
+def origin_hidden_user(name: str, date: int | None = None) -> dict:
+    """MessageOriginHiddenUser: sent by a user who hides their account in forwards."""
+    return {"type": "hidden_user", "date": int(time.time()) if date is None else date, "sender_user_name": name}
+
+
+def origin_chat(chat_id: int, title: str, date: int | None = None, author_signature: str | None = None) -> dict:
+    """MessageOriginChat: sent on behalf of a group chat (``chat_id`` negative)."""
+    chat = {"id": chat_id, "type": "supergroup" if chat_id <= -1_000_000_000_000 else "group", "title": title}
+    origin: dict[str, Any] = {"type": "chat", "date": int(time.time()) if date is None else date, "sender_chat": chat}
+    if author_signature is not None:
+        origin["author_signature"] = author_signature
+    return origin
+
+
+def origin_channel(
+    chat_id: int,
+    title: str,
+    message_id: int = 1,
+    *,
+    username: str | None = None,
+    date: int | None = None,
+    author_signature: str | None = None,
+) -> dict:
+    """MessageOriginChannel: a post in a channel (``chat_id`` like -100…)."""
+    chat: dict[str, Any] = {"id": chat_id, "type": "channel", "title": title}
+    if username is not None:
+        chat["username"] = username
+    origin: dict[str, Any] = {
+        "type": "channel",
+        "date": int(time.time()) if date is None else date,
+        "chat": chat,
+        "message_id": message_id,
+    }
+    if author_signature is not None:
+        origin["author_signature"] = author_signature
+    return origin
 
 
 def _matches(msg: SimMessage, match: Match) -> bool:
@@ -352,6 +430,46 @@ class SimUser(_Waitable):
         data = msg.to_dict()
         self._sandbox._push_update("message", data)
         return data
+
+    async def forward(self, message: SimMessage) -> dict:
+        """Forward ``message`` (one the bot sent, or any other sandbox message) to the bot: its
+        content, with a ``forward_origin`` naming its sender (MessageOriginUser; the bot's own
+        User for the bot's messages). Inline buttons are not forwarded."""
+        return await self._forward(
+            origin_user(message.sender, message.date),
+            text=message.text,
+            entities=list(message.entities),
+            document_info=message.document_info,
+            location=message.location,
+            contact=message.contact,
+            sticker=message.sticker,
+        )
+
+    async def forward_text(self, text: str, origin: dict, entities: list[dict] | None = None) -> dict:
+        """Forward a message with ``text`` that came from ``origin`` (``origin_user(...)``,
+        ``origin_hidden_user(...)``, ``origin_chat(...)``, ``origin_channel(...)``): e.g. a fake
+        alert someone else wrote."""
+        return await self._forward(origin, text=text, entities=list(entities or []))
+
+    async def _forward(self, origin: dict, **content: Any) -> dict:
+        chat = self._private_chat_for_action()
+        self._mark_action()
+        fields = {k: v for k, v in content.items() if v is not None}
+        msg = self._sandbox._add_user_message(chat, self, forward_origin=origin, **fields)
+        data = msg.to_dict()
+        self._sandbox._push_update("message", data)
+        return data
+
+    async def tap_command(self, command: str, message: SimMessage | None = None) -> dict:
+        """Tap ``command`` (like ``/verify_K7Q2PX``) where it stands in a bot message (``message``,
+        else the newest that has it), as Telegram makes it clickable: a command of its own, not
+        inside code or pre. Sends it, as Telegram does."""
+        candidates = [message] if message is not None else list(reversed(self.messages))
+        for msg in candidates:
+            if _clickable(msg, command):
+                return await self.send(command)
+        shown = [m.describe() for m in candidates[:3]]
+        raise AssertionError(f"{self!r}: no bot message with a clickable {command!r}; newest: {shown}")
 
     async def tap_reply_button(self, label: str) -> dict:
         """Tap a button of the currently shown reply keyboard (sends its text)."""
