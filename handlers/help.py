@@ -38,6 +38,7 @@ COORDINATOR_COMMANDS = (
     ("close", "ID", N_("close an alert")),
     ("export", "ID", N_("the answers as a CSV file")),
     ("messages", "ID", N_("volunteers' messages about an alert, and the replies")),
+    ("pending", "", N_("alerts waiting for your approval")),
     ("language", "", N_("change the language")),
     ("cancel", "", N_("stop what you are doing")),
 )
