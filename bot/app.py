@@ -16,6 +16,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.application.alerting import Alerting, Drafts
+from bot.application.approval import Approvals
 from bot.application.composer import Composer
 from bot.application.health import Health
 from bot.application.privacy import Privacy
@@ -27,6 +28,7 @@ from bot.domain.outbox import DeliveryHold, Job, OutboxSender, Result, RetryPoli
 from bot.domain.reachability import Reachability
 from bot.i18n import language_codes, normalise_language, translator
 from bot.logs import event
+from bot.messenger.approval import TelegramApprovalMessenger
 from bot.messenger.observed import AnswerObserver
 from bot.messenger.ratelimit import InteractiveRateLimiter
 from bot.messenger.requests import make_request
@@ -38,10 +40,24 @@ from bot.observability.metrics import Metrics
 from bot.observability.monitor import Monitor
 from bot.services import Services
 from bot.settings import ConfigError, Settings, TelegramMode
+from db.approvals import ApprovalRepo
+from db.coordinators import CoordinatorLanguageRepo
 from db.health import HealthRepo
 from db.migrate import migrate
 from db.stats import StatsRepo
-from handlers import alerts, audit, coordinator, groups, pause, privacy, registration, responses, talkback, verify
+from handlers import (
+    alerts,
+    approval,
+    audit,
+    coordinator,
+    groups,
+    pause,
+    privacy,
+    registration,
+    responses,
+    talkback,
+    verify,
+)
 from handlers import boundary as boundaries
 from handlers import help as help_handlers
 from handlers.base import App
@@ -99,6 +115,7 @@ def register_handlers(
     drafts: Drafts,
     forgetting: Privacy,
     throttle: Throttle,
+    approvals: Approvals,
 ) -> None:
     router = TextRouter(services.identity, services.conversations)
     following = coordinator.Coordinator(services.identity, alerting, tracking, reminders, drafts)
@@ -116,8 +133,9 @@ def register_handlers(
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
     privacy.register(app, services.identity, forgetting)  # /mydata, /forget
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
-    composer = Composer(alerting, drafts)
+    composer = Composer(alerting, drafts, approvals)
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert
+    approval.register(app, services.identity, approvals, router)  # /pending, approving and rejecting
     coordinator.register(app, following, router)  # following alerts: /alerts, /status, /close, ...
     talkback.register(app, services.identity, services.talkback, router)  # free text to a coordinator, /messages
     audit.register(app, services.identity, services.audit)  # /audit
@@ -214,6 +232,22 @@ class Sauciens:
             organisation=settings.access.organisation,
         )
         self.drafts = Drafts(s.sessions)
+        self.approvals = Approvals(
+            ApprovalRepo(s.db),
+            self.alerting,
+            s.authorisation,
+            s.coordinators,
+            s.people,
+            CoordinatorLanguageRepo(s.db),
+            s.sessions,
+            TelegramApprovalMessenger(self.app.bot, settings.broadcast.messages_per_second),
+            self.tracking,
+            scheduler,
+            s.audit,
+            approval_above=settings.alerts.approval_above,
+            approval_for_critical=settings.alerts.approval_for_critical,
+            expires_minutes=settings.alerts.approval_expires_minutes,
+        )
         self.privacy = Privacy(s.people, self.alerting, s.talkback, s.audit)
         limits = settings.throttle
         self.throttle = Throttle(
@@ -223,7 +257,15 @@ class Sauciens:
             repeat_window=limits.repeat_window_seconds,
         )
         register_handlers(
-            self.app, s, self.alerting, self.tracking, self.reminders, self.drafts, self.privacy, self.throttle
+            self.app,
+            s,
+            self.alerting,
+            self.tracking,
+            self.reminders,
+            self.drafts,
+            self.privacy,
+            self.throttle,
+            self.approvals,
         )
         self.health = Health(
             HealthRepo(s.db), self.reachability, telegram_silence_seconds=settings.metrics.telegram_silence_seconds
@@ -263,6 +305,7 @@ class Sauciens:
         self.app.job_queue.run_repeating(self._refresh_coordinators, interval=STAFF_REFRESH_SECONDS)
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
         await self.reminders.rebuild()
+        await self.approvals.rebuild()  # requests waiting for approval expire on time after a restart too
         await self.tracking.start(self.settings.alerts.tracking_update_seconds)
         self.sender.start()
         await self._receive_updates()

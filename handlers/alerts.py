@@ -31,6 +31,7 @@ from bot.messenger.alert_render import (
     preview_keyboard,
     preview_texts,
 )
+from bot.messenger.approval import when
 from bot.messenger.keyboards import Button, inline, paged
 from bot.messenger.render import municipality_name
 from handlers import callbacks
@@ -209,6 +210,27 @@ class ComposerDialogue:
                 except TelegramError as exc:
                     event(log, "preview_buttons_kept", alert=shown.sent.alert.id, error=type(exc).__name__)
             await self.show_tracking(update, w, shown.sent.alert)  # shown once Telegram is reachable, if not now
+        elif shown.screen == Screen.AWAITING_APPROVAL:
+            assert shown.submitted is not None
+            approval = shown.submitted.approval
+            if update.callback_query is not None:
+                try:  # the preview's buttons go: the request stands whether or not Telegram hears of it now
+                    await edit_markup(update, None)
+                except TelegramError as exc:
+                    event(log, "preview_buttons_kept", approval=approval.id, error=type(exc).__name__)
+            await reply(self.waiting_text(shown, t), parse_mode="HTML")
+        elif shown.screen == Screen.NO_APPROVER:
+            if w.acting.is_admin:
+                text = t._(
+                    "⚠️ This alert needs a second person's approval, but there is no other admin to give it. "
+                    "Nothing was sent; the draft is kept."
+                )
+            else:
+                text = t._(
+                    "⚠️ This alert needs a second person's approval, but nobody else in your organisation "
+                    "or among the admins may give it. Nothing was sent; the draft is kept."
+                )
+            await reply(text)
         elif shown.screen == Screen.DISCARDED:
             await edit_or_send(update, t._("The draft was discarded. Nothing was sent."))
         elif shown.screen == Screen.PROBLEMS:
@@ -240,6 +262,35 @@ class ComposerDialogue:
             await reply("\n".join(describe_problem(p, t) for p in shown.problems), parse_mode="HTML")
         elif shown.screen == Screen.USE_BUTTONS:
             await message_of(update).reply_text(t._("Use the buttons of the draft above, or /cancel to discard it."))
+
+    def waiting_text(self, shown: Shown, t: Translator) -> str:
+        """The author's answer to Send when the alert waits for a second person's approval."""
+        assert shown.submitted is not None
+        submitted = shown.submitted
+        approval = submitted.approval
+        lines = [
+            t.n_(
+                "⏳ Waiting for approval (request #{id}): the alert to {n} person goes out once someone else approves it.",
+                "⏳ Waiting for approval (request #{id}): the alert to {n} people goes out once someone else approves it.",
+                approval.audience,
+                id=approval.id,
+            ),
+            t.n_(
+                "The request went to {n} person who may approve it.",
+                "The request went to {n} people who may approve it.",
+                submitted.reached,
+            ),
+        ]
+        if submitted.reached < submitted.approvers:
+            lines.append(
+                t.n_(
+                    "{n} more could not be reached now; they see it in /pending.",
+                    "{n} more could not be reached now; they see it in /pending.",
+                    submitted.approvers - submitted.reached,
+                )
+            )
+        lines.append(t._("It expires at {time} if nobody decides.", time=when(approval.expires_at, t)))
+        return "\n".join(lines)
 
     def summary(self, draft: AlertDraft, t: Translator) -> str:
         lines = [t._("<b>New alert</b>"), *definition_lines(draft, t)]

@@ -167,6 +167,21 @@ class TalkButton:
     token: str | None = None
 
 
+class ApprovalAction(StrEnum):
+    """``apv:<action>:<request id>``: a request for a second person's approval."""
+
+    APPROVE = "yes"
+    REJECT = "no"  # asks for the reason
+    NO_REASON = "noreason"  # reject without giving one
+    OPEN = "open"  # /pending: show the request again
+
+
+@dataclass(frozen=True)
+class ApprovalButton:
+    action: ApprovalAction
+    approval_id: int
+
+
 class ComposerView(StrEnum):
     SKILLS = "skills"
     AREAS = "areas"
@@ -206,6 +221,7 @@ Command = (
     | TrackingButton
     | ComposerButton
     | TalkButton
+    | ApprovalButton
 )
 
 
@@ -365,6 +381,11 @@ def parse(data: object) -> Command | None:
         return _composer(args)
     if prefix == "talk":
         return _talk(args)
+    if prefix == "apv":
+        if len(args) != 2:
+            return None
+        choice, approval_id = _enum(ApprovalAction, args[0]), _id(args[1])
+        return ApprovalButton(choice, approval_id) if approval_id and isinstance(choice, ApprovalAction) else None
     return None
 
 

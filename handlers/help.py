@@ -40,6 +40,7 @@ COORDINATOR_COMMANDS = (
     ("export", "ID", N_("the answers as a CSV file")),
     ("messages", "ID", N_("volunteers' messages about an alert, and the replies")),
     ("audit", "", N_("the latest entries of the audit trail (admins and organisation admins)")),
+    ("pending", "", N_("alerts waiting for your approval")),
     ("language", "", N_("change the language")),
     ("cancel", "", N_("stop what you are doing")),
 )

@@ -35,7 +35,13 @@ def make_settings(sandbox: BotApiSandbox, db_path: Path, **overrides: dict) -> S
         },
         "database": {"path": str(db_path)},
         "access": {"admin_ids": [COORDINATOR_ID], "organisation": "LAPAS"},
-        "alerts": {"tracking_update_seconds": 0.5, "remind_after_minutes": 0},
+        # two-person approval is off unless a test turns it on (tests/e2e/test_approval.py)
+        "alerts": {
+            "tracking_update_seconds": 0.5,
+            "remind_after_minutes": 0,
+            "approval_for_critical": False,
+            "approval_above": 1_000_000,
+        },
         # tests go through registration faster than any person: the throttle is off unless a test turns it on
         "throttle": {"reply_interval_seconds": 0},
     }

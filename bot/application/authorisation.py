@@ -39,6 +39,10 @@ class Authorisation:
     def is_admin(self, address: Address) -> bool:
         return address in self._admins
 
+    def admins(self) -> frozenset[Address]:
+        """The admins (``access.admin_ids``)."""
+        return self._admins
+
     async def actor(self, address: Address) -> Actor | None:
         """The admin, organisation admin or coordinator at ``address``; None for anyone else."""
         if address in self._admins:

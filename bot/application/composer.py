@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.application.alerting import COMPOSE, Alerting, Author, Drafts, SentAlert
+from bot.application.approval import Approvals, NoApprover, Submitted
 from bot.domain import places
 from bot.domain.alerts import (
     TEXT_LIMIT,
@@ -69,6 +70,8 @@ class Screen(StrEnum):
     STALE_GONE = "stale_gone"  # a Send of a draft that was sent or discarded: nothing sent
     CONFIRM_CRITICAL = "confirm_critical"  # critical overrides quiet hours: confirm once (``audience``)
     SENT = "sent"  # ``sent``
+    AWAITING_APPROVAL = "awaiting_approval"  # stored as a request for a second person's approval (``submitted``)
+    NO_APPROVER = "no_approver"  # it needs approval but nobody else may give it: nothing sent, the draft kept
     DISCARDED = "discarded"
     GONE = "gone"  # no draft any more (a button of an old one)
     PROBLEMS = "problems"  # the one-line form was refused (``problems``)
@@ -94,6 +97,7 @@ class Shown:
     audience: Audience | None = None
     problems: list[Problem] = field(default_factory=list)
     sent: SentAlert | None = None
+    submitted: Submitted | None = None  # after AWAITING_APPROVAL: the request and how many got it
     length: int = 0
     ref: DraftRef | None = None  # the draft as shown, for the preview's Send
     notes: list[Problem] = field(default_factory=list)  # for the preview: e.g. a city and its novads both included
@@ -150,9 +154,10 @@ def _toggle(values: list[str], value: str) -> None:
 
 
 class Composer:
-    def __init__(self, alerting: Alerting, drafts: Drafts) -> None:
+    def __init__(self, alerting: Alerting, drafts: Drafts, approvals: Approvals) -> None:
         self._alerting = alerting
         self._drafts = drafts
+        self._approvals = approvals
 
     async def start(self, actor: Actor, args: str, now: datetime | None = None) -> Shown:
         """/alert by ``actor``: with nothing after it, a new draft at the menu; else the
@@ -366,6 +371,15 @@ class Composer:
             await self._save(address, session, draft)
             return Shown(Screen.PREVIEW, draft, audience=audience, ref=current, changed_from=previewed)
         await self._drafts.discard(address)  # a second press cannot send twice
+        if self._approvals.needed(draft, now):
+            # large or critical: a second person approves it before anything is sent
+            submitted = await self._approvals.submit(
+                draft, actor=actor, author=author, author_language=language, audience=audience
+            )
+            if isinstance(submitted, NoApprover):
+                await self._drafts.save(address, session, draft)  # kept as it was: its preview's Send still works
+                return Shown(Screen.NO_APPROVER, draft, audience=audience)
+            return Shown(Screen.AWAITING_APPROVAL, draft, audience=audience, submitted=submitted)
         sent = await self._alerting.send_alert(draft, actor=actor, author=author, author_language=language)
         return Shown(Screen.SENT, draft, sent=sent)
 

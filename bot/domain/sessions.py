@@ -17,6 +17,7 @@ class Flow(StrEnum):
     FOLLOWUP = "followup"
     TALK = "talk"  # a volunteer is asked whether to send their text to an alert's coordinator
     REPLY = "reply"  # a coordinator types a reply to a volunteer's message
+    REJECT = "reject"  # a coordinator types why they reject an alert waiting for approval
 
 
 @dataclass

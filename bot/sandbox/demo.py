@@ -1,7 +1,8 @@
 """``python -m bot demo``: a whole mobilisation, offline, against the local Telegram sandbox.
 
 Two hundred simulated people register through the real chat flow, a coordinator sends an
-alert with the one-line form, people answer (some accept, some decline, some stay silent),
+alert with the one-line form, a second coordinator approves it (the demo has every alert
+approved by a second person), people answer (some accept, some decline, some stay silent),
 an accepted person withdraws and a standby person moves up, the coordinator sends a
 follow-up and closes the alert. The bot is the real one (PTB's HTTP stack, a SQLite file in
 a temporary directory); only Telegram is simulated, with its flood limits (30 messages a
@@ -39,6 +40,8 @@ from bot.sandbox.users import SimMessage, SimUser
 TOKEN = "123456:SANDBOX-demo-token"
 COORDINATOR_ID = 9000
 COORDINATOR = ("Ilze", "Kalniņa")
+APPROVER_ID = 9001  # the second admin, who approves the alert
+APPROVER = ("Jānis", "Ozols")
 FIRST_ID = 100_001
 
 AREAS = "Ogre,Rīga,Jūrmala,Salaspils,Ķekava,Mārupe,Ropaži,Ādaži,Sigulda,Saulkrasti"  # Rīga and around
@@ -509,6 +512,7 @@ class DemoReport:
     countries: int = 0
     top_skills: list[tuple[str, int]] = field(default_factory=list)
     alert_id: int | None = None
+    approved: str | None = None  # what the author was told when the second coordinator approved
     need: int = 0
     recipients: int = 0
     left_out_quiet: int = 0
@@ -624,8 +628,9 @@ async def demo(
                     "poll_timeout": 1,
                 },
                 database={"path": str(tmp / "sauciens.sqlite3")},
-                access={"admin_ids": [COORDINATOR_ID], "organisation": "LAPAS"},
-                alerts={"tracking_update_seconds": 1, "remind_after_minutes": 30},
+                access={"admin_ids": [COORDINATOR_ID, APPROVER_ID], "organisation": "LAPAS"},
+                # every alert waits for a second person's approval, so that the demo shows it
+                alerts={"tracking_update_seconds": 1, "remind_after_minutes": 30, "approval_above": 0},
                 logging={"level": "WARNING"},
             )
             _warm_up()
@@ -855,8 +860,9 @@ async def _mobilise(
 ) -> None:
     by_id = {v.id: v for v in people}
     coord = sandbox.user(COORDINATOR_ID, *COORDINATOR, language_code="lv")
+    approver = sandbox.user(APPROVER_ID, *APPROVER, language_code="lv")
     sandbox.watched[COORDINATOR_ID] = []
-    cname = COORDINATOR[0]
+    cname, aname = COORDINATOR[0], APPROVER[0]
     con.line("━━ 2. The alert: the coordinator of LAPAS asks for help")
     command = f"/alert areas={AREAS} need={need} severity=urgent {ALERT_TEXT.format(need=need)}"
     for line in _indent(command, "    ")[:1]:
@@ -874,8 +880,22 @@ async def _mobilise(
     send_label = next(lbl for row in preview.buttons for lbl, d in row if d and d.startswith("cmp:send:"))
     con.line(f"  👮 {cname} taps [{send_label}]")
     answers_before = len(sandbox.answer_messages)
-    sent_at = time.monotonic()
     await coord.press("🚀", preview)
+    waiting = await coord.wait_for(lambda m: m.text.startswith("⏳"), 20)
+    con.line("  🤖 " + "\n     ".join(waiting.text.split("\n")))
+    # the second coordinator gets the request (the preview, the author, Approve and Reject)
+    request = await approver.wait_for(has_button("apv:yes:"), 20)
+    approve_data = next(d for d in button_data(request) if d.startswith("apv:yes:"))
+    approve_label = next(lbl for row in request.buttons for lbl, d in row if d == approve_data)
+    con.line(f"  👮 {aname}, a second coordinator, gets the request with the preview:")
+    con.line("     " + "\n     ".join(request.text.split("\n")))
+    await asyncio.sleep(max(2.5, 3.0 * speed))  # reading it (and Telegram's one message a second per chat)
+    con.line(f"  👮 {aname} taps [{approve_label}]")
+    sent_at = time.monotonic()
+    await approver.press(approve_data, request)
+    approved = await coord.wait_for(lambda m: m.text.startswith("✅") and "#" in m.text, 20)
+    report.approved = approved.text
+    con.line(f"  🤖 → {cname}: {approved.text}")
     tracking = await coord.wait_for(has_button("trk:close:"), 20)
     alert_id = int(next(d for d in button_data(tracking) if d.startswith("trk:close:")).split(":")[2])
     report.alert_id, report.need = alert_id, need
@@ -1135,16 +1155,18 @@ def _print_report(r: DemoReport, con: Console) -> None:
     )
     if r.alert_id is not None:
         left = f" ({r.left_out_quiet} left out: quiet hours)" if r.left_out_quiet else ""
-        con.line(f"  Alert #{r.alert_id} to {r.recipients} people{left}, {r.need} needed")
+        con.line(
+            f"  Alert #{r.alert_id} to {r.recipients} people{left}, {r.need} needed; approved by a second coordinator"
+        )
         con.line(
             f"  Delivery of {r.recipients} messages took {r.delivery_seconds:.1f}s from the first to the last "
             f"(= {r.delivery_rate:.1f} msg/s; Telegram allows 30/s, so at least {max(0, r.recipients - 1) / 30:.1f}s"
             + ("; the first few go out at once, within Telegram's short burst" if r.delivery_rate > 30 else "")
-            + f"; first one {r.first_after_send:.2f}s after Send; {r.delivery_429} × 429)"
+            + f"; first one {r.first_after_send:.2f}s after the approval; {r.delivery_429} × 429)"
         )
         if r.quota_filled_after is not None:
             con.line(
-                f"  The quota of {r.need} was filled {r.quota_filled_after:.1f}s after Send "
+                f"  The quota of {r.need} was filled {r.quota_filled_after:.1f}s after the approval "
                 "(simulated people answer within seconds; real ones take minutes)"
             )
         else:

@@ -22,6 +22,8 @@ async def test_demo_small_population_is_consistent():
     assert report.by_language.get("lv", 0) + report.by_language.get("en", 0) == 24
     assert report.in_latvia + report.abroad == 24 and report.abroad >= 1
 
+    # a second coordinator approved the alert before anything was sent, and its author was told
+    assert report.approved is not None and f"#{report.alert_id}" in report.approved
     # everyone in the audience got exactly one alert message, and every message was sent
     assert report.recipients > 0
     assert sorted(report.alert_messages_per_recipient.values()) == [1] * report.recipients

@@ -9,6 +9,7 @@ from enum import StrEnum
 import pytest
 
 from bot.domain.alerts import AlertStatus, Delivery, Response, Severity
+from bot.domain.approval import ApprovalStatus
 from bot.domain.audit import AuditRole
 from bot.domain.coalition import InviteKind, MembershipSource, StoredRole
 from bot.domain.outbox import OutboxKind, OutboxState
@@ -26,6 +27,7 @@ CHECKED = [
     ("invites", "kind", InviteKind),
     ("memberships", "source", MembershipSource),
     ("audit_log", "role", AuditRole),
+    ("approvals", "status", ApprovalStatus),
 ]
 
 
