@@ -55,6 +55,14 @@ ROLE_LABELS = {
     StoredRole.COORDINATOR: N_("coordinator"),
     StoredRole.ORGADMIN: N_("organisation admin"),
 }
+WELCOME = {
+    StoredRole.COORDINATOR: N_("✅ Welcome! You are now a coordinator of <b>{organisation}</b>. Where: {scope}."),
+    StoredRole.ORGADMIN: N_("✅ Welcome! You are now an organisation admin of <b>{organisation}</b>. Where: {scope}."),
+}
+REPLACES = {
+    StoredRole.COORDINATOR: N_("You are a coordinator of {organisation} now: accepting replaces that."),
+    StoredRole.ORGADMIN: N_("You are an organisation admin of {organisation} now: accepting replaces that."),
+}
 LINK_MADE = {
     InviteKind.COORDINATOR: N_(
         "🔗 Invite link for a coordinator of <b>{organisation}</b> (where: {scope}). It works once, "
@@ -166,13 +174,7 @@ class CoalitionHandlers:
             )
         ]
         if opened.current is not None:
-            lines.append(
-                t._(
-                    "You are now {role} of {organisation}: accepting replaces that.",
-                    role=role_label(opened.current.role, t),
-                    organisation=esc(opened.current.organisation.name),
-                )
-            )
+            lines.append(t._(REPLACES[opened.current.role], organisation=esc(opened.current.organisation.name)))
         lines += [
             t._("If you accept, your Telegram name and id are kept with this role, and the audit trail records it."),
             "",
@@ -221,8 +223,7 @@ class CoalitionHandlers:
         await edit_or_send(
             update,
             t._(
-                "✅ Welcome! You are now {role} of <b>{organisation}</b>. Where: {scope}.",
-                role=role_label(c.role, t),
+                WELCOME[c.role],
                 organisation=esc(c.organisation.name),
                 scope=esc(scope_text(c.scope if not c.scope.everywhere else c.organisation.scope, t)),
             ),

@@ -431,7 +431,8 @@ class Coalition:
         if opened.status != LinkStatus.OPEN or invite is None or invite.role is None:
             return opened
         maker = await self._maker(invite)
-        assert maker is not None  # an open link's maker may still make it
+        if maker is None:  # revoked a moment ago
+            return Opened(LinkStatus.REVOKED, invite)
         if not await self._invites.use(code, address.external_id, self._clock()):
             return await self.open_invite(code, address)  # used (or expired) a moment ago
         await self._coordinators.put(

@@ -52,6 +52,11 @@ def coordinator_row(bot: Sauciens, telegram_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def role_of(bot: Sauciens, telegram_id: int) -> str | None:
+    found = coordinator_row(bot, telegram_id)
+    return found["role"] if found else None
+
+
 def audit_actions(bot: Sauciens) -> list[tuple[str | None, str, str, str, str]]:
     return [
         (r["actor_external_id"], r["role"], r["organisation"], r["action"], r["target"])
@@ -114,7 +119,7 @@ async def test_an_orgadmin_invites_a_coordinator_who_accepts_and_can_then_alert(
     assert coordinator_row(bot, 601) is None  # nothing before consent
     await newcomer.press("✅ Accept", invitation)
     welcome = await newcomer.wait_for_edit(invitation, "Welcome")
-    assert "You are now coordinator of Liepājas Samariešu kopa" in welcome.text and not welcome.buttons
+    assert "You are now a coordinator of Liepājas Samariešu kopa" in welcome.text and not welcome.buttons
     help_text = await newcomer.wait_for("For coordinators")
     assert "/alert" in help_text.text and "/coordinators" in help_text.text
     assert coordinator_row(bot, 601) == {
@@ -166,7 +171,7 @@ async def test_an_admin_makes_an_organisation_admin_and_a_decline_changes_nothin
     await person.send(f"/start {code}")
     await person.press("✅ Accept", await person.wait_for("Invitation"))
     await person.wait_for("Welcome")
-    assert coordinator_row(bot, 610)["role"] == "orgadmin"
+    assert role_of(bot, 610) == "orgadmin"
     # an admin's invitation is filed under the organisation it is for
     assert (str(COORDINATOR_ID), "admin", "OGR", "invite_created", "invite") in audit_actions(bot)
 
@@ -175,6 +180,16 @@ async def test_an_admin_makes_an_organisation_admin_and_a_decline_changes_nothin
     refused = await person.wait_for("outside the scope")
     assert "outside the scope you may give for Ogres brīvprātīgie: Ogre Municipality." in refused.text
     assert "No link was made." in refused.text
+
+    # a coordinator promoted by a link is told that it replaces their role
+    code = await make_link(admin, "/invite orgadmin org=OGR")
+    promoted = sandbox.user(OGR_COORD, "Edgars", language_code="en")
+    await promoted.send(f"/start {code}")
+    invitation = await promoted.wait_for("Invitation")
+    assert "You are a coordinator of Ogres brīvprātīgie now: accepting replaces that." in invitation.text
+    await promoted.press("✅ Accept", invitation)
+    await promoted.wait_for_edit(invitation, "You are now an organisation admin of Ogres brīvprātīgie")
+    assert role_of(bot, OGR_COORD) == "orgadmin"
 
 
 async def test_refusals_name_the_scope_and_the_role_and_make_no_link(sandbox, bot):
@@ -243,6 +258,9 @@ async def test_expired_unknown_and_revoked_makers_links_change_nothing(sandbox, 
     # unknown, in the form of a code and not
     await person.send("/start ABCDEFGHJKLMNPQR")
     await person.wait_for("This invite link is not valid")
+    latvian = sandbox.user(621, "Līga", language_code="lv")
+    await latvian.send("/start ABCDEFGHJKLMNPQR")
+    await latvian.wait_for("Šī uzaicinājuma saite nav derīga.")
     await person.forge_callback("inv:yes:ABCDEFGHJKLMNPQR", invitation)
     await person.wait_for_edit(invitation, "This invite link is not valid")
     assert coordinator_row(bot, 620) is None
@@ -351,10 +369,10 @@ async def test_a_volunteers_link_for_a_new_and_for_a_registered_person(sandbox, 
     await new.press("consent:en:yes", await new.wait_for("Do you agree?"))
     await new.wait_for("Let's set up your profile")
 
-    async def joined() -> bool:  # just after the consent's answer
+    async def new_member() -> bool:  # just after the consent's answer
         return members_of(bot, "LSK") == {"701"}
 
-    await eventually(joined, "701 joined LSK")
+    await eventually(new_member, "701 joined LSK")
 
     # someone new who declines: nothing is stored
     declining = sandbox.user(702, "Oskars", language_code="en")
