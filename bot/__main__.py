@@ -49,7 +49,33 @@ def parser(prog: str = "sauciens") -> argparse.ArgumentParser:
     aud.add_argument("--actor", metavar="ID", help="only this person's actions (a Telegram id)")
     aud.add_argument("--action", metavar="NAME", help="only this action, e.g. export")
     aud.add_argument("--org", metavar="CODE", help="only this organisation's entries")
+    orgs = sub.add_parser("orgs", help="the coalition's organisations")
+    osub = orgs.add_subparsers(dest="action", required=True)
+    oadd = osub.add_parser("add", help="add an organisation")
+    oadd.add_argument("code", help="a short code: 2-16 letters, digits, _ or -")
+    oadd.add_argument("name", help="the name shown on its alerts")
+    oadd.add_argument("--areas", nargs="+", default=[], help="municipalities (ATVK codes or names) it may alert")
+    oadd.add_argument("--countries", nargs="+", default=[], help="countries abroad (ISO codes or names, * for all)")
+    osub.add_parser("list", help="list the organisations (CSV)")
+    co = sub.add_parser("coordinators", help="the organisations' coordinators and organisation admins")
+    csub = co.add_subparsers(dest="action", required=True)
+    cadd = csub.add_parser("add", help="make someone a coordinator (or organisation admin) of an organisation")
+    cadd.add_argument("telegram_id", type=telegram_id, help="their numeric Telegram id")
+    cadd.add_argument("--org", required=True, help="the organisation's code")
+    cadd.add_argument("--role", choices=["coordinator", "orgadmin"], default="coordinator")
+    cadd.add_argument("--areas", nargs="+", default=[], help="a narrower scope: municipalities (codes or names)")
+    cadd.add_argument("--countries", nargs="+", default=[], help="a narrower scope abroad: countries, * for all")
+    csub.add_parser("list", help="list the coordinators (CSV)")
+    crev = csub.add_parser("revoke", help="take every right away from a coordinator, at once")
+    crev.add_argument("telegram_id", type=telegram_id, help="their numeric Telegram id")
     return p
+
+
+def telegram_id(text: str) -> int:
+    """A Telegram user id: a positive whole number."""
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Telegram id (a positive number)")
+    return int(text)
 
 
 def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
@@ -100,6 +126,18 @@ def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
                     settings, sys.stdout, since=args.since, actor=args.actor, action=args.action, organisation=args.org
                 )
             )
+        if command == "orgs":
+            if args.action == "add":
+                return asyncio.run(cli.add_organisation(settings, args.code, args.name, args.areas, args.countries))
+            return asyncio.run(cli.list_organisations(settings, sys.stdout))
+        if command == "coordinators":
+            if args.action == "add":
+                return asyncio.run(
+                    cli.add_coordinator(settings, args.telegram_id, args.org, args.role, args.areas, args.countries)
+                )
+            if args.action == "revoke":
+                return asyncio.run(cli.revoke_coordinator(settings, args.telegram_id))
+            return asyncio.run(cli.list_coordinators(settings, sys.stdout))
     except ConfigError as exc:
         print(f"sauciens: {exc}", file=sys.stderr)
         return 2

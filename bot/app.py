@@ -59,6 +59,7 @@ from handlers import (
     verify,
 )
 from handlers import boundary as boundaries
+from handlers import coalition as coalition_handlers
 from handlers import help as help_handlers
 from handlers.base import App
 from handlers.router import TextRouter
@@ -124,6 +125,9 @@ def register_handlers(
     # Handler order matters: the first matching handler in a group wins.
     # newcomers and floods first, then edits, buttons' data, buttons in groups
     boundary = boundaries.register_first(app, services.identity, throttle)
+    # /start <code> (in the boundary's group, before every /start), /invite, /coordinators, and
+    # joining an organisation after the consent button (in a group after this one)
+    coalition_handlers.register(app, services.identity, services.coalition)
     groups.register(app)  # group chats: point people to a private chat
     verify.register(app, services.identity, services.verification)  # /verify, and forwards (never a flow's input)
     router.register(app)  # /cancel, and typed input routed to the flow the person is in

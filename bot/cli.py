@@ -1,5 +1,6 @@
-"""The command-line tasks other than running the bot: migrations, backups, volunteer lists,
-alerts and the audit trail. Exports and imports are recorded in the audit trail (as the operator)."""
+"""The command-line tasks other than running the bot: migrations, backups, volunteer lists, alerts,
+the coalition's organisations and coordinators, and the audit trail. Exports, imports and changes
+to organisations and coordinators are recorded in the audit trail (as the operator)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,29 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.application.audit import Audit
+from bot.application.authorisation import Authorisation
+from bot.application.coalition import Coalition, Refusal, Refused
+from bot.domain import places
 from bot.domain.alerts import write_export_csv
 from bot.domain.audit import AuditAction, AuditQuery, AuditRole, write_audit_csv
-from bot.domain.coalition import valid_org_code
+from bot.domain.coalition import ORG_NAME_MAX, Scope, StoredRole, valid_org_code
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
 from bot.domain.places.timezones import LATVIA_TZ
+from bot.domain.scopes import PlaceKind, UnknownPlace, read_scope
+from bot.domain.spreadsheet import neutralise
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
-from bot.i18n import language_codes
+from bot.i18n import language_codes, translator
+from bot.messenger.render import scope_text
 from bot.settings import Settings
 from db.alerts import AlertRepo
 from db.audit import AuditRepo
 from db.backup import BackupError, backup, restore
 from db.database import Database
+from db.invites import InviteRepo
+from db.memberships import MembershipRepo
 from db.migrate import migrate
+from db.organisations import CoordinatorRepo, OrganisationRepo
 from db.people import PeopleRepo
 
 
@@ -294,3 +304,178 @@ async def verify_audit(settings: Settings, out: TextIO = sys.stdout) -> int:
     e = result.broken
     print(f"audit trail broken at entry {e.id} ({e.at}, {e.action})", file=out)
     return 1
+
+
+# ----- the coalition: organisations and coordinators ------------------------------------------
+
+
+def _coalition(db: Database, settings: Settings) -> Coalition:
+    coordinators = CoordinatorRepo(db)
+    return Coalition(
+        OrganisationRepo(db),
+        coordinators,
+        InviteRepo(db),
+        MembershipRepo(db),
+        Authorisation(settings.access.admin_ids, coordinators),
+        Audit(AuditRepo(db)),
+    )
+
+
+def _place_problem(problem: UnknownPlace) -> str:
+    if problem.kind == PlaceKind.AREA:
+        names = [m.name_lv for code in problem.suggestions if (m := places.municipality(code)) is not None]
+        line = f"unknown municipality {problem.value!r} (an ATVK code or a name)"
+    else:
+        names = list(problem.suggestions)
+        line = f"unknown country {problem.value!r} (an ISO code or a name, * for all abroad; not Latvia)"
+    return line + (f"; did you mean {', '.join(names)}?" if names else "")
+
+
+def _read_scope(areas: list[str], countries: list[str], err: TextIO) -> Scope | None:
+    reading = read_scope(areas, countries, language_codes())
+    for problem in reading.unknown:
+        print(f"sauciens: {_place_problem(problem)}", file=err)
+    return reading.scope
+
+
+def _scope(scope: Scope) -> str:
+    return scope_text(scope, translator("en"))
+
+
+def _codes(values: tuple[str, ...]) -> str:
+    return ";".join(values)
+
+
+async def add_organisation(
+    settings: Settings,
+    code: str,
+    name: str,
+    areas: list[str],
+    countries: list[str],
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """``orgs add CODE "Name" [--areas ...] [--countries ...]``."""
+    scope = _read_scope(areas, countries, err)
+    if scope is None:
+        print("sauciens: nothing was added", file=err)
+        return 2
+    db = await _open(settings)
+    try:
+        added = await _coalition(db, settings).add_organisation(code, name, scope)
+    finally:
+        await db.close()
+    if isinstance(added, Refused):
+        if added.reason == Refusal.BAD_CODE:
+            print(f"sauciens: {code!r} is not an organisation code: 2 to 16 letters, digits, _ or -", file=err)
+            return 2
+        if added.reason == Refusal.BAD_NAME:
+            print(f"sauciens: an organisation's name has 1 to {ORG_NAME_MAX} characters", file=err)
+            return 2
+        assert added.organisation is not None
+        print(f"sauciens: organisation {added.organisation.code} exists already ({added.organisation.name})", file=err)
+        return 1
+    print(f"added organisation {added.code} ({added.name}); scope: {_scope(added.scope)}", file=out)
+    return 0
+
+
+async def list_organisations(settings: Settings, out: TextIO) -> int:
+    """``orgs list``: CSV, one organisation a row, with how many coordinators it has."""
+    db = await _open(settings)
+    try:
+        coalition = _coalition(db, settings)
+        organisations = await coalition.organisations()
+        coordinators = await coalition.all_coordinators()
+    finally:
+        await db.close()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "name", "areas", "countries", "coordinators"])
+    for o in organisations:
+        count = sum(1 for c in coordinators if c.organisation.id == o.id)
+        writer.writerow([o.code, neutralise(o.name), _codes(o.scope.areas), _codes(o.scope.countries), count])
+    return 0
+
+
+async def add_coordinator(
+    settings: Settings,
+    telegram_id: int,
+    organisation: str,
+    role: str,
+    areas: list[str],
+    countries: list[str],
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """``coordinators add TELEGRAM_ID --org CODE [--role coordinator|orgadmin] [--areas ...] [--countries ...]``."""
+    scope = _read_scope(areas, countries, err)
+    if scope is None:
+        print("sauciens: nothing was changed", file=err)
+        return 2
+    db = await _open(settings)
+    try:
+        coalition = _coalition(db, settings)
+        added = await coalition.add_coordinator(Address.telegram(telegram_id), organisation, StoredRole(role), scope)
+        codes = [o.code for o in await coalition.organisations()]
+    finally:
+        await db.close()
+    if isinstance(added, Refused):
+        if added.reason == Refusal.NO_ORGANISATION:
+            known = f"organisations: {', '.join(codes)}" if codes else "add one with: orgs add CODE NAME"
+            print(f"sauciens: there is no organisation {organisation!r} ({known})", file=err)
+        elif added.reason == Refusal.IS_ADMIN:
+            print(f"sauciens: {telegram_id} is an admin (access.admin_ids) and may do everything already", file=err)
+        else:
+            assert added.organisation is not None and added.scope is not None
+            print(
+                f"sauciens: outside the scope of {added.organisation.code} ({_scope(added.scope)}); nothing was changed",
+                file=err,
+            )
+        return 1
+    c = added.coordinator
+    where = _scope(c.organisation.scope if c.scope.everywhere else c.scope)
+    replaced = "" if added.new else " (their earlier role was replaced)"
+    print(f"{telegram_id} is now {c.role.value} of {c.organisation.code}; scope: {where}{replaced}", file=out)
+    return 0
+
+
+async def list_coordinators(settings: Settings, out: TextIO) -> int:
+    """``coordinators list``: CSV, organisation admins first within each organisation."""
+    db = await _open(settings)
+    try:
+        coordinators = await _coalition(db, settings).all_coordinators()
+    finally:
+        await db.close()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["telegram_id", "organisation", "role", "areas", "countries", "name", "added_by"])
+    for c in coordinators:
+        writer.writerow(
+            [
+                c.address.external_id,
+                c.organisation.code,
+                c.role.value,
+                _codes(c.scope.areas),
+                _codes(c.scope.countries),
+                neutralise(c.name or ""),
+                c.added_by or "",
+            ]
+        )
+    return 0
+
+
+async def revoke_coordinator(
+    settings: Settings, telegram_id: int, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """``coordinators revoke TELEGRAM_ID``: at once, also for a bot that is running."""
+    db = await _open(settings)
+    try:
+        revoked = await _coalition(db, settings).revoke_coordinator(Address.telegram(telegram_id), None)
+    finally:
+        await db.close()
+    if isinstance(revoked, Refused):
+        if revoked.reason == Refusal.IS_ADMIN:
+            print(f"sauciens: {telegram_id} is an admin: remove them from access.admin_ids instead", file=err)
+        else:
+            print(f"sauciens: {telegram_id} is not a coordinator", file=err)
+        return 1
+    print(f"revoked {telegram_id} ({revoked.role.value} of {revoked.organisation.code})", file=out)
+    return 0

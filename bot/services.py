@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.application.audit import Audit
 from bot.application.authorisation import AlertAccess, Authorisation
+from bot.application.coalition import Coalition
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.application.pause import Pausing
@@ -22,6 +23,8 @@ from db.alerts import AlertRepo
 from db.audit import AuditRepo
 from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
+from db.invites import InviteRepo
+from db.memberships import MembershipRepo
 from db.messages import MessageRepo
 from db.organisations import CoordinatorRepo, OrganisationRepo
 from db.outbox import OutboxRepo
@@ -41,6 +44,7 @@ class Services:
     coordinators: CoordinatorRepo
     authorisation: Authorisation
     audit: Audit
+    coalition: Coalition
     identity: Identity
     budget: SendBudget
     alerts: AlertRepo
@@ -58,8 +62,9 @@ class Services:
         db = Database(settings.database.path)
         rate = settings.broadcast.messages_per_second
         people, sessions, alerts, outbox = PeopleRepo(db), SessionRepo(db), AlertRepo(db), OutboxRepo(db)
-        coordinators = CoordinatorRepo(db)
+        organisations, coordinators = OrganisationRepo(db), CoordinatorRepo(db)
         authorisation = Authorisation(settings.access.admin_ids, coordinators)
+        audit = Audit(AuditRepo(db))
         steps = Steps(people, sessions)
         profile = Profile(people, sessions, steps)
         return cls(
@@ -67,10 +72,11 @@ class Services:
             db=db,
             people=people,
             sessions=sessions,
-            organisations=OrganisationRepo(db),
+            organisations=organisations,
             coordinators=coordinators,
             authorisation=authorisation,
-            audit=Audit(AuditRepo(db)),
+            audit=audit,
+            coalition=Coalition(organisations, coordinators, InviteRepo(db), MembershipRepo(db), authorisation, audit),
             identity=Identity(people, authorisation, CoordinatorLanguageRepo(db)),
             # paid broadcasts: edits and replies keep Telegram's free rate, in a lane of their own
             budget=SendBudget(

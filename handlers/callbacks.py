@@ -23,6 +23,7 @@ from bot.application.composer import BY_PRESETS
 from bot.application.talkback import TOKEN
 from bot.domain import places, skills
 from bot.domain.alerts import Severity
+from bot.domain.coalition import valid_invite_code
 from bot.domain.people import ALL_ABROAD, AVAILABILITY, is_abroad_country
 from bot.i18n import is_supported
 from bot.messenger.keyboards import NOOP
@@ -208,6 +209,29 @@ class ComposerButton:
     args: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class InviteButton:
+    """``inv:<yes|no>:<code>``: accept or decline the invite link one opened (``code``: its code,
+    checked for the codes' form; whether it is a real link is the use case's)."""
+
+    accept: bool
+    code: str
+
+
+class CoordinatorAction(StrEnum):
+    """``crd:<action>:<telegram id>``: /coordinators' buttons."""
+
+    ASK = "ask"  # Revoke: ask to confirm
+    REVOKE = "yes"  # confirmed
+    KEEP = "no"
+
+
+@dataclass(frozen=True)
+class CoordinatorButton:
+    action: CoordinatorAction
+    telegram_id: int
+
+
 Command = (
     Noop
     | ChooseLanguage
@@ -222,6 +246,8 @@ Command = (
     | ComposerButton
     | TalkButton
     | ApprovalButton
+    | InviteButton
+    | CoordinatorButton
 )
 
 
@@ -386,6 +412,15 @@ def parse(data: object) -> Command | None:
             return None
         choice, approval_id = _enum(ApprovalAction, args[0]), _id(args[1])
         return ApprovalButton(choice, approval_id) if approval_id and isinstance(choice, ApprovalAction) else None
+    if prefix == "inv":
+        if len(args) == 2 and args[0] in ("yes", "no") and valid_invite_code(args[1]):
+            return InviteButton(args[0] == "yes", args[1])
+        return None
+    if prefix == "crd":
+        if len(args) != 2:
+            return None
+        crd, telegram_id = _enum(CoordinatorAction, args[0]), _id(args[1])
+        return CoordinatorButton(crd, telegram_id) if telegram_id and isinstance(crd, CoordinatorAction) else None
     return None
 
 

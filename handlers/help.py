@@ -39,6 +39,8 @@ COORDINATOR_COMMANDS = (
     ("close", "ID", N_("close an alert")),
     ("export", "ID", N_("the answers as a CSV file")),
     ("messages", "ID", N_("volunteers' messages about an alert, and the replies")),
+    ("invite", "coordinator|orgadmin|volunteers [areas=…] [org=CODE]", N_("an invite link (organisation admins)")),
+    ("coordinators", "", N_("your organisation's coordinators, with a button to revoke each")),
     ("audit", "", N_("the latest entries of the audit trail (admins and organisation admins)")),
     ("pending", "", N_("alerts waiting for your approval")),
     ("language", "", N_("change the language")),

@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -250,3 +251,98 @@ def new_invite_code() -> str:
 
 def valid_org_code(code: str) -> bool:
     return bool(ORG_CODE_RE.match(code))
+
+
+# ----- scopes granted, invites, revocation ---------------------------------------------
+
+INVITE_LIFETIME = timedelta(hours=72)  # a coordinator's or organisation admin's link
+
+
+def fits_organisation(scope: Scope, organisation: Organisation) -> bool:
+    """A coordinator's own scope lies within their organisation's (empty: the organisation's)."""
+    return scope.everywhere or scope.within(organisation.scope)
+
+
+def granted_scope(scope: Scope, organisation: Organisation) -> Scope:
+    """Where someone given ``scope`` in ``organisation`` may send alerts (empty: the organisation's)."""
+    return organisation.scope if scope.everywhere else scope
+
+
+def may_grant(actor: Actor, organisation: Organisation, scope: Scope) -> bool:
+    """Whether ``actor`` may make someone a coordinator of ``organisation`` with ``scope``: within
+    the organisation's scope, and (for anyone but an admin) within the actor's own."""
+    if not may_manage(actor, organisation.id) or not fits_organisation(scope, organisation):
+        return False
+    return actor.is_admin or granted_scope(scope, organisation).within(actor.scope)
+
+
+def may_revoke(actor: Actor, coordinator: Coordinator) -> bool:
+    """Admins revoke anyone, organisation admins the coordinators of their own organisation;
+    nobody revokes themselves (an organisation would lock itself out by a slip)."""
+    return actor.address != coordinator.address and may_manage(actor, coordinator.organisation.id)
+
+
+def may_see_coordinators(actor: Actor, organisation_id: int) -> bool:
+    """Who coordinates for an organisation: admins see all, everyone else their own organisation's."""
+    return actor.is_admin or actor.organisation_id == organisation_id
+
+
+class InviteState(StrEnum):
+    """What opening an invite link finds (derived, not stored)."""
+
+    OPEN = "open"
+    EXPIRED = "expired"
+    USED = "used"  # a one-time link that was used already
+    REVOKED = "revoked"  # withdrawn, or its maker may no longer invite
+
+
+@dataclass(frozen=True)
+class Invite:
+    """An ``invites`` row: what the link makes of whoever opens it, for which organisation."""
+
+    code: str
+    kind: InviteKind
+    organisation: Organisation
+    scope: Scope  # a coordinator's narrower scope (empty: the organisation's)
+    created_by: str  # the maker's Telegram id
+    created_at: datetime
+    expires_at: datetime | None  # None: a volunteers' link, which does not expire
+    used_at: datetime | None = None
+    used_by: str | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def once(self) -> bool:
+        """Coordinators' and organisation admins' links work once; volunteers' links for everyone."""
+        return self.kind != InviteKind.VOLUNTEERS
+
+    @property
+    def role(self) -> StoredRole | None:
+        """The role the link gives (None: a volunteers' link)."""
+        if self.kind == InviteKind.ORGADMIN:
+            return StoredRole.ORGADMIN
+        return StoredRole.COORDINATOR if self.kind == InviteKind.COORDINATOR else None
+
+
+def invite_expiry(kind: InviteKind, now: datetime) -> datetime | None:
+    return None if kind == InviteKind.VOLUNTEERS else now + INVITE_LIFETIME
+
+
+def invite_state(invite: Invite, maker: Actor | None, now: datetime) -> InviteState:
+    """Whether the link still works: not withdrawn, not used (a one-time link), not expired, and
+    its maker (``maker``: as whom they act now, None if they no longer do) may still make it."""
+    if invite.revoked_at is not None:
+        return InviteState.REVOKED
+    if invite.once and invite.used_at is not None:
+        return InviteState.USED
+    if invite.expires_at is not None and invite.expires_at <= now:
+        return InviteState.EXPIRED
+    if maker is None or not may_invite(maker, invite.kind, invite.organisation.id):
+        return InviteState.REVOKED
+    if invite.kind != InviteKind.VOLUNTEERS and not may_grant(maker, invite.organisation, invite.scope):
+        return InviteState.REVOKED
+    return InviteState.OPEN
+
+
+def valid_invite_code(code: str) -> bool:
+    return len(code) == INVITE_CODE_LENGTH and all(c in INVITE_ALPHABET for c in code)

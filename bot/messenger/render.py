@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 
 from bot.domain import places, skills
-from bot.domain.people import Person
+from bot.domain.coalition import Scope
+from bot.domain.people import ALL_ABROAD, Person
 from bot.domain.places import Municipality
 from bot.i18n import N_, Translator, language_name
 
@@ -78,3 +79,15 @@ def person_summary(person: Person, t: Translator) -> str:
         else:
             lines.append(t._("⏸ Alerts paused until you /resume"))
     return "\n".join(lines)
+
+
+def scope_text(scope: Scope, t: Translator) -> str:
+    """Where an organisation or coordinator may send alerts, by name ("everywhere" when anywhere)."""
+    if scope.everywhere:
+        return t._("everywhere")
+    areas = [municipality_name(m, t) for m in places.municipalities() if m.atvk in scope.areas]
+    abroad = [t._("anywhere abroad") if c == ALL_ABROAD else t.country(c) for c in scope.countries]
+    parts = [", ".join(areas)] if areas else []
+    if abroad:
+        parts.append(t._("abroad: {countries}", countries=", ".join(abroad)))
+    return "; ".join(parts)
