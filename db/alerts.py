@@ -46,6 +46,13 @@ def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(int(i) for i in joined.split(",")) if joined else ()
 
 
+# An alert with its organisation's code (for the audit trail: actions on it are filed under it).
+_ALERT = (
+    "SELECT alerts.*, (SELECT code FROM organisations o WHERE o.id = alerts.organisation_id) AS organisation_code"
+    " FROM alerts"
+)
+
+
 def _to_alert(row: aiosqlite.Row) -> Alert:
     draft = AlertDraft(
         audience=AudienceFilter.from_dict(json.loads(row["filters"])),
@@ -66,6 +73,8 @@ def _to_alert(row: aiosqlite.Row) -> Alert:
         author_external_id=row["author_external_id"],
         author_language=row["author_language"],
         organisation_id=row["organisation_id"],
+        # (sqlite3.Row's ``in`` looks at the values, not the column names)
+        organisation_code=(row["organisation_code"] or "") if "organisation_code" in row.keys() else "",  # noqa: SIM118
         verify_code=row["verify_code"],
     )
 
@@ -149,7 +158,7 @@ class AlertRepo:
         return _to_alert(row) if row else None
 
     async def get(self, alert_id: int) -> Alert | None:
-        row = await self.db.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        row = await self.db.fetchone(_ALERT + " WHERE id = ?", (alert_id,))
         return _to_alert(row) if row else None
 
     async def latest_id(self) -> int | None:
@@ -158,14 +167,14 @@ class AlertRepo:
 
     async def list(self, only_open: bool = False, limit: int = 50) -> list[Alert]:
         where, args = ("WHERE status = ?", (AlertStatus.OPEN,)) if only_open else ("", ())
-        rows = await self.db.fetchall(f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?", (*args, limit))
+        rows = await self.db.fetchall(f"{_ALERT} {where} ORDER BY id DESC LIMIT ?", (*args, limit))
         return [_to_alert(r) for r in rows]
 
     async def open_of(self, organisation_id: int | None, author: Address, limit: int = 50) -> builtins.list[Alert]:
         """The open alerts sent for ``organisation_id`` or by ``author``, newest first: the rows
         a coordinator's /alerts reads (``bot.domain.coalition.may_act_on_alert`` decides)."""
         rows = await self.db.fetchall(
-            "SELECT * FROM alerts WHERE status = ? AND (organisation_id = ? OR"
+            _ALERT + " WHERE status = ? AND (organisation_id = ? OR"
             " (author_channel = ? AND author_external_id = ?)) ORDER BY id DESC LIMIT ?",
             (AlertStatus.OPEN, organisation_id, author.channel, author.external_id, limit),
         )

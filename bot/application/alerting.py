@@ -256,11 +256,21 @@ class Alerting:
         )
         count = await self._alerts.enqueue(alert_id, OutboxKind.FOLLOWUP, responses=(Response.ACCEPTED,), params=params)
         event(log, "followup_queued", alert=alert_id, count=count, location=int(location is not None))
-        await self._audit.record(
-            actor, AuditAction.FOLLOWUP_SENT, f"alert:{alert_id}", recipients=count, location=location is not None
+        await self._audit.record_for(
+            actor,
+            AuditAction.FOLLOWUP_SENT,
+            f"alert:{alert_id}",
+            await self._organisation_code(alert_id),
+            recipients=count,
+            location=location is not None,
         )
         self._outbox.wake()
         return count
+
+    async def _organisation_code(self, alert_id: int) -> str:
+        """The code of the organisation an alert was sent for: actions on it are audited under it."""
+        alert = await self._alerts.get(alert_id)
+        return alert.organisation_code if alert is not None else ""
 
     async def close_alert(self, alert_id: int, actor: Actor) -> Closing:
         cancelled = await self._alerts.close(alert_id)
@@ -282,8 +292,14 @@ class Alerting:
             edits=edits,
             unsent_cancelled=cancelled,
         )
-        await self._audit.record(
-            actor, AuditAction.ALERT_CLOSED, f"alert:{alert_id}", thanked=thanked, released=released, unsent=cancelled
+        await self._audit.record_for(
+            actor,
+            AuditAction.ALERT_CLOSED,
+            f"alert:{alert_id}",
+            await self._organisation_code(alert_id),
+            thanked=thanked,
+            released=released,
+            unsent=cancelled,
         )
         self._outbox.wake()
         return Closing(True, thanked, released)

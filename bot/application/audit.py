@@ -29,6 +29,10 @@ class AuditTrail(Protocol):
         self, actor: Actor, action: AuditAction, target: str = "", **details: int | str | bool | None
     ) -> None: ...
 
+    async def record_for(
+        self, actor: Actor, action: AuditAction, target: str, organisation: str, **details: int | str | bool | None
+    ) -> None: ...
+
     async def record_as(
         self,
         role: AuditRole,
@@ -71,9 +75,15 @@ class Audit:
         self, actor: Actor, action: AuditAction, target: str = "", **details: int | str | bool | None
     ) -> None:
         """``actor`` (a coordinator or admin) did ``action`` to ``target`` (ids only: "alert:12")."""
-        await self.append(
-            AuditRecord(action, role_of(actor), actor.address.external_id, actor.organisation_code, target, details)
-        )
+        await self.record_for(actor, action, target, actor.organisation_code, **details)
+
+    async def record_for(
+        self, actor: Actor, action: AuditAction, target: str, organisation: str, **details: int | str | bool | None
+    ) -> None:
+        """``actor`` did ``action`` on behalf of ``organisation`` (its code): an admin's action
+        on an organisation's alert or coordinators is filed under that organisation, so that
+        its own trail (/audit) shows it."""
+        await self.append(AuditRecord(action, role_of(actor), actor.address.external_id, organisation, target, details))
 
     async def record_as(
         self,

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from bot.application.audit import Audit, role_of
-from bot.domain.audit import AuditAction, AuditRecord, AuditRole
+from bot.application.audit import Audit
+from bot.domain.audit import AuditAction, AuditRole
 from bot.domain.coalition import (
     ORG_NAME_MAX,
     Actor,
@@ -318,8 +318,8 @@ class Coalition:
                 coordinator_role=role,
             )
         else:
-            await self._record(
-                actor, AuditAction.COORDINATOR_REVOKED, target, revoked.organisation, coordinator_role=role
+            await self._audit.record_for(
+                actor, AuditAction.COORDINATOR_REVOKED, target, revoked.organisation.code, coordinator_role=role
             )
         await self._actors.refresh()
         event(
@@ -392,11 +392,11 @@ class Coalition:
             new_invite_code(), kind, organisation, scope, actor.address.external_id, now, invite_expiry(kind, now)
         )
         await self._invites.add(invite)
-        await self._record(
+        await self._audit.record_for(
             actor,
             AuditAction.INVITE_CREATED,
             INVITE_TARGET,
-            organisation,
+            organisation.code,
             kind=kind.value,
             areas=len(scope.areas),
             countries=len(scope.countries),
@@ -441,19 +441,19 @@ class Coalition:
         coordinator = await self._coordinators.get(address)
         assert coordinator is not None
         target = coordinator_target(address)
-        await self._record(
+        await self._audit.record_for(
             Actor.of(coordinator),
             AuditAction.INVITE_USED,
             INVITE_TARGET,
-            invite.organisation,
+            invite.organisation.code,
             kind=invite.kind.value,
             invited_by=maker.address.external_id,
         )
-        await self._record(
+        await self._audit.record_for(
             maker,
             AuditAction.COORDINATOR_ADDED,
             target,
-            invite.organisation,
+            invite.organisation.code,
             coordinator_role=invite.role.value,
             areas=len(invite.scope.areas),
             countries=len(invite.scope.countries),
@@ -513,16 +513,3 @@ class Coalition:
         )
         event(log, "volunteer_joined", user=address.external_id, organisation=organisation.code)
         return JoinOutcome.JOINED
-
-    async def _record(
-        self,
-        actor: Actor,
-        action: AuditAction,
-        target: str,
-        organisation: Organisation,
-        **details: int | str | bool | None,
-    ) -> None:
-        """An action of ``actor`` on ``organisation``'s behalf, filed under that organisation
-        (an admin's too, so that the organisation's own trail shows it)."""
-        record = AuditRecord(action, role_of(actor), actor.address.external_id, organisation.code, target, details)
-        await self._audit.append(record)

@@ -303,7 +303,9 @@ class Tracking:
                 row.phone = None
                 hidden += 1
         event(log, "alert_exported", alert=alert.id, rows=len(rows), phones_hidden=hidden)
-        await self._audit.record(actor, AuditAction.EXPORT, f"alert:{alert.id}", rows=len(rows))
+        await self._audit.record_for(
+            actor, AuditAction.EXPORT, f"alert:{alert.id}", alert.organisation_code, rows=len(rows)
+        )
         return rows
 
 
@@ -334,11 +336,12 @@ class Reminders:
         if automatic:
             await self._alerts.mark_reminded(alert_id)
         event(log, "reminders_queued", alert=alert_id, count=count, automatic=int(automatic))
-        target = f"alert:{alert_id}"
+        target, alert = f"alert:{alert_id}", await self._alerts.get(alert_id)
+        code = alert.organisation_code if alert is not None else ""
         if actor is None:
-            await self._audit.record_as(AuditRole.SYSTEM, AuditAction.REMINDER_SENT, target, recipients=count)
+            await self._audit.record_as(AuditRole.SYSTEM, AuditAction.REMINDER_SENT, target, code, recipients=count)
         else:
-            await self._audit.record(actor, AuditAction.REMINDER_SENT, target, recipients=count)
+            await self._audit.record_for(actor, AuditAction.REMINDER_SENT, target, code, recipients=count)
         self._outbox.wake()
         return count
 

@@ -203,6 +203,7 @@ class Alert:
     author_external_id: str = ""
     author_language: str = "lv"
     organisation_id: int | None = None  # the organisation it was sent for (None: an admin's own)
+    organisation_code: str = ""  # that organisation's code ("" : none)
     verify_code: str | None = None  # /verify_CODE (bot.domain.verification); None: sent before codes
 
     @property

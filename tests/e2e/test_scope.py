@@ -311,6 +311,19 @@ async def test_another_organisations_alert_cannot_be_sent_followed_closed_or_exp
     await bruno.wait_for("Alert #1 closed.")
     assert alerts_in(db_path)[0][3] == "closed"
 
+    # every action on the alert is filed under its organisation, an admin's export too
+    await admin.send("/export 1")
+    await admin.wait_for(lambda m: m.document is not None)
+    with closing(sqlite3.connect(db_path)) as conn:
+        rows = conn.execute(
+            "SELECT actor_external_id, role, organisation, action FROM audit_log WHERE target = 'alert:1' ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        (str(BAIBA), "coordinator", "RIX", "alert_sent"),
+        (str(BRUNO), "coordinator", "RIX", "alert_closed"),
+        (str(COORDINATOR_ID), "admin", "RIX", "export"),
+    ]
+
 
 async def test_talk_back_of_another_organisations_alert_is_neither_shown_nor_answered(sandbox, coalition, db_path):
     c = coalition

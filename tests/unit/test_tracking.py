@@ -166,6 +166,11 @@ class Trail:
     async def record(self, actor: Actor, action: AuditAction, target: str = "", **details: object) -> None:
         self.recorded.append((actor.address.external_id, actor.role.value, action, target, details))
 
+    async def record_for(
+        self, actor: Actor, action: AuditAction, target: str, organisation: str, **details: object
+    ) -> None:
+        self.recorded.append((actor.address.external_id, actor.role.value, action, target, details))
+
     async def record_as(
         self, role: AuditRole, action: AuditAction, target: str = "", organisation: str = "", **details: object
     ) -> None:
