@@ -4,6 +4,7 @@ each chained to the one before it inside the same write transaction, so that two
 
 from __future__ import annotations
 
+from dataclasses import astuple, replace
 from typing import Any
 
 from bot.domain.audit import GENESIS, AuditEntry, AuditRecord, details_json, entry_hash
@@ -43,36 +44,26 @@ class AuditRepo:
             digest = entry_hash(
                 prev, at, record.actor, record.role, record.organisation, record.action, record.target, details
             )
+            entry = AuditEntry(
+                0,
+                at,
+                record.actor,
+                record.role,
+                record.organisation,
+                record.action,
+                record.target,
+                details,
+                prev,
+                digest,
+            )
             cur = await conn.execute(
-                "INSERT INTO audit_log (at, actor_channel, actor_external_id, role, organisation, action, target,"
+                "INSERT INTO audit_log (actor_channel, at, actor_external_id, role, organisation, action, target,"
                 " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    at,
-                    channel,
-                    record.actor,
-                    record.role,
-                    record.organisation,
-                    record.action,
-                    record.target,
-                    details,
-                    prev,
-                    digest,
-                ),
+                (channel, *astuple(entry)[1:]),  # the entry's fields after its id, in their order
             )
             entry_id = cur.lastrowid
         assert entry_id is not None
-        return AuditEntry(
-            entry_id,
-            at,
-            record.actor,
-            record.role,
-            record.organisation,
-            record.action,
-            record.target,
-            details,
-            prev,
-            digest,
-        )
+        return replace(entry, id=entry_id)
 
     async def entries(self, query: AuditQuery | None = None) -> list[AuditEntry]:
         """Matching entries, oldest first."""

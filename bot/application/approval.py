@@ -254,15 +254,10 @@ class Approvals:
     ) -> Decided | Refused:
         """``actor`` approves: the alert goes out as the author's (their scope, their tracking
         message), once, however many press at the same time."""
-        approval = await self._store.get(approval_id)
-        refused = await self._check(approval, actor)
-        if refused is not None:
-            return refused
-        assert approval is not None
-        author = await self._actors.actor(approval.author)
-        if author is None:
-            event(log, "approval_author_gone", approval=approval_id, level=logging.WARNING)
-            return Refused(Refusal.AUTHOR_GONE, approval)
+        checked = await self._decidable(approval_id, actor)
+        if isinstance(checked, Refused):
+            return checked
+        approval, author = checked
         name = self._alerting.author_of(person, messenger_name, actor).name
         if not await self._store.decide(
             approval_id, ApprovalStatus.APPROVED, by=actor.address, by_name=name, now=self._clock()
@@ -355,14 +350,10 @@ class Approvals:
 
     async def show_again(self, approval_id: int, actor: Actor, language: str) -> Approval | Refused:
         """The request (from /pending) once more in ``actor``'s chat, with its buttons."""
-        approval = await self._store.get(approval_id)
-        refused = await self._check(approval, actor)
-        if refused is not None:
-            return refused
-        assert approval is not None
-        author = await self._actors.actor(approval.author)
-        if author is None:
-            return Refused(Refusal.AUTHOR_GONE, approval)
+        checked = await self._decidable(approval_id, actor)
+        if isinstance(checked, Refused):
+            return checked
+        approval, author = checked
         audience = await self._alerting.audience_of(approval.draft, author)
         await self._show_request(approval, audience, actor.address.external_id, language)
         return approval
@@ -407,6 +398,20 @@ class Approvals:
         self._scheduler.run_once(when, expire_when_due, name=f"approval:{approval_id}")
 
     # ----- the rules behind them ---------------------------------------------------------------
+
+    async def _decidable(self, approval_id: int, actor: Actor) -> tuple[Approval, Actor] | Refused:
+        """The request ``actor`` may decide now, and its author as they act now (a request
+        whose author is no longer a coordinator cannot be decided)."""
+        approval = await self._store.get(approval_id)
+        refused = await self._check(approval, actor)
+        if refused is not None:
+            return refused
+        assert approval is not None
+        author = await self._actors.actor(approval.author)
+        if author is None:
+            event(log, "approval_author_gone", approval=approval_id, level=logging.WARNING)
+            return Refused(Refusal.AUTHOR_GONE, approval)
+        return approval, author
 
     async def _check(self, approval: Approval | None, actor: Actor) -> Refused | None:
         """Whether ``actor`` may decide ``approval`` now; a refusal changes nothing (except
