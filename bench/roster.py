@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.delivery import Latency, machine
+from bench.delivery import BENCH_ALERTS, Latency, machine
 from bot.domain import places
 from bot.domain.volunteer_csv import HEADER
 from bot.sandbox.demo import ABROAD_SKILLS, SKILL_WEIGHTS, DemoSandbox, quiet_logs  # the demo's skill mix
@@ -259,9 +259,7 @@ def config_toml(sandbox: DemoSandbox, db: Path) -> str:
         "[access]\n"
         f"admin_ids = [{COORDINATOR_ID}]\n"
         'organisation = "Bench"\n'
-        "[alerts]\n"
-        "remind_after_minutes = 0\n"
-        "[logging]\n"
+        "[alerts]\n" + "".join(f"{key} = {str(value).lower()}\n" for key, value in BENCH_ALERTS.items()) + "[logging]\n"
         'level = "WARNING"\n'
     )
 

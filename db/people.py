@@ -48,8 +48,7 @@ FROM people p
 _TARGET = """
 SELECT p.id, p.channel, p.external_id, p.status, p.language, p.location_kind, p.municipality, p.country,
        p.timezone, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id),
-       p.quiet_start, p.quiet_end, p.paused, p.paused_until, p.blocked_at IS NOT NULL,
-       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id), p.open_to_coalition
+       p.quiet_start, p.quiet_end, p.paused, p.paused_until, p.blocked_at IS NOT NULL, p.open_to_coalition
 FROM people p
 """
 _TARGET_CHUNK = 5000
@@ -120,8 +119,8 @@ def _to_target(row: tuple[Any, ...], intern: Callable[[str], str] = sys.intern) 
         bool(row[12]),
         date.fromisoformat(row[13]) if row[13] else None,
         bool(row[14]),
-        _ids(row[15]) if row[15] else (),
-        bool(row[16]),
+        (),  # organisations: set afterwards, for the members only (``PeopleRepo.targets``)
+        bool(row[15]),
     )
 
 
@@ -235,6 +234,17 @@ class PeopleRepo:
             finally:
                 await asyncio.gather(pending, return_exceptions=True)
                 await cur.close()
+            # Memberships in one read of their own: most of a roster may belong to no
+            # organisation, and a lookup per person would cost every preview.
+            rows = await conn.execute_fetchall(
+                "SELECT person_id, group_concat(organisation_id, ';') FROM memberships GROUP BY person_id"
+            )
+        members = {int(r[0]): _ids(r[1]) for r in rows}
+        if members:
+            for target in targets:
+                organisations = members.get(target.id)
+                if organisations is not None:
+                    target.organisations = organisations
         return targets
 
     async def countries_abroad(self) -> list[str]:

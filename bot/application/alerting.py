@@ -167,11 +167,19 @@ class Alerting:
         return Author(name, organisation)
 
     async def send_alert(
-        self, draft: AlertDraft, *, actor: Actor, author: Author, author_language: str = "lv"
+        self,
+        draft: AlertDraft,
+        *,
+        actor: Actor,
+        author: Author,
+        author_language: str = "lv",
+        audience: Audience | None = None,
     ) -> SentAlert:
-        """Create the alert for everyone ``actor`` may reach in its audience, and queue it."""
+        """Create the alert for everyone ``actor`` may reach in its audience, and queue it
+        (``audience``: as counted at the press that sends it, else counted now)."""
         now = datetime.now(UTC)
-        audience = await self.audience_of(draft, actor, now)
+        if audience is None:
+            audience = await self.audience_of(draft, actor, now)
         remind_at = now + timedelta(minutes=self._remind_after) if self._remind_after > 0 else None
         alert_id = await self._alerts.create(
             draft,

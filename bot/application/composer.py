@@ -380,7 +380,10 @@ class Composer:
                 await self._drafts.save(address, session, draft)  # kept as it was: its preview's Send still works
                 return Shown(Screen.NO_APPROVER, draft, audience=audience)
             return Shown(Screen.AWAITING_APPROVAL, draft, audience=audience, submitted=submitted)
-        sent = await self._alerting.send_alert(draft, actor=actor, author=author, author_language=language)
+        # to whom the press just counted (a national roster's audience is read once, not twice)
+        sent = await self._alerting.send_alert(
+            draft, actor=actor, author=author, author_language=language, audience=audience
+        )
         return Shown(Screen.SENT, draft, sent=sent)
 
 
