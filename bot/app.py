@@ -111,9 +111,17 @@ def register_handlers(
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
     help_handlers.register(app, services.identity)  # /help; coordinators' own /start and /language
     # /start, /profile, /language, steps
-    registration.register(app, services.identity, services.steps, services.registration, services.profile, router)
+    registration.register(
+        app,
+        services.identity,
+        services.steps,
+        services.registration,
+        services.profile,
+        services.membership_choices,
+        router,
+    )
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
-    privacy.register(app, services.identity, forgetting)  # /mydata, /forget
+    privacy.register(app, services.identity, forgetting)  # /mydata, /forget, a changed privacy notice
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
     composer = Composer(alerting, drafts)
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.domain.alerts import write_export_csv
+from bot.domain.coalition import IMPORTED_PHONE_VISIBLE
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
@@ -17,7 +18,9 @@ from bot.settings import Settings
 from db.alerts import AlertRepo
 from db.backup import BackupError, backup, restore
 from db.database import Database
+from db.memberships import MembershipRepo
 from db.migrate import migrate
+from db.organisations import OrganisationRepo
 from db.people import PeopleRepo
 
 
@@ -81,7 +84,6 @@ def record_to_person(r: VolunteerRecord) -> Person:
         timezone=r.timezone,
         skills=tuple(r.skills),
         phone=r.phone,
-        organisation=r.organisation,
         source="import",
     )
 
@@ -96,34 +98,51 @@ def person_to_record(p: Person) -> VolunteerRecord:
         country=p.country or LATVIA,
         city=p.city,
         phone=p.phone,
-        organisation=p.organisation,
+        organisations=list(p.organisations),
         timezone=p.timezone,
     )
 
 
 async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """All or nothing: the whole file is read and every row checked before the first write, so
-    a list with any invalid row changes nothing. A valid list is then written in short
-    transactions (``PeopleRepo.import_people``), so a running bot keeps answering and writing
-    meanwhile; people see the list arrive in batches, and should a write fail (a full disk) the
-    same file can simply be imported again."""
+    a list with any invalid row (an unknown organisation's code too) changes nothing. A valid
+    list is then written in short transactions (``PeopleRepo.import_people``), so a running bot
+    keeps answering and writing meanwhile; people see the list arrive in batches, and should a
+    write fail (a full disk) the same file can simply be imported again.
+
+    The ``organisation`` column's codes become the volunteers' memberships (source import):
+    the organisations that gave their numbers may see them (``IMPORTED_PHONE_VISIBLE``), a
+    membership the list no longer has goes, and an organisation a volunteer left in the bot is
+    not joined again (``MembershipRepo.import_lists``)."""
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         print(f"sauciens: cannot read {path}: {exc.strerror}", file=err)
         return 1
-    records, errors = parse_volunteer_csv(data, languages=language_codes())
-    if errors:
-        for e in errors:
-            print(f"{path}:{e.line}: {e.message}", file=err)
-        print(f"sauciens: {len(errors)} invalid row(s); nothing was imported", file=err)
-        return 1
     db = await _open(settings)
     try:
+        organisations = {o.code: o.id for o in await OrganisationRepo(db).all()}
+        records, errors = parse_volunteer_csv(data, languages=language_codes(), organisations=organisations)
+        if errors:
+            for e in errors:
+                print(f"{path}:{e.line}: {e.message}", file=err)
+            print(f"sauciens: {len(errors)} invalid row(s); nothing was imported", file=err)
+            return 1
         created, updated = await PeopleRepo(db).import_people(record_to_person(r) for r in records)
+        joined = await MembershipRepo(db).import_lists(
+            {Address.telegram(r.telegram_id): [organisations[c] for c in r.organisations] for r in records},
+            phone_visible=IMPORTED_PHONE_VISIBLE,
+        )
     finally:
         await db.close()
     print(f"imported {len(records)} volunteer(s): {created} new, {updated} updated", file=out)
+    if joined.added or joined.removed:
+        print(f"memberships: {joined.added} added, {joined.removed} removed", file=out)
+    if joined.not_restored:
+        print(
+            f"{joined.not_restored} membership(s) not restored: the volunteer left that organisation in the bot",
+            file=out,
+        )
     return 0
 
 

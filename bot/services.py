@@ -10,6 +10,7 @@ from bot.application.audit import Audit
 from bot.application.authorisation import Authorisation
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
+from bot.application.memberships import Memberships
 from bot.application.pause import Pausing
 from bot.application.profile import Profile
 from bot.application.registration import Registration
@@ -21,6 +22,7 @@ from db.alerts import AlertRepo
 from db.audit import AuditRepo
 from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
+from db.memberships import MembershipRepo
 from db.messages import MessageRepo
 from db.organisations import CoordinatorRepo, OrganisationRepo
 from db.outbox import OutboxRepo
@@ -38,6 +40,7 @@ class Services:
     sessions: SessionRepo
     organisations: OrganisationRepo
     coordinators: CoordinatorRepo
+    memberships: MembershipRepo
     authorisation: Authorisation
     audit: Audit
     identity: Identity
@@ -47,6 +50,7 @@ class Services:
     conversations: Conversations
     steps: Steps
     profile: Profile
+    membership_choices: Memberships  # the volunteer's side: leave, who may call, who sees the phone
     registration: Registration
     pausing: Pausing
     talkback: Talkback
@@ -56,7 +60,7 @@ class Services:
         db = Database(settings.database.path)
         rate = settings.broadcast.messages_per_second
         people, sessions, alerts, outbox = PeopleRepo(db), SessionRepo(db), AlertRepo(db), OutboxRepo(db)
-        coordinators = CoordinatorRepo(db)
+        coordinators, memberships = CoordinatorRepo(db), MembershipRepo(db)
         authorisation = Authorisation(settings.access.admin_ids, coordinators)
         steps = Steps(people, sessions)
         profile = Profile(people, sessions, steps)
@@ -67,6 +71,7 @@ class Services:
             sessions=sessions,
             organisations=OrganisationRepo(db),
             coordinators=coordinators,
+            memberships=memberships,
             authorisation=authorisation,
             audit=Audit(AuditRepo(db)),
             identity=Identity(people, authorisation, CoordinatorLanguageRepo(db)),
@@ -81,6 +86,7 @@ class Services:
             conversations=Conversations(sessions),
             steps=steps,
             profile=profile,
+            membership_choices=Memberships(people, memberships),
             registration=Registration(people, sessions, steps, profile),
             pausing=Pausing(people, sessions),
             talkback=Talkback(
