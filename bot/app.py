@@ -19,6 +19,7 @@ from bot.application.alerting import Alerting, Drafts
 from bot.application.composer import Composer
 from bot.application.health import Health
 from bot.application.privacy import Privacy
+from bot.application.retention import Retention
 from bot.application.throttle import Throttle
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
@@ -40,6 +41,7 @@ from bot.services import Services
 from bot.settings import ConfigError, Settings, TelegramMode
 from db.health import HealthRepo
 from db.migrate import migrate
+from db.retention import RetentionRepo
 from db.stats import StatsRepo
 from handlers import alerts, coordinator, groups, pause, privacy, registration, responses, talkback
 from handlers import boundary as boundaries
@@ -219,6 +221,9 @@ class Sauciens:
             organisation=settings.access.organisation,
         )
         self.drafts = Drafts(s.sessions)
+        self.retention = Retention(
+            RetentionRepo(s.db), s.audit, scheduler, retention_days=settings.privacy.retention_days
+        )
         self.privacy = Privacy(s.people, self.alerting, s.talkback)
         limits = settings.throttle
         self.throttle = Throttle(
@@ -269,6 +274,7 @@ class Sauciens:
         # Reminders and deadlines are not persisted by the JobQueue: rebuild them.
         await self.reminders.rebuild()
         await self.tracking.start(self.settings.alerts.tracking_update_seconds)
+        self.retention.start()  # old alerts are anonymised a moment after start-up, then daily
         self.sender.start()
         await self._receive_updates()
         event(
