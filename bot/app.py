@@ -123,7 +123,7 @@ def register_handlers(
         router,
     )
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
-    privacy.register(app, services.identity, forgetting)  # /mydata, /forget, a changed privacy notice
+    privacy.register(app, services.identity, forgetting, throttle)  # /mydata, /forget, a changed privacy notice
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
     composer = Composer(alerting, drafts)
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert

@@ -18,6 +18,7 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes, M
 
 from bot.application.identity import Identity
 from bot.application.privacy import Privacy
+from bot.application.throttle import Throttle
 from bot.domain.people import PRIVACY_NOTICE_VERSION, Address
 from bot.i18n import Translator
 from bot.logs import event
@@ -88,13 +89,15 @@ def command_of(message: Message) -> str | None:
 
 
 class NoticeGate:
-    """Holds the first message of someone who must agree to a changed notice (in memory, the
-    latest one per person, bounded) and handles it once they agree."""
+    """Holds the message of someone who must agree to a changed notice (in memory, the latest
+    one per person, bounded) and handles it once they agree: it goes through the update queue
+    again, past the throttle (``Throttle.let_through``)."""
 
-    def __init__(self, app: App, identity: Identity, privacy: Privacy, limit: int = 10_000) -> None:
+    def __init__(self, app: App, identity: Identity, privacy: Privacy, throttle: Throttle, limit: int = 10_000) -> None:
         self.app = app
         self.identity = identity
         self.privacy = privacy
+        self.throttle = throttle
         self._limit = limit
         self._held: OrderedDict[Address, Update] = OrderedDict()
 
@@ -145,6 +148,7 @@ class NoticeGate:
         await edit_or_send(update, t._("Thank you! You have agreed to the privacy notice."))
         held = self._held.pop(w.address, None)
         if held is not None:  # what they asked for before the notice
+            self.throttle.let_through(held.update_id)
             self.app.update_queue.put_nowait(held)
 
 
@@ -188,10 +192,10 @@ class PrivacyHandlers:
         )
 
 
-def register(app: App, identity: Identity, privacy: Privacy) -> None:
+def register(app: App, identity: Identity, privacy: Privacy, throttle: Throttle) -> None:
     """/mydata, /forget, and the changed notice (before every handler but the input boundary's)."""
     handlers = PrivacyHandlers(identity, privacy)
-    gate = NoticeGate(app, identity, privacy)
+    gate = NoticeGate(app, identity, privacy, throttle)
     private = filters.ChatType.PRIVATE
     # In the input boundary's group, after its handlers (which take edits and taps, not new messages).
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, gate.on_message), group=FIRST)

@@ -18,7 +18,6 @@ __all__ = [
     "LATVIA",
     "LATVIA_TZ",
     "NAME_MAX",
-    "ORGANISATION_MAX",
     "PRIVACY_NOTICE_VERSION",
     "TELEGRAM",
     "Address",
@@ -48,7 +47,6 @@ TELEGRAM = "telegram"
 # The longest texts a person may have, typed in the chat or imported from a list alike.
 NAME_MAX = 64
 CITY_MAX = 64
-ORGANISATION_MAX = 100
 
 # The version of the privacy notice people agree to. Version 2 says that the organisations of a
 # coalition can reach the person and what they may see. A person who agreed to an older one is

@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
+from contextlib import closing
 from datetime import datetime
 
 from bot.domain.coalition import MembershipSource, Organisation, Scope
@@ -323,3 +325,24 @@ async def test_a_changed_notice_is_agreed_to_before_anything_else_but_alerts_nev
     await coord.send("/profile")
     await coord.wait_for(NOTICE_CHANGED)
     assert coordinating.id == COORDINATOR_ID
+
+
+async def test_what_a_registering_person_typed_before_agreeing_again_is_not_lost_to_the_throttle(
+    sandbox, start_bot, db_path
+):
+    bot = await start_bot(throttle={"reply_interval_seconds": 1})
+    u = sandbox.user(4101, "Zelma", language_code="en")
+    await begin_registration(u, lang="en")  # agreed to the current notice
+    _execute(db_path, "UPDATE people SET privacy_version = 1 WHERE external_id = '4101'")  # as if an older one
+    await u.send("Zelma Kalniņa")
+    notice = await u.wait_for(NOTICE_CHANGED, timeout=10)
+    assert rows(db_path, "SELECT name FROM people WHERE external_id = '4101'")[0]["name"] == "Zelma"
+    await u.press("✅ I agree", notice)
+    await u.wait_for("Where are you", timeout=10)  # the typed name, answered after all
+    assert rows(db_path, "SELECT name FROM people WHERE external_id = '4101'")[0]["name"] == "Zelma Kalniņa"
+    assert bot.throttle.enabled
+
+
+def _execute(db_path, sql: str) -> None:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(sql)

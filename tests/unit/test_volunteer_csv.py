@@ -344,7 +344,7 @@ def test_write_format() -> None:
     # A phone starts with +: a spreadsheet would take it for a formula (and drop the +).
     assert out.getvalue() == (
         HEAD + "\n"
-        '1,Anna Bērziņa,lv,first_aid;driver,0026000,LV,Cēsis,\'+37120000000,LAPAS;LSK\n'
+        "1,Anna Bērziņa,lv,first_aid;driver,0026000,LV,Cēsis,'+37120000000,LAPAS;LSK\n"
         "2,John Smith,en,translation,,GB,London,'+442079460958,\n"
     )
 
