@@ -40,19 +40,25 @@ class RetentionRepo:
         messages about the alert are deleted; the alert is marked anonymised. As ``/forget``
         does, what is removed is overwritten in the file (``secure_delete``) and the write-ahead
         log emptied afterwards."""
-        async with self.db.read() as conn:
-            await conn.execute("PRAGMA secure_delete = ON")
+        ids = list(alert_ids)
         total = Anonymised()
+        if not ids:
+            return total
+        async with self.db.read() as conn:
+            cur = await conn.execute("PRAGMA secure_delete")
+            row = await cur.fetchone()
+            before = int(row[0]) if row is not None else 0
+            await conn.execute("PRAGMA secure_delete = ON")
         try:
-            for alert_id in alert_ids:
+            for alert_id in ids:
                 recipients, outbox, messages = await self._anonymise(alert_id)
                 total = Anonymised(
                     total.alerts + 1, total.recipients + recipients, total.outbox + outbox, total.messages + messages
                 )
         finally:
-            if total.alerts:
-                async with self.db.read() as conn:
-                    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            async with self.db.read() as conn:
+                await conn.execute(f"PRAGMA secure_delete = {before}")
+                await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return total
 
     async def _anonymise(self, alert_id: int) -> tuple[int, int, int]:
