@@ -20,6 +20,7 @@ from bot.application.approval import Approvals
 from bot.application.composer import Composer
 from bot.application.health import Health
 from bot.application.privacy import Privacy
+from bot.application.retention import Retention
 from bot.application.throttle import Throttle
 from bot.application.tracking import Reminders, Tracking
 from bot.domain import places
@@ -44,6 +45,7 @@ from db.approvals import ApprovalRepo
 from db.coordinators import CoordinatorLanguageRepo
 from db.health import HealthRepo
 from db.migrate import migrate
+from db.retention import RetentionRepo
 from db.stats import StatsRepo
 from handlers import (
     alerts,
@@ -133,9 +135,17 @@ def register_handlers(
     router.register(app)  # /cancel, and typed input routed to the flow the person is in
     help_handlers.register(app, services.identity)  # /help; coordinators' own /start and /language
     # /start, /profile, /language, steps
-    registration.register(app, services.identity, services.steps, services.registration, services.profile, router)
+    registration.register(
+        app,
+        services.identity,
+        services.steps,
+        services.registration,
+        services.profile,
+        services.membership_choices,
+        router,
+    )
     pause.register(app, services.identity, services.pausing, router)  # /pause, /resume
-    privacy.register(app, services.identity, forgetting)  # /mydata, /forget
+    privacy.register(app, services.identity, forgetting, throttle)  # /mydata, /forget, a changed privacy notice
     responses.register(app, services.identity, alerting)  # a volunteer's answer to an alert
     composer = Composer(alerting, drafts, approvals)
     alerts.register(app, services.identity, composer, router, following.send_tracking, rate)  # /alert
@@ -252,6 +262,9 @@ class Sauciens:
             approval_for_critical=settings.alerts.approval_for_critical,
             expires_minutes=settings.alerts.approval_expires_minutes,
         )
+        self.retention = Retention(
+            RetentionRepo(s.db), s.audit, scheduler, retention_days=settings.privacy.retention_days
+        )
         self.privacy = Privacy(s.people, self.alerting, s.talkback, s.audit)
         limits = settings.throttle
         self.throttle = Throttle(
@@ -311,6 +324,7 @@ class Sauciens:
         await self.reminders.rebuild()
         await self.approvals.rebuild()  # requests waiting for approval expire on time after a restart too
         await self.tracking.start(self.settings.alerts.tracking_update_seconds)
+        self.retention.start()  # old alerts are anonymised a moment after start-up, then daily
         self.sender.start()
         await self._receive_updates()
         event(

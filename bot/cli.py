@@ -18,7 +18,7 @@ from bot.application.coalition import Coalition, Refusal, Refused
 from bot.domain import places
 from bot.domain.alerts import write_export_csv
 from bot.domain.audit import AuditAction, AuditQuery, AuditRole, write_audit_csv
-from bot.domain.coalition import ORG_NAME_MAX, Scope, StoredRole, valid_org_code
+from bot.domain.coalition import IMPORTED_PHONE_VISIBLE, ORG_NAME_MAX, Scope, StoredRole, valid_org_code
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
 from bot.domain.places.timezones import LATVIA_TZ
@@ -103,7 +103,6 @@ def record_to_person(r: VolunteerRecord) -> Person:
         timezone=r.timezone,
         skills=tuple(r.skills),
         phone=r.phone,
-        organisation=r.organisation,
         source="import",
     )
 
@@ -118,37 +117,60 @@ def person_to_record(p: Person) -> VolunteerRecord:
         country=p.country or LATVIA,
         city=p.city,
         phone=p.phone,
-        organisation=p.organisation,
+        organisations=list(p.organisation_codes),
         timezone=p.timezone,
     )
 
 
 async def import_volunteers(settings: Settings, path: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """All or nothing: the whole file is read and every row checked before the first write, so
-    a list with any invalid row changes nothing. A valid list is then written in short
-    transactions (``PeopleRepo.import_people``), so a running bot keeps answering and writing
-    meanwhile; people see the list arrive in batches, and should a write fail (a full disk) the
-    same file can simply be imported again."""
+    a list with any invalid row (an unknown organisation's code too) changes nothing. A valid
+    list is then written in short transactions (``PeopleRepo.import_people``), so a running bot
+    keeps answering and writing meanwhile; people see the list arrive in batches, and should a
+    write fail (a full disk) the same file can simply be imported again.
+
+    The ``organisation`` column's codes become the volunteers' memberships (source import):
+    the organisations that gave their numbers may see them (``IMPORTED_PHONE_VISIBLE``), a
+    membership the list no longer has goes, and an organisation a volunteer left in the bot is
+    not joined again (``MembershipRepo.import_lists``)."""
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         print(f"sauciens: cannot read {path}: {exc.strerror}", file=err)
         return 1
-    records, errors = parse_volunteer_csv(data, languages=language_codes())
-    if errors:
-        for e in errors:
-            print(f"{path}:{e.line}: {e.message}", file=err)
-        print(f"sauciens: {len(errors)} invalid row(s); nothing was imported", file=err)
-        return 1
     db = await _open(settings)
     try:
+        organisations = {o.code: o.id for o in await OrganisationRepo(db).all()}
+        records, errors = parse_volunteer_csv(data, languages=language_codes(), organisations=organisations)
+        if errors:
+            for e in errors:
+                print(f"{path}:{e.line}: {e.message}", file=err)
+            print(f"sauciens: {len(errors)} invalid row(s); nothing was imported", file=err)
+            return 1
         created, updated = await PeopleRepo(db).import_people(record_to_person(r) for r in records)
+        joined = await MembershipRepo(db).import_lists(
+            {Address.telegram(r.telegram_id): [organisations[c] for c in r.organisations] for r in records},
+            phone_visible=IMPORTED_PHONE_VISIBLE,
+        )
         await _audit(db).record_as(
-            AuditRole.OPERATOR, AuditAction.VOLUNTEERS_IMPORTED, "volunteers", created=created, updated=updated
+            AuditRole.OPERATOR,
+            AuditAction.VOLUNTEERS_IMPORTED,
+            "volunteers",
+            created=created,
+            updated=updated,
+            memberships_added=joined.added,
+            memberships_removed=joined.removed,
         )
     finally:
         await db.close()
     print(f"imported {len(records)} volunteer(s): {created} new, {updated} updated", file=out)
+    if joined.added or joined.removed:
+        print(f"memberships: {joined.added} added, {joined.removed} removed", file=out)
+    if joined.not_restored:
+        print(
+            f"{joined.not_restored} membership(s) not restored: the volunteer left that organisation in the bot",
+            file=out,
+        )
     return 0
 
 

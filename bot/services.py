@@ -11,6 +11,7 @@ from bot.application.authorisation import AlertAccess, Authorisation
 from bot.application.coalition import Coalition
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
+from bot.application.memberships import Memberships
 from bot.application.pause import Pausing
 from bot.application.profile import Profile
 from bot.application.registration import Registration
@@ -42,6 +43,7 @@ class Services:
     sessions: SessionRepo
     organisations: OrganisationRepo
     coordinators: CoordinatorRepo
+    memberships: MembershipRepo
     authorisation: Authorisation
     audit: Audit
     coalition: Coalition
@@ -52,6 +54,7 @@ class Services:
     conversations: Conversations
     steps: Steps
     profile: Profile
+    membership_choices: Memberships  # the volunteer's side: leave, who may call, who sees the phone
     registration: Registration
     pausing: Pausing
     talkback: Talkback
@@ -62,7 +65,7 @@ class Services:
         db = Database(settings.database.path)
         rate = settings.broadcast.messages_per_second
         people, sessions, alerts, outbox = PeopleRepo(db), SessionRepo(db), AlertRepo(db), OutboxRepo(db)
-        organisations, coordinators = OrganisationRepo(db), CoordinatorRepo(db)
+        organisations, coordinators, memberships = OrganisationRepo(db), CoordinatorRepo(db), MembershipRepo(db)
         authorisation = Authorisation(settings.access.admin_ids, coordinators)
         audit = Audit(AuditRepo(db))
         steps = Steps(people, sessions)
@@ -74,6 +77,7 @@ class Services:
             sessions=sessions,
             organisations=organisations,
             coordinators=coordinators,
+            memberships=memberships,
             authorisation=authorisation,
             audit=audit,
             coalition=Coalition(organisations, coordinators, InviteRepo(db), MembershipRepo(db), authorisation, audit),
@@ -89,6 +93,7 @@ class Services:
             conversations=Conversations(sessions),
             steps=steps,
             profile=profile,
+            membership_choices=Memberships(people, memberships),
             registration=Registration(people, sessions, steps, profile),
             pausing=Pausing(people, sessions),
             talkback=Talkback(

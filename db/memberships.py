@@ -1,21 +1,29 @@
-"""Volunteers' memberships of organisations (none: the coalition's shared pool)."""
+"""Volunteers' memberships of organisations (none: the coalition's shared pool), and the
+organisations a volunteer left themselves (``membership_departures``), which importing a list
+again does not undo."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.domain.coalition import MembershipSource, Organisation
+from bot.domain.coalition import Membership, MembershipSource, Organisation
 from bot.domain.people import Address
 from db.database import Database
 from db.organisations import scope_of
-from db.people import now_iso
+from db.people import IMPORT_BATCH, now_iso
+
+__all__ = ["ImportedMemberships", "Membership", "MembershipRepo"]
 
 
 @dataclass(frozen=True)
-class Membership:
-    organisation: Organisation
-    source: MembershipSource
-    phone_visible: bool
+class ImportedMemberships:
+    """What importing a list did to memberships."""
+
+    added: int = 0
+    removed: int = 0  # imported memberships the list no longer has
+    not_restored: int = 0  # listed, but the volunteer had left that organisation in the bot
 
 
 class MembershipRepo:
@@ -42,14 +50,31 @@ class MembershipRepo:
     async def join(
         self, address: Address, organisation_id: int, source: MembershipSource, *, phone_visible: bool = False
     ) -> bool:
-        """The person joins the organisation (already a member: nothing changes); False if there
-        is no such person."""
+        """The person joins the organisation (already a member: nothing changes). Through the
+        organisation's volunteers' link (``INVITE``) they join even if they had left it before;
+        through its list (``IMPORT``) not. False if there is no such person, or they had left."""
         async with self.db.tx() as conn:
+            if source == MembershipSource.INVITE:
+                await conn.execute(
+                    "DELETE FROM membership_departures WHERE organisation_id = ? AND person_id ="
+                    " (SELECT id FROM people WHERE channel = ? AND external_id = ?)",
+                    (organisation_id, address.channel, address.external_id),
+                )
             cur = await conn.execute(
                 "INSERT INTO memberships (person_id, organisation_id, source, phone_visible, joined_at)"
-                " SELECT id, ?, ?, ?, ? FROM people WHERE channel = ? AND external_id = ?"
+                " SELECT p.id, ?, ?, ?, ? FROM people p WHERE p.channel = ? AND p.external_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM membership_departures d"
+                " WHERE d.person_id = p.id AND d.organisation_id = ?)"
                 " ON CONFLICT (person_id, organisation_id) DO NOTHING",
-                (organisation_id, source, int(phone_visible), now_iso(), address.channel, address.external_id),
+                (
+                    organisation_id,
+                    source,
+                    int(phone_visible),
+                    now_iso(),
+                    address.channel,
+                    address.external_id,
+                    organisation_id,
+                ),
             )
             if cur.rowcount > 0:
                 return True
@@ -61,14 +86,23 @@ class MembershipRepo:
             return await cur.fetchone() is not None
 
     async def leave(self, address: Address, organisation_id: int) -> bool:
-        return (
-            await self.db.execute(
+        """The person leaves the organisation (and is not made a member again by its list);
+        False if they were not a member."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
                 "DELETE FROM memberships WHERE organisation_id = ? AND person_id ="
                 " (SELECT id FROM people WHERE channel = ? AND external_id = ?)",
                 (organisation_id, address.channel, address.external_id),
             )
-            > 0
-        )
+            if cur.rowcount == 0:
+                return False
+            await conn.execute(
+                "INSERT INTO membership_departures (person_id, organisation_id, left_at)"
+                " SELECT id, ?, ? FROM people WHERE channel = ? AND external_id = ?"
+                " ON CONFLICT (person_id, organisation_id) DO UPDATE SET left_at = excluded.left_at",
+                (organisation_id, now_iso(), address.channel, address.external_id),
+            )
+            return True
 
     async def set_phone_visible(self, address: Address, organisation_id: int, visible: bool) -> bool:
         return (
@@ -79,3 +113,68 @@ class MembershipRepo:
             )
             > 0
         )
+
+    async def import_lists(
+        self, lists: Mapping[Address, Sequence[int]], *, phone_visible: bool, batch: int = IMPORT_BATCH
+    ) -> ImportedMemberships:
+        """Each listed person's memberships from an imported list become the organisations
+        listed for them (ids): new ones are added with source ``import`` and ``phone_visible``;
+        imported ones the list no longer has are removed; those the person joined through a
+        link, and what they chose for a membership they kept, stay as they are; an organisation
+        the person left in the bot is not joined again. ``batch`` people per transaction, as
+        ``PeopleRepo.import_people`` (the people must exist); most people of a national roster
+        have no membership to change, so each batch first reads what its people have."""
+        items = list(lists.items())
+        added = removed = not_restored = 0
+        for start in range(0, len(items), batch):
+            chunk = dict(items[start : start + batch])
+            now = now_iso()
+            async with self.db.tx() as conn:
+                ids: dict[Address, int] = {}
+                held: dict[Address, dict[int, str]] = {}
+                left: dict[Address, set[int]] = {}
+                for channel in {a.channel for a in chunk}:
+                    external = json.dumps([a.external_id for a in chunk if a.channel == channel])
+                    people = await conn.execute_fetchall(
+                        "SELECT p.id, p.external_id, m.organisation_id, m.source, d.organisation_id AS departed"
+                        " FROM people p LEFT JOIN memberships m ON m.person_id = p.id"
+                        " LEFT JOIN membership_departures d ON d.person_id = p.id"
+                        " WHERE p.channel = ? AND p.external_id IN (SELECT value FROM json_each(?))"
+                        " AND (m.person_id IS NOT NULL OR d.person_id IS NOT NULL)",
+                        (channel, external),
+                    )
+                    for r in people:
+                        address = Address(channel, r["external_id"])
+                        ids[address] = r["id"]
+                        if r["organisation_id"] is not None:
+                            held.setdefault(address, {})[r["organisation_id"]] = r["source"]
+                        if r["departed"] is not None:
+                            left.setdefault(address, set()).add(r["departed"])
+                deletes: list[tuple[int, int]] = []
+                inserts: list[tuple[object, ...]] = []
+                for address, listed in chunk.items():
+                    wanted, has = set(listed), held.get(address, {})
+                    deletes += [
+                        (ids[address], org)
+                        for org, source in has.items()
+                        if source == MembershipSource.IMPORT and org not in wanted
+                    ]
+                    for org in sorted(wanted - set(has)):
+                        if org in left.get(address, set()):
+                            not_restored += 1
+                        else:
+                            inserts.append((org, MembershipSource.IMPORT, int(phone_visible), now, *_key(address)))
+                await conn.executemany("DELETE FROM memberships WHERE person_id = ? AND organisation_id = ?", deletes)
+                await conn.executemany(
+                    "INSERT INTO memberships (person_id, organisation_id, source, phone_visible, joined_at)"
+                    " SELECT id, ?, ?, ?, ? FROM people WHERE channel = ? AND external_id = ?"
+                    " ON CONFLICT (person_id, organisation_id) DO NOTHING",
+                    inserts,
+                )
+                removed += len(deletes)
+                added += len(inserts)
+        return ImportedMemberships(added, removed, not_restored)
+
+
+def _key(address: Address) -> tuple[str, str]:
+    return address.channel, address.external_id

@@ -34,12 +34,16 @@ _COLUMNS = [
     "paused_until",
     "blocked_at",
     "consent_at",
+    "privacy_version",
+    "open_to_coalition",
     "source",
 ]
 
 _SELECT = """
 SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills,
-       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id) AS organisations
+       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id) AS organisations,
+       (SELECT group_concat(o.code, ';') FROM memberships m JOIN organisations o ON o.id = m.organisation_id
+        WHERE m.person_id = p.id) AS organisation_codes
 FROM people p
 """
 
@@ -87,10 +91,14 @@ def _to_person(row: aiosqlite.Row) -> Person:
         paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
         blocked=row["blocked_at"] is not None,
         consent_at=_dt(row["consent_at"]),
+        privacy_version=row["privacy_version"],
         source=row["source"],
         created_at=_dt(row["created_at"]) or datetime.now(UTC),
-        organisations=_ids(row["organisations"]),
         open_to_coalition=bool(row["open_to_coalition"]),
+        organisations=_ids(row["organisations"]),
+        organisation_codes=(
+            tuple(sorted(row["organisation_codes"].split(";"), key=str.lower)) if row["organisation_codes"] else ()
+        ),
     )
 
 
@@ -166,12 +174,22 @@ class PeopleRepo:
         )
         return _to_person(row) if row else None
 
-    async def create(self, address: Address, *, language: str, name: str | None, consent_at: datetime) -> Person:
+    async def create(
+        self,
+        address: Address,
+        *,
+        language: str,
+        name: str | None,
+        consent_at: datetime,
+        privacy_version: int | None = None,
+    ) -> Person:
+        """A new person registering, who agreed to version ``privacy_version`` of the privacy
+        notice at ``consent_at``."""
         now = now_iso()
         async with self.db.tx() as conn:
             await conn.execute(
-                "INSERT INTO people (channel, external_id, status, language, name, consent_at,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO people (channel, external_id, status, language, name, consent_at, privacy_version,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     address.channel,
                     address.external_id,
@@ -179,6 +197,7 @@ class PeopleRepo:
                     language,
                     name,
                     consent_at.isoformat(timespec="seconds"),
+                    privacy_version,
                     now,
                     now,
                 ),
@@ -315,6 +334,21 @@ class PeopleRepo:
             "SELECT skill FROM person_skills WHERE person_id = ? ORDER BY skill", (row["id"],)
         )
         person["skills"] = [r["skill"] for r in skills]
+        organisations = await self.db.fetchall(
+            "SELECT o.code, o.name, m.source, m.phone_visible, m.joined_at FROM memberships m"
+            " JOIN organisations o ON o.id = m.organisation_id WHERE m.person_id = ? ORDER BY o.code",
+            (row["id"],),
+        )
+        person["organisations"] = [
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "source": r["source"],
+                "phone_visible": bool(r["phone_visible"]),
+                "joined_at": r["joined_at"],
+            }
+            for r in organisations
+        ]
         alerts = await self.db.fetchall(
             "SELECT r.alert_id, a.created_at, a.severity, a.drill, r.delivery, r.response, r.eta, r.responded_at"
             " FROM recipients r JOIN alerts a ON a.id = r.alert_id WHERE r.person_id = ? ORDER BY r.alert_id",
@@ -405,7 +439,10 @@ class PeopleRepo:
 
 
 def _imported_fields(p: Person) -> dict[str, object]:
-    """What a list sets of a person (the same columns, in the same order, for everyone)."""
+    """What a list sets of a person (the same columns, in the same order, for everyone). Its
+    ``organisation`` column holds organisations' codes, which become memberships
+    (``db.memberships.MembershipRepo.import_lists``); the legacy free-text ``people.organisation``
+    is no longer written."""
     return {
         "language": p.language,
         "name": p.name,
@@ -415,7 +452,6 @@ def _imported_fields(p: Person) -> dict[str, object]:
         "city": p.city,
         "timezone": p.timezone,
         "phone": p.phone,
-        "organisation": p.organisation,
     }
 
 

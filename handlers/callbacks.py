@@ -77,14 +77,15 @@ class StepAction(StrEnum):
     SKILLS_DONE = "skills_done"
     AVAILABILITY = "avail"
     QUIET = "quiet"
+    COALITION = "coalition"  # reg:coalition:yes|no, "Other organisations in the coalition may call me"
     CONFIRM = "confirm"
 
 
 @dataclass(frozen=True)
 class StepButton:
     """``value``: a checked code (municipality, country, skill, availability, ``lv`` or
-    ``abroad``); ``number``: a page, a time zone's index or a quiet-hours preset's index
-    (None for "no quiet hours")."""
+    ``abroad``, ``yes`` or ``no``); ``number``: a page, a time zone's index or a quiet-hours
+    preset's index (None for "no quiet hours")."""
 
     action: StepAction
     value: str | None = None
@@ -98,6 +99,7 @@ class ProfilePart(StrEnum):
     AVAILABILITY = "availability"
     QUIET = "quiet"
     PHONE = "phone"
+    ORGANISATIONS = "orgs"  # who can call the person: their organisations
     LANGUAGE = "language"
     DONE = "done"
 
@@ -105,6 +107,35 @@ class ProfilePart(StrEnum):
 @dataclass(frozen=True)
 class ProfileButton:
     part: ProfilePart
+
+
+class MembershipAction(StrEnum):
+    """``mem:<action>…``: the buttons of /profile's organisations."""
+
+    OPEN = "open"  # mem:open:yes|no, other organisations may call me
+    PHONE = "phone"  # mem:phone:<organisation id>:yes|no, it may see my phone number
+    LEAVE = "leave"  # mem:leave:<organisation id>, asks first
+    LEAVE_YES = "leaveyes"  # mem:leaveyes:<organisation id>
+    BACK = "back"  # the organisations again
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class MembershipButton:
+    """``organisation_id``: for PHONE, LEAVE and LEAVE_YES; ``allowed``: for OPEN and PHONE."""
+
+    action: MembershipAction
+    organisation_id: int | None = None
+    allowed: bool | None = None
+
+
+@dataclass(frozen=True)
+class NoticeButton:
+    """``notice:<version>:yes|no``: the person agrees to that version of the privacy notice,
+    or would rather erase their data (/forget's question)."""
+
+    version: int
+    agreed: bool
 
 
 class PauseChoice(StrEnum):
@@ -239,6 +270,8 @@ Command = (
     | Consent
     | StepButton
     | ProfileButton
+    | MembershipButton
+    | NoticeButton
     | PauseButton
     | ForgetButton
     | AnswerButton
@@ -312,11 +345,34 @@ def _step(args: list[str]) -> StepButton | None:
         return StepButton(action, value) if skills.skill(value) is not None else None
     if action == StepAction.AVAILABILITY:
         return StepButton(action, value) if value in AVAILABILITY else None
+    if action == StepAction.COALITION:
+        return StepButton(action, value) if value in ("yes", "no") else None
     # StepAction.QUIET: a preset's index, or none
     if value == "none":
         return StepButton(action)
     preset = _index(value, len(QUIET_PRESETS))
     return StepButton(action, number=preset) if preset is not None else None
+
+
+_YES_NO = {"yes": True, "no": False}
+
+
+def _membership(args: list[str]) -> MembershipButton | None:
+    action = _enum(MembershipAction, args[0]) if args else None
+    rest = args[1:]
+    if not isinstance(action, MembershipAction):
+        return None
+    if action in (MembershipAction.BACK, MembershipAction.DONE):
+        return MembershipButton(action) if not rest else None
+    if action == MembershipAction.OPEN:
+        return MembershipButton(action, allowed=_YES_NO[rest[0]]) if len(rest) == 1 and rest[0] in _YES_NO else None
+    if action in (MembershipAction.LEAVE, MembershipAction.LEAVE_YES):
+        organisation_id = _id(rest[0]) if len(rest) == 1 else None
+        return MembershipButton(action, organisation_id) if organisation_id else None
+    if action == MembershipAction.PHONE and len(rest) == 2 and rest[1] in _YES_NO:
+        organisation_id = _id(rest[0])
+        return MembershipButton(action, organisation_id, _YES_NO[rest[1]]) if organisation_id else None
+    return None
 
 
 def _talk(args: list[str]) -> TalkButton | None:
@@ -388,6 +444,11 @@ def parse(data: object) -> Command | None:
     if prefix == "prof":
         part = _enum(ProfilePart, args[0]) if len(args) == 1 else None
         return ProfileButton(part) if isinstance(part, ProfilePart) else None
+    if prefix == "mem":
+        return _membership(args)
+    if prefix == "notice":
+        version = _id(args[0]) if len(args) == 2 and args[1] in _YES_NO else None
+        return NoticeButton(version, _YES_NO[args[1]]) if version else None
     if prefix == "pause":
         choice = _enum(PauseChoice, args[0]) if len(args) == 1 else None
         return PauseButton(choice) if isinstance(choice, PauseChoice) else None

@@ -2,7 +2,8 @@
 
 ``/start`` → language → privacy notice and consent (nothing is stored before it) → name →
 in Latvia or abroad → municipality, or country, city and time zone → skills → availability
-→ quiet hours → phone → summary → confirm. Every answer is written at once and the step is
+→ quiet hours → phone → (for members of an organisation) whether the coalition's other
+organisations may call them → summary → confirm. Every answer is written at once and the step is
 kept in ``sessions``, so a restart in the middle loses nothing; ``/cancel`` removes an
 unfinished registration completely. The steps are ``handlers.steps``; ``/profile``
 (``handlers.profile``) reuses them."""
@@ -16,6 +17,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.application.identity import Identity
+from bot.application.memberships import Memberships
 from bot.application.profile import Profile
 from bot.application.registration import ConsentOutcome, Registration, StartOutcome
 from bot.application.steps import Steps
@@ -27,7 +29,8 @@ from bot.messenger.render import esc
 from handlers import callbacks
 from handlers import profile as profile_handlers
 from handlers.base import App, Who, answer_query, chat_of, edit_or_send, message_of, user_of, who
-from handlers.callbacks import ChooseLanguage, Consent, Noop, ProfileButton, StepButton
+from handlers.callbacks import ChooseLanguage, Consent, MembershipButton, Noop, ProfileButton, StepButton
+from handlers.privacy import privacy_notice
 from handlers.router import TextRouter
 from handlers.steps import StepDialogue
 
@@ -125,12 +128,7 @@ class RegistrationHandlers:
         if p is None or p.consent_at is None:
             await edit_or_send(
                 update,
-                t._(
-                    "<b>Privacy</b>\nSauciens keeps what you tell it here (name, place, skills, availability and, "
-                    "if you share it, your phone number) so that civil-protection coordinators can ask you for help "
-                    "in a crisis. Only coordinators see your details. You can see everything stored about you with "
-                    "/mydata and erase it with /forget at any time.\n\nDo you agree?"
-                ),
+                privacy_notice(t),
                 inline([[(t._("✅ I agree"), f"consent:{lang}:yes"), (t._("No, thanks"), f"consent:{lang}:no")]]),
             )
             if p is None:
@@ -158,7 +156,10 @@ class RegistrationHandlers:
         if consented.outcome == ConsentOutcome.IMPORTED:
             assert consented.person is not None
             await edit_or_send(update, t._("Thank you!"))
-            await self.dialogue.show_profile(update, Who(w.address, consented.person, t))
+            if consented.step is not None:  # "Other organisations in the coalition may call me" first
+                await self.dialogue.ask(update, Who(w.address, consented.person, t), consented.step)
+            else:
+                await self.dialogue.show_profile(update, Who(w.address, consented.person, t))
         elif consented.outcome == ConsentOutcome.CONTINUE:
             assert consented.step is not None
             await edit_or_send(update, t._("Thank you!"))
@@ -210,12 +211,13 @@ def register(
     steps: Steps,
     registration: Registration,
     profile: Profile,
+    memberships: Memberships,
     router: TextRouter,
 ) -> RegistrationHandlers:
-    """/start, /language, consent, the steps (``reg:``) and /profile (``prof:``)."""
-    dialogue = StepDialogue(identity, steps, profile, registration)
+    """/start, /language, consent, the steps (``reg:``) and /profile (``prof:``, ``mem:``)."""
+    dialogue = StepDialogue(identity, steps, profile, registration, memberships)
     reg = RegistrationHandlers(identity, registration, dialogue, OpenQuestions())
-    prof = profile_handlers.ProfileHandlers(identity, profile, dialogue, ask_language)
+    prof = profile_handlers.ProfileHandlers(identity, profile, memberships, dialogue, ask_language)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", reg.start, filters=private))
     app.add_handler(CommandHandler("profile", prof.profile, filters=private))
@@ -224,6 +226,7 @@ def register(
     app.add_handler(callbacks.on(Consent, reg.on_consent))
     app.add_handler(callbacks.on(StepButton, dialogue.on_button))
     app.add_handler(callbacks.on(ProfileButton, prof.on_button))
+    app.add_handler(callbacks.on(MembershipButton, prof.on_membership))
     app.add_handler(callbacks.on(Noop, on_noop))
     router.add_flow(Flow.REGISTER, dialogue.on_input)
     router.add_flow(Flow.EDIT, dialogue.on_input)

@@ -12,15 +12,26 @@ from telegram import InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboar
 from telegram.ext import ContextTypes
 
 from bot.application.identity import Identity
+from bot.application.memberships import Memberships
 from bot.application.profile import PhoneResult, Profile
 from bot.application.registration import Missing, Registration
 from bot.application.steps import Step, Steps, step_of
 from bot.domain import places, skills
-from bot.domain.people import AVAILABILITY, Address, PersonStatus
+from bot.domain.coalition import Reach
+from bot.domain.people import AVAILABILITY, Address, Person, PersonStatus
 from bot.domain.sessions import Session
 from bot.i18n import N_, Translator
 from bot.messenger.keyboards import NOOP, Button, columns, inline, paged, reply_keyboard
-from bot.messenger.render import AVAILABILITY_LABELS, esc, group_heading, municipality_name, person_summary, skills_line
+from bot.messenger.render import (
+    AVAILABILITY_LABELS,
+    esc,
+    group_heading,
+    municipality_name,
+    organisation_names,
+    person_summary,
+    reach_lines,
+    skills_line,
+)
 from handlers.base import Who, answer_query, chat_of, edit_markup, edit_or_send, message_of, who
 from handlers.boundary import NOT_VALID
 from handlers.callbacks import MUNI_PAGE, QUIET_PRESETS, StepAction, StepButton
@@ -99,11 +110,19 @@ def phone_keyboard(t: Translator, has_phone: bool) -> ReplyKeyboardMarkup:
 class StepDialogue:
     """Asks each step and takes its answers (``reg:`` buttons and typed input)."""
 
-    def __init__(self, identity: Identity, steps: Steps, profile: Profile, registration: Registration) -> None:
+    def __init__(
+        self,
+        identity: Identity,
+        steps: Steps,
+        profile: Profile,
+        registration: Registration,
+        memberships: Memberships,
+    ) -> None:
         self.identity = identity
         self.steps = steps
         self.profile = profile
         self.registration = registration
+        self.memberships = memberships
         self.table: dict[Step, StepView] = {
             Step.NAME: StepView(self.ask_name, {StepAction.NAME_OK: self.on_name_ok}, text=self.on_name),
             Step.WHERE: StepView(self.ask_where, {StepAction.WHERE: self.on_where}, text=self.on_where_text),
@@ -126,6 +145,7 @@ class StepDialogue:
             Step.AVAILABILITY: StepView(self.ask_availability, {StepAction.AVAILABILITY: self.on_availability}),
             Step.QUIET: StepView(self.ask_quiet, {StepAction.QUIET: self.on_quiet}, text=self.on_quiet_text),
             Step.PHONE: StepView(self.ask_phone, text=self.on_phone_text, contact=self.on_contact),
+            Step.COALITION: StepView(self.ask_coalition, {StepAction.COALITION: self.on_coalition}),
             Step.SUMMARY: StepView(self.show_profile, {StepAction.CONFIRM: self.on_confirm}),
             Step.PROFILE: StepView(self.show_profile),
         }
@@ -142,6 +162,11 @@ class StepDialogue:
         person, step = await self.steps.advance(w.address, session, done)
         await self.ask(update, Who(w.address, person, w.t), step, note)
 
+    async def summary(self, person: Person, t: Translator, reach: Reach | None = None) -> str:
+        """The person's details and who can call them."""
+        reach = reach or await self.memberships.reach(person)
+        return person_summary(person, t) + "\n" + "\n".join(reach_lines(reach, t))
+
     async def show_profile(self, update: Update, w: Who, prefix: str = "") -> None:
         p, t = w.person, w.t
         assert p is not None
@@ -156,12 +181,15 @@ class StepDialogue:
             ],
             2,
         )
+        reach = await self.memberships.reach(p)
+        summary = await self.summary(p, t, reach)
         if p.status == PersonStatus.REGISTERING:
-            text = prefix + person_summary(p, t) + "\n\n" + t._("Is everything right? Confirm, or change any part.")
+            text = prefix + summary + "\n\n" + t._("Is everything right? Confirm, or change any part.")
             rows = [[(t._("✅ Confirm"), "reg:confirm")], *edit_rows]
         else:
-            text = prefix + person_summary(p, t)
-            rows = [*edit_rows, [(t._("🌐 Language"), "prof:language"), (t._("✔️ Done"), "prof:done")]]
+            text = prefix + summary
+            organisations = [] if reach.shared_pool else [[(t._("🏢 Organisations"), "prof:orgs")]]
+            rows = [*edit_rows, *organisations, [(t._("🌐 Language"), "prof:language"), (t._("✔️ Done"), "prof:done")]]
         await chat_of(update).send_message(text, parse_mode="HTML", reply_markup=inline(rows))
 
     # ----- the two ways in: a button and typed input ------------------------------------------
@@ -565,6 +593,35 @@ class StepDialogue:
             await msg.reply_text(t._("Thank you, your number is saved."), reply_markup=ReplyKeyboardRemove())
         await self.advance(update, w, session, Step.PHONE)
 
+    # ----- the coalition ----------------------------------------------------------------------
+
+    async def ask_coalition(self, update: Update, w: Who, prefix: str) -> None:
+        """Ask a member of an organisation "Other organisations in the coalition may call me"."""
+        assert w.person is not None
+        t = w.t
+        reach = await self.memberships.reach(w.person)
+        await chat_of(update).send_message(
+            prefix
+            + t._("<b>Other organisations in the coalition may call me</b>")
+            + "\n"
+            + t._(
+                "You belong to {organisations}: their coordinators can send you alerts. May the coordinators of "
+                "the coalition's other organisations send you alerts too? You can change this later in /profile.",
+                organisations=organisation_names(reach),
+            ),
+            parse_mode="HTML",
+            reply_markup=inline([[(t._("✅ Yes"), "reg:coalition:yes"), (t._("No"), "reg:coalition:no")]]),
+        )
+
+    async def on_coalition(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
+        assert w.person is not None
+        allowed = button.value == "yes"
+        await answer_query(update)
+        await self.memberships.allow_other_organisations(w.person, allowed)
+        answer = w.t._("yes") if allowed else w.t._("no")
+        await edit_or_send(update, w.t._("Other organisations in the coalition may call me: {allowed}", allowed=answer))
+        await self.advance(update, w, session, Step.COALITION)
+
     # ----- summary -----------------------------------------------------------------------------
 
     async def on_confirm(self, update: Update, w: Who, session: Session, button: StepButton) -> None:
@@ -578,7 +635,7 @@ class StepDialogue:
             return
         await edit_or_send(
             update,
-            person_summary(p, t)
+            await self.summary(p, t)
             + "\n\n"
             + t._(
                 "🎉 You are registered. When help is needed near you or with your skills, I will write here. /help lists what you can do."

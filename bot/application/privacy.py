@@ -1,4 +1,5 @@
-"""/mydata (everything stored about a person) and /forget (erase it)."""
+"""/mydata (everything stored about a person), /forget (erase it), and agreeing again to a
+privacy notice that has changed since the person agreed to it (``PRIVACY_NOTICE_VERSION``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Protocol
 from bot.application.audit import AuditTrail
 from bot.application.stores import PeopleStore
 from bot.domain.audit import AuditAction, AuditRole
-from bot.domain.people import Address
+from bot.domain.people import PRIVACY_NOTICE_VERSION, Address, Person, must_agree_again
 from bot.domain.talkback import TalkMessage
 from bot.logs import event
 
@@ -36,6 +37,21 @@ class Privacy:
         self._withdrawals = withdrawals
         self._messages = messages
         self._audit = audit
+
+    def must_agree_again(self, person: Person | None) -> bool:
+        """The person agreed to an older privacy notice: they are asked again before anything else."""
+        return person is not None and must_agree_again(person)
+
+    async def agree_again(self, person: Person, version: int) -> bool:
+        """The person agreed to version ``version`` of the notice (the one they were shown);
+        False, and nothing stored, when that is not the current one (an old message's button)."""
+        if version != PRIVACY_NOTICE_VERSION:
+            return False
+        now = datetime.now(UTC)
+        await self._people.update(person.id, consent_at=now, privacy_version=version)
+        person.consent_at, person.privacy_version = now, version
+        event(log, "privacy_notice_agreed", user=person.address.external_id, version=version)
+        return True
 
     async def my_data(self, address: Address) -> bytes | None:
         """Everything stored about the person as JSON; None when nothing is."""

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.application.profile import Profile
-from bot.application.steps import Step, Steps
+from bot.application.steps import Step, Steps, asks_about_coalition
 from bot.application.stores import PeopleStore, SessionStore
-from bot.domain.people import Address, Person, PersonStatus, clean_name
+from bot.domain.people import PRIVACY_NOTICE_VERSION, Address, Person, PersonStatus, clean_name
 from bot.domain.sessions import Flow, Session
 from bot.i18n import is_supported
 from bot.logs import event
@@ -98,21 +98,34 @@ class Registration:
     async def give_consent(
         self, address: Address, person: Person | None, language: str, telegram_name: str
     ) -> Consented:
-        """The person agreed to the privacy notice in ``language``; a new registration
-        starts with the name they have on Telegram."""
+        """The person agreed to the privacy notice (``PRIVACY_NOTICE_VERSION``) in ``language``;
+        a new registration starts with the name they have on Telegram. Someone imported from an
+        organisation's list has a complete profile: they see it, after "Other organisations in
+        the coalition may call me" when they belong to an organisation (``step``)."""
         _check_language(language)
         now = datetime.now(UTC)
         if person is not None and person.consent_at is None:  # imported from an organisation's list
-            await self._people.update(person.id, consent_at=now, language=language)
+            await self._people.update(
+                person.id, consent_at=now, privacy_version=PRIVACY_NOTICE_VERSION, language=language
+            )
             person = await self._people.get(address)
             assert person is not None
+            if asks_about_coalition(person):
+                await self._steps.go_to(person, Step.COALITION)
+                return Consented(ConsentOutcome.IMPORTED, person, Step.COALITION)
             await self._steps.show_summary(person)
             return Consented(ConsentOutcome.IMPORTED, person)
         if person is not None and person.status == PersonStatus.REGISTERING:
             return Consented(ConsentOutcome.CONTINUE, person, await self._steps.resume(person))
         if person is not None:
             return Consented(ConsentOutcome.ALREADY_REGISTERED, person)
-        person = await self._people.create(address, language=language, name=clean_name(telegram_name), consent_at=now)
+        person = await self._people.create(
+            address,
+            language=language,
+            name=clean_name(telegram_name),
+            consent_at=now,
+            privacy_version=PRIVACY_NOTICE_VERSION,
+        )
         event(log, "registration_started", user=address.external_id, lang=language)
         await self._sessions.set(address, Session(Flow.REGISTER, Step.NAME))
         return Consented(ConsentOutcome.STARTED, person, Step.NAME)

@@ -22,6 +22,8 @@ class Step(StrEnum):
     AVAILABILITY = "availability"
     QUIET = "quiet"
     PHONE = "phone"
+    # "Other organisations in the coalition may call me": asked once, of members of an organisation
+    COALITION = "coalition"
     SUMMARY = "summary"  # registration: everything so far, and Confirm
     PROFILE = "profile"  # a registered person's profile: the edit is over
 
@@ -38,14 +40,33 @@ PLACE_STEPS = frozenset({Step.WHERE, Step.MUNICIPALITY, Step.COUNTRY, Step.CITY,
 EDITABLE = (Step.NAME, Step.WHERE, Step.SKILLS, Step.AVAILABILITY, Step.QUIET, Step.PHONE)
 
 
+def asks_about_coalition(person: Person) -> bool:
+    """Whether registration asks "Other organisations in the coalition may call me": only of
+    members of an organisation (everyone may call the others, the coalition's shared pool)."""
+    return bool(person.organisations)
+
+
 def step_sequence(person: Person) -> list[Step]:
     place = [Step.MUNICIPALITY] if person.location_kind == LocationKind.LV else [Step.COUNTRY, Step.CITY, Step.TIMEZONE]
-    return [Step.NAME, Step.WHERE, *place, Step.SKILLS, Step.AVAILABILITY, Step.QUIET, Step.PHONE, Step.SUMMARY]
+    coalition = [Step.COALITION] if asks_about_coalition(person) else []
+    return [
+        Step.NAME,
+        Step.WHERE,
+        *place,
+        Step.SKILLS,
+        Step.AVAILABILITY,
+        Step.QUIET,
+        Step.PHONE,
+        *coalition,
+        Step.SUMMARY,
+    ]
 
 
 def next_step(person: Person, done: Step) -> Step:
     """The step after ``done`` in a registration; the time zone is skipped when there is
     nothing to choose, or the typed city says it."""
+    if done == Step.COALITION:  # (also for someone who has left their organisations meanwhile)
+        return Step.SUMMARY
     seq = step_sequence(person)
     following = seq[seq.index(done) + 1]
     if (

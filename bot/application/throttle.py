@@ -121,6 +121,12 @@ class Throttle:
         self._released.update(released)
         return released
 
+    def let_through(self, ticket: int) -> None:
+        """The update ``ticket`` is dispatched again after being held back for another reason (a
+        changed privacy notice): it is answered when it arrives, not taken for a repeat."""
+        if self.enabled:
+            self._released.add(ticket)
+
     def _prune(self, now: float) -> None:
         """Forget people quiet for longer than any window (at most once per ``repeat_window``)."""
         if now - self._last_pruned < self.repeat_window:

@@ -99,6 +99,42 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """A volunteer's membership of an organisation."""
+
+    organisation: Organisation
+    source: MembershipSource
+    phone_visible: bool  # the organisation's coordinators may see the person's phone number in exports
+
+
+# An organisation that supplied a volunteer's phone number on its own list may see it: imported
+# memberships start with the number visible to that organisation (the volunteer can stop it in /profile).
+IMPORTED_PHONE_VISIBLE = True
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which organisations' coordinators may call a volunteer, as ``may_reach`` decides it:
+    members of no organisation form the shared pool, which every organisation reaches; members
+    are reached by their own organisations, and by the others only when ``open_to_coalition``."""
+
+    memberships: tuple[Membership, ...]
+    open_to_coalition: bool
+
+    @property
+    def shared_pool(self) -> bool:
+        return not self.memberships
+
+    @property
+    def every_organisation(self) -> bool:
+        """Every organisation of the coalition may call the person."""
+        return self.shared_pool or self.open_to_coalition
+
+    def membership(self, organisation_id: int) -> Membership | None:
+        return next((m for m in self.memberships if m.organisation.id == organisation_id), None)
+
+
+@dataclass(frozen=True)
 class Coordinator:
     """A ``coordinators`` row: someone an organisation added, with their own narrower scope (or none)."""
 

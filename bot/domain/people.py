@@ -18,7 +18,7 @@ __all__ = [
     "LATVIA",
     "LATVIA_TZ",
     "NAME_MAX",
-    "ORGANISATION_MAX",
+    "PRIVACY_NOTICE_VERSION",
     "TELEGRAM",
     "Address",
     "InvalidPhone",
@@ -30,6 +30,7 @@ __all__ = [
     "clean_name",
     "contact_phone",
     "is_abroad_country",
+    "must_agree_again",
     "normalise_phone",
     "parse_date",
     "parse_hhmm",
@@ -46,7 +47,11 @@ TELEGRAM = "telegram"
 # The longest texts a person may have, typed in the chat or imported from a list alike.
 NAME_MAX = 64
 CITY_MAX = 64
-ORGANISATION_MAX = 100
+
+# The version of the privacy notice people agree to. Version 2 says that the organisations of a
+# coalition can reach the person and what they may see. A person who agreed to an older one is
+# asked again at their next interaction (``must_agree_again``).
+PRIVACY_NOTICE_VERSION = 2
 
 
 class PersonStatus(StrEnum):
@@ -96,15 +101,18 @@ class Person:
     quiet_start: str | None = None  # 'HH:MM' local
     quiet_end: str | None = None
     phone: str | None = None
-    organisation: str | None = None
+    organisation: str | None = None  # legacy free text (before organisations had codes): no longer used
     paused: bool = False
     paused_until: date | None = None
     blocked: bool = False
     consent_at: datetime | None = None
+    privacy_version: int | None = None  # the privacy notice agreed to at consent_at
     source: str = "chat"
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # "Other organisations in the coalition may call me" (asked at registration, default no)
+    open_to_coalition: bool = False
     organisations: tuple[int, ...] = ()  # the ids of the organisations they belong to (none: the shared pool)
-    open_to_coalition: bool = False  # other organisations' coordinators may call them too
+    organisation_codes: tuple[str, ...] = ()  # the same organisations' codes (read only)
 
     @property
     def active(self) -> bool:
@@ -155,6 +163,12 @@ class Target:
 
     def in_quiet_hours(self, now: datetime) -> bool:
         return quiet_at(self.quiet_start, self.quiet_end, self.timezone, now)
+
+
+def must_agree_again(person: Person) -> bool:
+    """The person agreed to an older privacy notice than the current one (someone who never
+    agreed, e.g. imported from a list, is asked for consent the first time instead)."""
+    return person.consent_at is not None and (person.privacy_version or 0) < PRIVACY_NOTICE_VERSION
 
 
 def paused_at(paused: bool, paused_until: date | None, timezone: str, now: datetime) -> bool:

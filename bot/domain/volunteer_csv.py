@@ -38,7 +38,11 @@ set must be exactly these nine.  One volunteer per row:
     dropped.  In Latvia an 8-digit number gets ``+371``; abroad the country
     code is required.  Stored as ``+`` and 7-15 digits.
 ``organisation``
-    Optional, at most ``ORGANISATION_MAX`` (100) characters.
+    Optional: the codes of the organisations of the coalition the volunteer belongs to,
+    separated by ``;`` (or ``,``), e.g. ``LAPAS;LSK`` (case-insensitive; written back as the
+    organisations spell them). Every code must be an organisation's (``python -m bot orgs
+    list``); an unknown code is an error on that line. Empty: the volunteer belongs to no
+    organisation (the coalition's shared pool).
 
 The time zone is not a column: Latvia is ``Europe/Riga``; abroad it is the
 country's only time zone, or ``UTC`` when the country has several (the
@@ -55,9 +59,10 @@ with ``'``; the parser removes that prefix again.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TextIO
@@ -68,7 +73,6 @@ from bot.domain.people import (
     LATVIA,
     LATVIA_TZ,
     NAME_MAX,
-    ORGANISATION_MAX,
     InvalidPhone,
     normalise_phone,
     readable_text,
@@ -109,7 +113,7 @@ class VolunteerRecord:
     country: str  # ISO 3166-1 alpha-2; "LV" for Latvia
     city: str | None
     phone: str | None  # "+" and digits
-    organisation: str | None
+    organisations: list[str]  # organisations' codes, as the organisations spell them
     timezone: str  # IANA zone
 
 
@@ -164,8 +168,31 @@ def _check_header(cells: list[str]) -> str | None:
 # ---------------------------------------------------------------------------
 
 
+_CODE_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+def _organisation_codes(text: str, known: Mapping[str, str], problems: list[str]) -> list[str]:
+    """The organisations' codes in a cell (``known``: each code in lower case -> as spelled)."""
+    codes: list[str] = []
+    for token in _CODE_SEPARATORS.split(restore(text.strip())):
+        if not token:
+            continue
+        code = known.get(token.lower())
+        if code is None:
+            close = difflib.get_close_matches(token.lower(), list(known), n=1)
+            hint = f" (did you mean {known[close[0]]}?)" if close else ""
+            problems.append(f"unknown organisation {token!r}{hint}")
+        elif code not in codes:
+            codes.append(code)
+    return codes
+
+
 def _parse_row(
-    values: dict[str, str], line: int, seen_ids: dict[int, int], languages: Collection[str]
+    values: dict[str, str],
+    line: int,
+    seen_ids: dict[int, int],
+    languages: Collection[str],
+    organisations: Mapping[str, str],
 ) -> tuple[VolunteerRecord | None, list[str]]:
     problems: list[str] = []
 
@@ -246,10 +273,8 @@ def _parse_row(
         except InvalidPhone as exc:
             problems.append(str(exc))
 
-    # organisation
-    organisation = _clean_text(values["organisation"]) or None
-    if organisation is not None and len(organisation) > ORGANISATION_MAX:
-        problems.append(f"organisation is longer than {ORGANISATION_MAX} characters ({len(organisation)})")
+    # organisation: the codes of the organisations the volunteer belongs to
+    codes = _organisation_codes(values["organisation"], organisations, problems)
 
     if problems or telegram_id is None:
         return None, problems
@@ -263,7 +288,7 @@ def _parse_row(
             country=country,
             city=city,
             phone=phone,
-            organisation=organisation,
+            organisations=codes,
             timezone=LATVIA_TZ if in_latvia else (default_timezone(country) or "UTC"),
         ),
         [],
@@ -311,9 +336,10 @@ def _decode(data: bytes | str) -> tuple[str | None, RowError | None]:
 
 
 def parse_volunteer_csv(
-    data: bytes | str, *, languages: Collection[str]
+    data: bytes | str, *, languages: Collection[str], organisations: Iterable[str] = ()
 ) -> tuple[list[VolunteerRecord], list[RowError]]:
-    """Parse a volunteer spreadsheet.
+    """Parse a volunteer spreadsheet; ``organisations`` are the codes the ``organisation``
+    column may hold (the coalition's organisations).
 
     Returns the valid records and an error for every invalid row (all
     problems of a row joined with "; "), in file order.  Rows with errors
@@ -342,6 +368,7 @@ def parse_volunteer_csv(
     records: list[VolunteerRecord] = []
     errors: list[RowError] = []
     seen_ids: dict[int, int] = {}
+    known = {code.lower(): code for code in organisations}
     columns: list[str] = []
     previous_line = 0
     try:
@@ -374,7 +401,7 @@ def parse_volunteer_csv(
                 )
                 continue
             values = dict(zip(columns, cells, strict=True))
-            record, problems = _parse_row(values, start, seen_ids, languages)
+            record, problems = _parse_row(values, start, seen_ids, languages, known)
             if problems:
                 errors.append(RowError(start, "; ".join(problems)))
             elif record is not None:
@@ -403,6 +430,6 @@ def write_volunteer_csv(records: Iterable[VolunteerRecord], out: TextIO) -> None
                 neutralise(record.country),
                 neutralise(record.city or ""),
                 neutralise(record.phone or ""),
-                neutralise(record.organisation or ""),
+                neutralise(";".join(record.organisations)),
             ]
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from bot.domain import places, skills
-from bot.domain.coalition import Scope
+from bot.domain.coalition import Reach, Scope
 from bot.domain.people import ALL_ABROAD, Person
 from bot.domain.places import Municipality
 from bot.i18n import N_, Translator, language_name
@@ -71,8 +71,6 @@ def person_summary(person: Person, t: Translator) -> str:
         t._("Phone: {phone}", phone=phone),
         t._("Language: {language}", language=language_name(person.language)),
     ]
-    if person.organisation:
-        lines.append(t._("Organisation: {organisation}", organisation=esc(person.organisation)))
     if person.paused:
         if person.paused_until:
             lines.append(t._("⏸ Alerts paused until {date}", date=t.date_only(person.paused_until)))
@@ -91,3 +89,46 @@ def scope_text(scope: Scope, t: Translator) -> str:
     if abroad:
         parts.append(t._("abroad: {countries}", countries=", ".join(abroad)))
     return "; ".join(parts)
+
+
+ORGANISATION_LABEL = 24  # an organisation's name in a button: at most this many characters
+
+
+def organisation_label(name: str) -> str:
+    """An organisation's name, short enough for a button."""
+    return name if len(name) <= ORGANISATION_LABEL else name[: ORGANISATION_LABEL - 1].rstrip() + "…"
+
+
+def organisation_names(reach: Reach) -> str:
+    return esc(", ".join(m.organisation.name for m in reach.memberships))
+
+
+def reach_lines(reach: Reach, t: Translator) -> list[str]:
+    """Which organisations can call the person, for their profile."""
+    if reach.shared_pool:
+        return [t._("Organisations: none, so every coalition organisation can reach you")]
+    allowed = t._("yes") if reach.open_to_coalition else t._("no")
+    return [
+        t._("Your organisations: {organisations}", organisations=organisation_names(reach)),
+        t._("Other organisations in the coalition may call me: {allowed}", allowed=allowed),
+    ]
+
+
+def reach_view(reach: Reach, t: Translator) -> str:
+    """/profile's organisations: who can call the person and who sees their phone number."""
+    lines = [t._("<b>Who can reach you</b>")]
+    if reach.shared_pool:
+        lines.append(t._("You belong to no organisation, so every coalition organisation can reach you."))
+        return "\n".join(lines)
+    lines.append(t._("The coordinators of your organisations can send you alerts:"))
+    for m in reach.memberships:
+        seen = (
+            t._("sees your phone number in its exports") if m.phone_visible else t._("does not see your phone number")
+        )
+        lines.append(f"• {esc(m.organisation.name)}: {seen}")
+    lines.append("")
+    if reach.open_to_coalition:
+        lines.append(t._("The coalition's other organisations may send you alerts too."))
+    else:
+        lines.append(t._("The coalition's other organisations may not send you alerts."))
+    return "\n".join(lines)

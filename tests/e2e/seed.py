@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.app import Sauciens
-from bot.domain.people import Address, LocationKind, Person, PersonStatus
+from bot.domain.people import PRIVACY_NOTICE_VERSION, Address, LocationKind, Person, PersonStatus
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.users import SimUser
 
@@ -46,7 +46,10 @@ async def seed(bot: Sauciens, sandbox: BotApiSandbox, specs: list[Spec], *, star
         if s.extra:
             person = await bot.services.people.get(Address.telegram(s.id))
             assert person is not None
-            await bot.services.people.update(person.id, **s.extra)
+            extra = dict(s.extra)
+            if "consent_at" in extra:  # agreed to the current privacy notice, unless the test says otherwise
+                extra.setdefault("privacy_version", PRIVACY_NOTICE_VERSION)
+            await bot.services.people.update(person.id, **extra)
     return [sandbox.user(s.id, s.name, language_code=s.language, started=started) for s in specs]
 
 

@@ -207,7 +207,13 @@ async def test_the_command_lines_exports_and_imports_are_recorded(sandbox, bot, 
         if r["role"] == "operator"
     ]
     assert recorded == [
-        (None, "operator", "volunteers_imported", "volunteers", {"created": 1, "updated": 1}),
+        (
+            None,
+            "operator",
+            "volunteers_imported",
+            "volunteers",
+            {"created": 1, "updated": 1, "memberships_added": 0, "memberships_removed": 0},
+        ),
         (None, "operator", "export", "volunteers", {"rows": 3}),
         (None, "operator", "export", "alert:1", {"rows": 2}),
     ]

@@ -60,8 +60,30 @@ def count_people(db_path: Path) -> int:
 VALID = f"""{HEADER}
 1001,Anna Bērziņa,lv,first_aid;driver,Cēsis,,,20000001,LAPAS
 1002,John Smith,en,translation,,IE,Dublin,+353 1 234 5678,
-1003,"Ozols, Jānis",LV,,0054000,LV,Valmiera,,"Sarkanais Krusts, Valmiera"
+1003,"Ozols, Jānis",LV,,0054000,LV,Valmiera,,"lsk, LAPAS"
 """
+# The coalition's organisations the lists name by code.
+ORGANISATIONS = {"LAPAS": "Latvijas Platforma attīstības sadarbībai", "LSK": "Latvijas Sarkanais Krusts"}
+
+
+def add_organisations(tmp_path: Path, db_path: Path, organisations: dict[str, str] = ORGANISATIONS) -> None:
+    assert run_cli(tmp_path, db_path, "migrate").returncode == 0
+    with closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO organisations (code, name, created_at) VALUES (?, ?, '2026-01-01T00:00:00+00:00')",
+            organisations.items(),
+        )
+
+
+def memberships_of(db_path: Path, user_id: int) -> set[tuple[str, str, int]]:
+    """(organisation code, source, phone visible) of each of the person's memberships."""
+    found = rows(
+        db_path,
+        "SELECT o.code, m.source, m.phone_visible FROM memberships m JOIN organisations o ON o.id = m.organisation_id"
+        " JOIN people p ON p.id = m.person_id WHERE p.external_id = ?",
+        str(user_id),
+    )
+    return {(r["code"], r["source"], r["phone_visible"]) for r in found}
 
 
 # ----- migrate -------------------------------------------------------------------------
@@ -81,6 +103,7 @@ def test_migrate_creates_the_database_and_is_idempotent(tmp_path, db_path):
 
 
 def test_import_then_export_round_trips(tmp_path, db_path):
+    add_organisations(tmp_path, db_path)
     result = run_cli(tmp_path, db_path, "volunteers", "import", str(write(tmp_path / "list.csv", VALID)))
     assert result.returncode == 0, result.stderr
     assert "imported 3 volunteer(s): 3 new, 0 updated" in result.stdout
@@ -92,15 +115,19 @@ def test_import_then_export_round_trips(tmp_path, db_path):
         anna["municipality"],
         anna["country"],
         anna["phone"],
-        anna["organisation"],
+        anna["organisation"],  # the legacy free text: no longer written
     ) == (
         "Anna Bērziņa",
         "lv",
         "0026000",
         "LV",
         "+37120000001",
-        "LAPAS",
+        None,
     )
+    # the organisations' codes: memberships, whose phone numbers the organisations that gave them may see
+    assert memberships_of(db_path, 1001) == {("LAPAS", "import", 1)}
+    assert memberships_of(db_path, 1002) == set()
+    assert memberships_of(db_path, 1003) == {("LAPAS", "import", 1), ("LSK", "import", 1)}
     assert (anna["status"], anna["source"], anna["consent_at"]) == ("active", "import", None)
     assert skills_of(db_path, 1001) == {"first_aid", "driver"}
     john = person(db_path, 1002)
@@ -120,12 +147,7 @@ def test_import_then_export_round_trips(tmp_path, db_path):
         "+35312345678",
     )
     janis = person(db_path, 1003)
-    assert (janis["name"], janis["language"], janis["municipality"], janis["organisation"]) == (
-        "Ozols, Jānis",
-        "lv",
-        "0054000",
-        "Sarkanais Krusts, Valmiera",
-    )
+    assert (janis["name"], janis["language"], janis["municipality"]) == ("Ozols, Jānis", "lv", "0054000")
 
     exported = run_cli(tmp_path, db_path, "volunteers", "export")
     assert exported.returncode == 0, exported.stderr
@@ -143,9 +165,11 @@ def test_import_then_export_round_trips(tmp_path, db_path):
         "phone": "'+37120000001",  # neutralised: a spreadsheet would take +... for a formula
         "organisation": "LAPAS",
     }
+    assert table[2]["organisation"] == "LAPAS;LSK"  # the codes, as the organisations spell them
 
-    # the export imports into an empty database and exports the same again
+    # the export imports into an empty database (of the same organisations) and exports the same again
     other_db = tmp_path / "other.sqlite3"
+    add_organisations(tmp_path, other_db)
     again = run_cli(tmp_path, other_db, "volunteers", "import", str(write(tmp_path / "exported.csv", exported.stdout)))
     assert again.returncode == 0, again.stderr
     assert run_cli(tmp_path, other_db, "volunteers", "export").stdout == exported.stdout
@@ -154,20 +178,17 @@ def test_import_then_export_round_trips(tmp_path, db_path):
 def test_import_excel_semicolons_with_bom_and_crlf(tmp_path, db_path):
     text = (
         "telegram_id;name;language;skills;municipality;country;city;phone;organisation\n"
-        "2001;Līga Kļaviņa;lv;first_aid,care;Rīga;;;+371 2612 3456;Rīgas Stradiņš\n"
+        "2001;Līga Kļaviņa;lv;first_aid,care;Rīga;;;+371 2612 3456;LSK,lapas\n"
         "2002;Kārlis Ēķis;en;logistics;;DE;München;;\n"
     )
     path = write(tmp_path / "excel.csv", text, bom=True, newline="\r\n")
+    add_organisations(tmp_path, db_path)
     result = run_cli(tmp_path, db_path, "volunteers", "import", str(path))
     assert result.returncode == 0, result.stderr
     assert "2 new" in result.stdout
     liga = person(db_path, 2001)
-    assert (liga["name"], liga["municipality"], liga["phone"], liga["organisation"]) == (
-        "Līga Kļaviņa",
-        "0001000",
-        "+37126123456",
-        "Rīgas Stradiņš",
-    )
+    assert (liga["name"], liga["municipality"], liga["phone"]) == ("Līga Kļaviņa", "0001000", "+37126123456")
+    assert memberships_of(db_path, 2001) == {("LAPAS", "import", 1), ("LSK", "import", 1)}
     assert skills_of(db_path, 2001) == {"first_aid", "care"}
     karlis = person(db_path, 2002)
     assert (karlis["name"], karlis["country"], karlis["city"], karlis["timezone"]) == (
@@ -179,6 +200,7 @@ def test_import_excel_semicolons_with_bom_and_crlf(tmp_path, db_path):
 
 
 def test_reimport_updates_instead_of_duplicating(tmp_path, db_path):
+    add_organisations(tmp_path, db_path)
     assert run_cli(tmp_path, db_path, "volunteers", "import", str(write(tmp_path / "a.csv", VALID))).returncode == 0
     changed = VALID.replace("Anna Bērziņa,lv,first_aid;driver,Cēsis", "Anna Kalniņa,en,medical,Ogre")
     result = run_cli(tmp_path, db_path, "volunteers", "import", str(write(tmp_path / "b.csv", changed)))
@@ -191,6 +213,7 @@ def test_reimport_updates_instead_of_duplicating(tmp_path, db_path):
 
 
 def test_bad_rows_are_each_reported_and_nothing_is_imported(tmp_path, db_path):
+    add_organisations(tmp_path, db_path)
     assert run_cli(tmp_path, db_path, "volunteers", "import", str(write(tmp_path / "a.csv", VALID))).returncode == 0
     bad = write(
         tmp_path / "bad.csv",
@@ -350,6 +373,7 @@ async def test_an_unreachable_api_is_waited_for_and_said_in_one_line(tmp_path, d
 
 
 async def test_imported_volunteer_gets_language_and_consent_then_their_profile(sandbox, start_bot, tmp_path, db_path):
+    add_organisations(tmp_path, db_path)
     result = run_cli(tmp_path, db_path, "volunteers", "import", str(write(tmp_path / "list.csv", VALID)))
     assert result.returncode == 0, result.stderr
     assert person(db_path, 1001)["consent_at"] is None
@@ -361,12 +385,19 @@ async def test_imported_volunteer_gets_language_and_consent_then_their_profile(s
     await u.press("Latviešu")
     await u.wait_for("Vai piekrītat?")
     await u.press("✅ Piekrītu")
+    # a member of an organisation: asked once whether the coalition's other organisations may call
+    asked = await u.wait_for("Citas koalīcijas organizācijas drīkst mani izsaukt")
+    assert ORGANISATIONS["LAPAS"] in asked.text and asked.button_labels == ["✅ Jā", "Nē"]
+    await u.press("Nē", asked)
     profile = await u.wait_for("Anna Bērziņa")
-    for part in ("Cēsu novads", "Pirmā palīdzība", "Autovadītājs ar savu auto", "+37120000001", "LAPAS"):
+    for part in ("Cēsu novads", "Pirmā palīdzība", "Autovadītājs ar savu auto", "+37120000001", ORGANISATIONS["LAPAS"]):
         assert part in profile.text
     assert any("✏️" in label for label in profile.button_labels)
     anna = person(db_path, 1001)
     assert anna["consent_at"] is not None and (anna["status"], anna["language"]) == ("active", "lv")
+    assert rows(db_path, "SELECT privacy_version, open_to_coalition FROM people WHERE external_id = '1001'") == [
+        {"privacy_version": 2, "open_to_coalition": 0}
+    ]
 
     john = sandbox.user(1002, "John", language_code="en")
     await john.send("/start")

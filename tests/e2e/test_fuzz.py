@@ -51,11 +51,19 @@ CORPUS = [
     "reg:avail:any",
     "reg:quiet:0",
     "reg:quiet:none",
+    "reg:coalition:yes",
     "reg:confirm",
     "prof:name",
     "prof:where",
     "prof:done",
     "prof:language",
+    "prof:orgs",
+    "mem:open:yes",
+    "mem:phone:1:no",
+    "mem:leave:1",
+    "mem:leaveyes:1",
+    "mem:back",
+    "notice:2:yes",
     "pause:week",
     "forget:no",
     "ans:1:yes",
@@ -127,7 +135,7 @@ def random_payload(rng: random.Random) -> str:
             del parts[i]
         return ":".join(parts)
     if kind < 0.7:  # a known prefix with random parts
-        prefix = rng.choice(["reg", "prof", "cmp", "ans", "trk", "lang", "consent", "pause", "forget"])
+        prefix = rng.choice(["reg", "prof", "mem", "notice", "cmp", "ans", "trk", "lang", "consent", "pause", "forget"])
         return ":".join([prefix, *(rng.choice(NASTY) for _ in range(rng.randint(0, 4)))])
     if kind < 0.8:
         return rng.choice(CORPUS)  # valid, whatever the step: the step decides

@@ -152,8 +152,9 @@ def test_english_wording_is_the_reviewed_one():
 def test_english_says_alert_not_call():
     catalog = load("en")
     strings = [s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,))]
-    # "to call you" (by phone) is a verb, not the alert.
-    assert [s for s in strings if re.search(r"\b[Cc]all(?!\s+you)\b", s)] == []
+    # "to call you" (by phone) is a verb, not the alert; so is the question of issue 11 ("Other
+    # organisations in the coalition may call me").
+    assert [s for s in strings if re.search(r"\b[Cc]all(?!\s+(?:you|me)\b)\b", s)] == []
     assert [s for s in strings if "people came" in s] == []
 
 
@@ -202,6 +203,10 @@ HALF_WIDTH_BUTTONS = [
     "✔️ Done",
     "🗑 Yes, erase everything",
     "No, keep it",
+    "🗑 Erase my data",
+    "🚪 Yes, leave",
+    "No, stay",
+    "No",
     "↩️ Keep it open",
     "Until I resume",
     "One week",

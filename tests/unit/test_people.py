@@ -235,13 +235,15 @@ async def test_import_inserts_then_updates_and_replaces_skills(db):
     people = await repo.all()
     assert len(people) == 1
     (p,) = people
-    assert (p.name, p.skills, p.source, p.status, p.consent_at, p.organisation) == (
+    # the legacy free-text organisation is no longer written (a list's codes become memberships)
+    assert (p.name, p.skills, p.source, p.status, p.consent_at, p.organisation, p.organisations) == (
         "B",
         ("care",),
         "import",
         "active",
         None,
-        "LAPAS",
+        None,
+        (),
     )
 
 

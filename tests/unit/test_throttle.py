@@ -94,3 +94,17 @@ def test_an_interval_of_zero_turns_the_throttle_off():
     t = Throttle(0.0)
     assert not t.enabled
     assert all(t.arrive("a", i, "/start", registered=False, exempt=False).verdict is Verdict.ANSWER for i in range(50))
+
+
+def test_an_update_let_through_again_is_answered_not_coalesced():
+    clock = Clock()
+    t = throttle(clock)
+    assert newcomer(t, 1, "Zelma") is Verdict.ANSWER
+    clock.now += 5.0
+    assert newcomer(t, 2, "Zelma") is Verdict.COALESCED  # the same text again: answered already
+    t.let_through(1)  # held back meanwhile for another reason (a changed privacy notice)
+    assert newcomer(t, 1, "Zelma") is Verdict.ANSWER
+    assert newcomer(t, 1, "Zelma") is Verdict.COALESCED  # once
+    off = Throttle(0.0)
+    off.let_through(7)
+    assert off.arrive("a", 7, "x", registered=False, exempt=False).verdict is Verdict.ANSWER

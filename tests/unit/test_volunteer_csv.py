@@ -14,10 +14,11 @@ from bot.domain.volunteer_csv import (
 )
 
 LANGUAGES = ("lv", "en")
+ORGANISATIONS = ("LAPAS", "LSK", "SK-Valmiera", "-org")  # the coalition's organisations' codes
 
 
 def parse(data: str | bytes) -> tuple[list[VolunteerRecord], list[RowError]]:
-    return parse_volunteer_csv(data, languages=LANGUAGES)
+    return parse_volunteer_csv(data, languages=LANGUAGES, organisations=ORGANISATIONS)
 
 
 HEAD = "telegram_id,name,language,skills,municipality,country,city,phone,organisation"
@@ -52,7 +53,7 @@ def test_minimal_latvian_row_uses_defaults() -> None:
         country="LV",
         city=None,
         phone=None,
-        organisation=None,
+        organisations=[],
         timezone="Europe/Riga",
     )
 
@@ -60,7 +61,7 @@ def test_minimal_latvian_row_uses_defaults() -> None:
 def test_full_rows() -> None:
     text = (
         HEAD + "\n"
-        '1,Anna,lv,"first_aid;driver",0001000,LV,Rīga,+371 2000 0000,Sarkanais Krusts\n'
+        '1,Anna,lv,"first_aid;driver",0001000,LV,Rīga,+371 2000 0000,lsk\n'
         "2,John,EN,translation;legal,,gb,London,+44 (0)20 7946 0958,\n"
         "3,Klaus,en,it_comms,,DE,Berlin,0049 30 1234567,\n"
         "4,Mary,en,fundraising,,US,Chicago,+1 (312) 555-0100,\n"
@@ -70,7 +71,7 @@ def test_full_rows() -> None:
     assert anna.municipality == "0001000"
     assert anna.city == "Rīga"
     assert anna.phone == "+37120000000"
-    assert anna.organisation == "Sarkanais Krusts"
+    assert anna.organisations == ["LSK"]  # as the organisation spells its code
     assert (john.language, john.country, john.municipality) == ("en", "GB", None)
     assert john.phone == "+442079460958"
     assert john.timezone == "Europe/London"
@@ -105,8 +106,8 @@ def test_bom_semicolon_crlf_file_from_latvian_excel() -> None:
     # Semicolons separate fields, so several skills are quoted or use ','.
     text = (
         HEAD.replace(",", ";") + "\r\n"
-        '1;Anna;lv;"first_aid;driver";Valmiera;;;2000 0000;"Biedrība ""Palīgi"""\r\n'
-        "2;Jānis;;first_aid,care;Jūrmala;LV;Jūrmala;;\r\n"
+        '1;Anna;lv;"first_aid;driver";Valmiera;;;2000 0000;"LAPAS;sk-valmiera"\r\n'
+        "2;Jānis;;first_aid,care;Jūrmala;LV;Jūrmala;;LSK,lapas,LSK\r\n"
         "\r\n"
     )
     data = b"\xef\xbb\xbf" + text.encode("utf-8")
@@ -114,7 +115,8 @@ def test_bom_semicolon_crlf_file_from_latvian_excel() -> None:
     assert anna.skills == ["first_aid", "driver"]
     assert anna.municipality == "0054000"
     assert anna.phone == "+37120000000"
-    assert anna.organisation == 'Biedrība "Palīgi"'
+    assert anna.organisations == ["LAPAS", "SK-Valmiera"]
+    assert janis.organisations == ["LSK", "LAPAS"]  # "," separates codes too; each once
     assert janis.skills == ["first_aid", "care"]
     assert janis.municipality == "0004000"
 
@@ -169,7 +171,7 @@ def test_not_utf8_reports_the_line() -> None:
 def test_every_bad_row_is_reported_with_its_physical_line() -> None:
     text = (
         HEAD + "\n"  # line 1
-        '1,"Anna\nBērziņa",lv,first_aid,Rīga,,,,"Org\non two lines"\n'  # lines 2-4
+        '1,"Anna\nBērziņa",lv,first_aid,Rīga,,,,"LAPAS;\nLSK"\n'  # lines 2-4
         "2,Bob,en,firstaid,Springfield,,,abc,\n"  # line 5
         "\n"  # line 6 (blank)
         "1,Dup,lv,,Rīga,,,,\n"  # line 7
@@ -180,7 +182,7 @@ def test_every_bad_row_is_reported_with_its_physical_line() -> None:
     records, errors = parse(text)
     assert [r.telegram_id for r in records] == [1, 4]
     assert records[0].name == "Anna Bērziņa"
-    assert records[0].organisation == "Org on two lines"
+    assert records[0].organisations == ["LAPAS", "LSK"]
     assert [e.line for e in errors] == [5, 7, 8, 9]
     assert errors[0].message == (
         "unknown skill 'firstaid' (did you mean first_aid?); "
@@ -243,7 +245,8 @@ def test_wrong_number_of_fields_and_unclosed_quote() -> None:
         ("1,A,,,Rīga,,,+1234567890123456,", "phone '+1234567890123456' must have 7 to 15 digits, found 16"),
         ("1,A,,,Rīga,,,2000 000,", "phone '2000 000' must start with + and the country code"),
         ("1,A,,,Rīga,,,,," + "o" * 101, "expected 9 fields separated by ',', found 10"),
-        ("1,A,,,Rīga,,,," + "o" * 101, "organisation is longer than 100 characters (101)"),
+        ("1,A,,,Rīga,,,,LAPAS;Sarkanais Krusts", "unknown organisation 'Sarkanais'; unknown organisation 'Krusts'"),
+        ("1,A,,,Rīga,,,,lapass", "unknown organisation 'lapass' (did you mean LAPAS?)"),
     ],
 )
 def test_single_problems(row: str, message: str) -> None:
@@ -324,14 +327,14 @@ def make_records() -> list[VolunteerRecord]:
             "LV",
             "Cēsis",
             "+37120000000",
-            'Biedrība "Palīgi", Cēsis',
+            ["LAPAS", "LSK"],
             "Europe/Riga",
         ),
         VolunteerRecord(
-            2, "John Smith", "en", ["translation"], None, "GB", "London", "+442079460958", None, "Europe/London"
+            2, "John Smith", "en", ["translation"], None, "GB", "London", "+442079460958", [], "Europe/London"
         ),
-        VolunteerRecord(3, '=HYPERLINK("http://x")', "en", [], None, "US", "-Springfield", None, "@org", "UTC"),
-        VolunteerRecord(4, "'quoted", "lv", [], "0038001", "LV", None, None, "Line one; line two", "Europe/Riga"),
+        VolunteerRecord(3, '=HYPERLINK("http://x")', "en", [], None, "US", "-Springfield", None, ["-org"], "UTC"),
+        VolunteerRecord(4, "'quoted", "lv", [], "0038001", "LV", None, None, ["SK-Valmiera"], "Europe/Riga"),
     ]
 
 
@@ -341,7 +344,7 @@ def test_write_format() -> None:
     # A phone starts with +: a spreadsheet would take it for a formula (and drop the +).
     assert out.getvalue() == (
         HEAD + "\n"
-        '1,Anna Bērziņa,lv,first_aid;driver,0026000,LV,Cēsis,\'+37120000000,"Biedrība ""Palīgi"", Cēsis"\n'
+        "1,Anna Bērziņa,lv,first_aid;driver,0026000,LV,Cēsis,'+37120000000,LAPAS;LSK\n"
         "2,John Smith,en,translation,,GB,London,'+442079460958,\n"
     )
 
@@ -350,7 +353,7 @@ def test_write_escapes_formulas() -> None:
     out = io.StringIO()
     write_volunteer_csv(make_records()[2:3], out)
     row = out.getvalue().splitlines()[1]
-    assert row == '3,"\'=HYPERLINK(""http://x"")",en,,,US,\'-Springfield,,\'@org'
+    assert row == '3,"\'=HYPERLINK(""http://x"")",en,,,US,\'-Springfield,,\'-org'
 
 
 def test_round_trip() -> None:
