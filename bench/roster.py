@@ -122,7 +122,15 @@ _LAST = (
     "Ivanovs",
     "Petrova",
 )
-_ORGS = ("LSK", "LAPAS", "Samariešu apvienība", "Zemessardze", "", "", "", "")
+# The coalition's organisations (code, name), added with `orgs add` before the list is imported;
+# half the roster belongs to one of them, the rest is the shared pool.
+ORGANISATIONS = (
+    ("LSK", "Latvijas Sarkanais Krusts"),
+    ("LAPAS", "LAPAS"),
+    ("SAMAR", "Samariešu apvienība"),
+    ("ZS", "Zemessardzes atbalsts"),
+)
+_ORGS = (*(code for code, _ in ORGANISATIONS), "", "", "", "")
 
 
 def _pick(rng: random.Random, weights: dict[str, int], k: int) -> list[str]:
@@ -354,6 +362,24 @@ async def roster_run(n: int, *, latency: float, broadcast_seconds: float, probes
         say(f"  {n:,} volunteers: {size:.1f} MB of CSV written, the bot starting on an empty database…")
         await bot.start()
         await prober.once(60)  # the bot answers
+
+        for code, name in ORGANISATIONS:  # as the operator would, before the organisations' lists
+            adding = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "--config",
+                str(config),
+                "orgs",
+                "add",
+                code,
+                name,
+                cwd=str(ROOT),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            if await adding.wait() != 0:
+                raise RuntimeError(f"orgs add {code} failed")
 
         # 1. the import, while the bot answers /help
         t0 = time.monotonic()

@@ -24,7 +24,6 @@ from bot.domain.coalition import (
 from bot.domain.people import Address, LocationKind
 from db.audit import AuditQuery, AuditRepo
 from db.database import Database
-from db.migrate import migrate
 
 LIEPAJA, OGRE = "0170000", "0740001"
 LIEPAJA_ORG = Organisation(1, "LSK", "Liepājas Samariešu kopa", Scope((LIEPAJA,)))
@@ -74,14 +73,6 @@ def test_who_may_manage_invite_follow_and_decide() -> None:
     assert may_decide(plain, 1, author) and not may_decide(plain, 1, plain.address)
     assert not may_decide(plain, 2, author) and may_decide(admin, None, author)
     assert not may_decide(admin, None, admin.address)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "a.sqlite3").open()
-    await migrate(database)
-    yield database
-    await database.close()
 
 
 async def test_the_audit_chain_holds_and_a_tampered_row_is_found(db: Database) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +50,6 @@ from db.audit import AuditRepo
 from db.database import Database
 from db.invites import InviteRepo
 from db.memberships import MembershipRepo
-from db.migrate import migrate
 from db.organisations import CoordinatorRepo, OrganisationRepo
 from db.people import PeopleRepo
 
@@ -151,16 +150,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database(tmp_path / "coalition.sqlite3").open()
-    await migrate(database)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

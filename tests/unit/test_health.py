@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-
 from bot.application.health import Health, HealthReport
 from bot.domain.reachability import Reachability
-from db.database import Database
 from db.health import HealthRepo
-from db.migrate import migrate
 
 T0 = 1_700_000_000.0
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "h.sqlite3").open()
-    await migrate(database)
-    yield database
-    await database.close()
 
 
 async def test_telegram_within_the_window_and_after_it(db):
@@ -52,11 +40,11 @@ async def test_a_database_that_takes_no_writes(db):
     assert await health.check(T0 + 1) == HealthReport(True, "ok")
 
 
-async def test_a_write_that_hangs_is_reported_and_left_to_finish(db, tmp_path):
+async def test_a_write_that_hangs_is_reported_and_left_to_finish(db):
     r = Reachability()
     r.answered(T0)
     health = Health(HealthRepo(db), r, telegram_silence_seconds=60, database_timeout=0.2)
-    other = sqlite3.connect(tmp_path / "h.sqlite3", isolation_level=None)  # another process, say
+    other = sqlite3.connect(db.path, isolation_level=None)  # another process, say
     other.execute("BEGIN EXCLUSIVE")
     try:
         assert await health.check(T0) == HealthReport(False, "database not writable (no answer within 0.2 s)")

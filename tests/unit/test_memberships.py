@@ -13,18 +13,9 @@ from bot.domain.coalition import Membership, MembershipSource, Organisation, Rea
 from bot.domain.people import PRIVACY_NOTICE_VERSION, Address, LocationKind, Person, PersonStatus, must_agree_again
 from db.database import Database
 from db.memberships import ImportedMemberships, MembershipRepo
-from db.migrate import migrate
 from db.organisations import OrganisationRepo
 from db.people import PeopleRepo
 from handlers.callbacks import MembershipAction, MembershipButton, NoticeButton, StepAction, StepButton, parse
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "members.sqlite3").open()
-    await migrate(database)
-    yield database
-    await database.close()
 
 
 def listed(external_id: int) -> Person:

@@ -24,8 +24,6 @@ from bot.domain.people import (
     parse_quiet_hours,
 )
 from bot.domain.sessions import Flow, Session
-from db.database import Database
-from db.migrate import migrate
 from db.people import PeopleRepo
 from db.sessions import SessionRepo
 
@@ -158,14 +156,6 @@ def test_address_of_a_telegram_user():
 
 
 # ----- the repository ----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "people.sqlite3").open()
-    await migrate(database)
-    yield database
-    await database.close()
 
 
 async def test_create_update_and_read_back(db):

@@ -4,8 +4,7 @@ the limit on guessing them."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,7 +25,6 @@ from bot.i18n import translator
 from bot.messenger.alert_render import PREVIEW_CODE, alert_body
 from db.alerts import AlertRepo
 from db.database import Database
-from db.migrate import migrate
 
 AUTHOR = Address.telegram(9000)
 
@@ -84,14 +82,6 @@ def test_the_preview_shows_where_the_code_goes_without_a_command() -> None:
     # an alert sent before alerts had codes has no verification line
     old = alert_body(AlertDraft(texts={"en": "Text"}), "K", "LAPAS", translator("en"), "Europe/Riga", 4)
     assert "verify" not in old
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database(tmp_path / "v.sqlite3").open()
-    await migrate(database)
-    yield database
-    await database.close()
 
 
 async def create(repo: AlertRepo, text: str = "Teksts") -> int:
