@@ -233,7 +233,7 @@ class PeopleRepo:
         rows = await self.db.fetchall(_SELECT + " WHERE p.status = ? ORDER BY p.id", (PersonStatus.ACTIVE,))
         return [_to_person(r) for r in rows]
 
-    async def targets(self, audience: AudienceFilter) -> list[Target]:
+    async def targets(self, audience: AudienceFilter, *, memberships: bool = True) -> list[Target]:
         """The active people an alert to ``audience`` may reach, as lean ``Target``s in id
         order. SQL leaves out the rows the filter cannot match, so that a preview on a national
         roster reads only what it needs; whom the alert reaches (the filter, paused, blocked,
@@ -253,13 +253,19 @@ class PeopleRepo:
             finally:
                 await asyncio.gather(pending, return_exceptions=True)
                 await cur.close()
-            # Memberships in one read of their own: most of a roster may belong to no
-            # organisation, and a lookup per person would cost every preview.
-            rows = await conn.execute_fetchall(
-                "SELECT person_id, group_concat(organisation_id, ';') FROM memberships GROUP BY person_id"
-            )
-        members = {int(r[0]): _ids(r[1]) for r in rows}
-        if members:
+            # Memberships (unless ``memberships`` is False: nobody asks) in one read of their
+            # own, as (person, organisation) pairs in person order: a lookup per person would
+            # cost every preview.
+            pairs: list[tuple[int, int]] = []
+            if memberships:
+                cur = await conn.execute("SELECT person_id, organisation_id FROM memberships ORDER BY person_id")
+                cur.row_factory = None
+                pairs = cast("list[tuple[int, int]]", await cur.fetchall())
+                await cur.close()
+        if pairs:
+            members: dict[int, tuple[int, ...]] = {}
+            for person_id, organisation_id in pairs:
+                members[person_id] = (*members.get(person_id, ()), organisation_id)
             for target in targets:
                 organisations = members.get(target.id)
                 if organisations is not None:

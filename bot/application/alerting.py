@@ -72,7 +72,7 @@ class AlertStore(AlertMessageQueue, Protocol):
 class Roster(Protocol):
     """``db.people.PeopleRepo``, as far as choosing an audience goes."""
 
-    async def targets(self, audience: AudienceFilter) -> list[Target]: ...
+    async def targets(self, audience: AudienceFilter, *, memberships: bool = True) -> list[Target]: ...
     async def countries_abroad(self) -> list[str]: ...
 
 
@@ -144,10 +144,11 @@ class Alerting:
 
     async def audience_of(self, draft: AlertDraft, actor: Actor, now: datetime | None = None) -> Audience:
         """Whom ``draft`` reaches if ``actor`` sends it now (only people they may reach)."""
-        candidates = await self._people.targets(draft.audience)
-        audience = select_audience(
-            candidates, draft.audience, draft.severity, now or datetime.now(UTC), reach_of(actor)
-        )
+        reach = reach_of(actor)
+        # whom someone belongs to matters only where reach is asked (not for admins, who reach
+        # everyone): a national roster's memberships are then not read at all
+        candidates = await self._people.targets(draft.audience, memberships=reach is not None)
+        audience = select_audience(candidates, draft.audience, draft.severity, now or datetime.now(UTC), reach)
         for person_id, problem in audience.invalid:
             event(log, "audience_person_skipped", person=person_id, reason=problem, level=logging.WARNING)
         return audience

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -181,17 +182,23 @@ def paused_at(paused: bool, paused_until: date | None, timezone: str, now: datet
     return now.astimezone(ZoneInfo(timezone)).date() < paused_until
 
 
+@functools.lru_cache(maxsize=256)  # one audience asks at one ``now`` for a few dozen zones, per person
+def _local_time(timezone: str, now: datetime) -> time:
+    return now.astimezone(ZoneInfo(timezone)).time()
+
+
 def quiet_at(quiet_start: str | None, quiet_end: str | None, timezone: str, now: datetime) -> bool:
     """Whether ``now`` is in the person's quiet hours (local 'HH:MM' to 'HH:MM')."""
     if not quiet_start or not quiet_end:
         return False
-    local = now.astimezone(ZoneInfo(timezone)).time()
+    local = _local_time(timezone, now)
     start, end = parse_hhmm(quiet_start), parse_hhmm(quiet_end)
     if start <= end:
         return start <= local < end
     return local >= start or local < end  # over midnight, e.g. 22:00-07:00
 
 
+@functools.lru_cache(maxsize=2048)  # a roster's quiet hours are a few hundred values, read per person
 def parse_hhmm(value: str) -> time:
     """'07:30' -> 07:30; raises ValueError for anything else."""
     if not valid_hhmm(value):
@@ -203,6 +210,7 @@ def parse_hhmm(value: str) -> time:
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
+@functools.lru_cache(maxsize=2048)
 def valid_hhmm(value: str) -> bool:
     """A time of day as stored: 'HH:MM', 00:00 to 23:59."""
     return _HHMM.fullmatch(value) is not None
@@ -216,6 +224,7 @@ def is_abroad_country(code: str) -> bool:
     return code.isascii() and code.isupper() and is_country_code(code) and code != LATVIA
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every person of every audience
 def _known_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
