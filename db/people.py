@@ -121,7 +121,7 @@ def _to_target(row: tuple[Any, ...], intern: Callable[[str], str] = sys.intern) 
         intern(municipality) if municipality else None,
         intern(country) if country else None,
         intern(row[8]),
-        tuple(sorted(map(intern, skills.split(";")))) if skills else (),
+        tuple(map(intern, skills.split(";"))) if skills else (),  # only matched, never shown: no sorting
         row[10],
         row[11],
         bool(row[12]),
