@@ -12,8 +12,9 @@ from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain import places, skills
+from bot.domain.coalition import Reachable
 from bot.domain.languages import DEFAULT_LANGUAGE
-from bot.domain.people import ALL_ABROAD, LATVIA_TZ, Address, LocationKind, stored_problem
+from bot.domain.people import ALL_ABROAD, LATVIA_TZ, Address, StoredTimes, stored_problem
 from bot.domain.spreadsheet import neutralise
 
 
@@ -55,9 +56,11 @@ TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the heading, sender and 
 ONE_LINE_KEYS = ("skills", "areas", "countries", "langs", "severity", "need", "drill", "by")
 
 
-class Member(Protocol):
+class Member(Reachable, StoredTimes, Protocol):
     """What choosing an alert's audience and queueing it read of a person: a ``Person``, or the
-    lean ``Target`` that ``PeopleRepo.targets`` loads for a preview."""
+    lean ``Target`` that ``PeopleRepo.targets`` loads for a preview. Where they are and whom
+    they belong to (``Reachable``) and their stored quiet hours and zone (``StoredTimes``) come
+    from the rules that read them."""
 
     @property
     def id(self) -> int: ...
@@ -66,27 +69,11 @@ class Member(Protocol):
     @property
     def language(self) -> str: ...
     @property
-    def location_kind(self) -> LocationKind | None: ...
-    @property
-    def municipality(self) -> str | None: ...
-    @property
-    def country(self) -> str | None: ...
-    @property
     def skills(self) -> tuple[str, ...]: ...
     @property
     def active(self) -> bool: ...
     @property
     def blocked(self) -> bool: ...
-    @property
-    def quiet_start(self) -> str | None: ...
-    @property
-    def quiet_end(self) -> str | None: ...
-    @property
-    def timezone(self) -> str: ...
-    @property
-    def organisations(self) -> tuple[int, ...]: ...
-    @property
-    def open_to_coalition(self) -> bool: ...
     def is_paused(self, now: datetime) -> bool: ...
     def in_quiet_hours(self, now: datetime) -> bool: ...
 

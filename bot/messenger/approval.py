@@ -76,6 +76,11 @@ def request_keyboard(approval: Approval, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
+def reason_line(approval: Approval, t: Translator) -> str:
+    """A rejection's reason as typed (escaped) on a line of its own; "" when none was given."""
+    return "\n" + t._("Reason: {reason}", reason=esc(approval.reason)) if approval.reason else ""
+
+
 def decision_line(approval: Approval, t: Translator) -> str:
     at = when(approval.decided_at, t) if approval.decided_at else "—"
     by = esc(approval.decided_by_name or "?")
@@ -86,10 +91,7 @@ def decision_line(approval: Approval, t: Translator) -> str:
             "✅ Approved by {name} at {time}: sent as alert #{alert}.", name=by, time=at, alert=approval.alert_id
         )
     if approval.status == ApprovalStatus.REJECTED:
-        line = t._("✖️ Rejected by {name} at {time}. Nothing was sent.", name=by, time=at)
-        if approval.reason:
-            line += "\n" + t._("Reason: {reason}", reason=esc(approval.reason))
-        return line
+        return t._("✖️ Rejected by {name} at {time}. Nothing was sent.", name=by, time=at) + reason_line(approval, t)
     if approval.status == ApprovalStatus.EXPIRED:
         return t._("⌛ Expired at {time}: nobody decided. Nothing was sent.", time=at)
     return t._("⏳ Waiting for approval.")
@@ -121,9 +123,7 @@ def author_text(approval: Approval, recipients: int | None, t: Translator) -> st
         )
     if approval.status == ApprovalStatus.REJECTED:
         text = t._("✖️ {name} rejected your alert (request #{id}). Nothing was sent.", name=by, id=approval.id)
-        if approval.reason:
-            text += "\n" + t._("Reason: {reason}", reason=esc(approval.reason))
-        return text
+        return text + reason_line(approval, t)
     return t._(
         "⌛ Nobody approved your alert in time (request #{id}), so it expired. Nothing was sent. "
         "Send /alert to start again.",
