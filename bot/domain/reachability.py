@@ -18,8 +18,15 @@ class Reachability:
         self.last_ok = at
         self.unreachable_since = None
 
-    def failed(self, at: float) -> None:
-        """No answer, or a 5xx from Telegram's side: the Bot API is not usable now."""
+    def failed(self, at: float, asked_at: float | None = None) -> None:
+        """No answer, or a 5xx from Telegram's side: the Bot API is not usable now.
+
+        ``asked_at``: when the failed request was sent. If the Bot API answered another
+        request after that, this failure is older news than the answer (a 502 that was on its
+        way while Telegram came back) and changes nothing; the next request that fails, if the
+        outage goes on, will tell."""
+        if asked_at is not None and self.last_ok is not None and self.last_ok >= asked_at:
+            return
         if self.unreachable_since is None:
             self.unreachable_since = at
 

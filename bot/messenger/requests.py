@@ -64,17 +64,18 @@ class TelegramRequest(WrappedRequest):
         connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
         pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        asked_at = time.time()
         try:
             status, body = await self.forward(
                 url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
             )
         except NetworkError as exc:
-            self._failed(exc)
+            self._failed(exc, asked_at)
             if not isinstance(exc, NotSent) and isinstance(exc.__cause__, _HTTPX_NOT_SENT):
                 raise NotSent(exc.message) from exc
             raise
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            self._failed(None)
+            self._failed(None, asked_at)
             try:
                 phrase = HTTPStatus(status).phrase
             except ValueError:
@@ -87,13 +88,14 @@ class TelegramRequest(WrappedRequest):
                 event(log, "telegram_reachable", after_seconds=round(time.time() - was_down, 1))
         return status, body
 
-    def _failed(self, exc: NetworkError | None) -> None:
+    def _failed(self, exc: NetworkError | None, asked_at: float) -> None:
         if self.reachability is None:
             return
-        if self.reachability.reachable:
+        was_reachable = self.reachability.reachable
+        self.reachability.failed(time.time(), asked_at)
+        if was_reachable and not self.reachability.reachable:
             error = type(exc).__name__ if exc is not None else "ServerError"
             event(log, "telegram_unreachable", error=error, level=logging.WARNING)
-        self.reachability.failed(time.time())
 
 
 class PollingRequest(TelegramRequest):

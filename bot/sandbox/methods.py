@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .chats import Chat
 from .errors import ApiError, bad
-from .faults import Outage
+from .faults import Outage, OutageMode
 from .html import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 from .http import Params
 from .limits import RateLimits
@@ -386,6 +386,9 @@ class BotApiMethods:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if self._outage.mode is OutageMode.SERVER_ERRORS:
+                # the gateway in front of the Bot API answers the polls it holds, too
+                raise ApiError(502, "Bad Gateway")
             if self.webhook.active:
                 raise ApiError(409, "Conflict: terminated by setWebhook request")
             if self._poll_generation != generation:

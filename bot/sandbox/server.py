@@ -205,6 +205,7 @@ class BotApiSandbox(BotApiMethods):
         listens, open connections are reset), or None: back."""
         new = OutageMode(mode) if mode is not None else None
         self._outage.set(new)
+        self._wake_pollers()  # a poll held open ends with the outage's answer
         if new is OutageMode.REFUSED:
             await self._http.refuse()
         else:

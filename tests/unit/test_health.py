@@ -55,3 +55,12 @@ async def test_a_write_that_hangs_is_reported_and_left_to_finish(db):
     assert await health.check(T0 + 1) == HealthReport(True, "ok")
     assert await db.fetchval("SELECT checked_at FROM health WHERE id = 1") == T0
     assert not db.conn.in_transaction
+
+
+def test_a_failure_asked_before_the_last_answer_is_old_news():
+    r = Reachability()
+    r.answered(T0 + 5)  # Telegram is back: a request asked at T0 + 4 was answered
+    r.failed(T0 + 6, asked_at=T0 + 3)  # a 502 that was on its way since T0 + 3
+    assert r.reachable and r.last_ok == T0 + 5
+    r.failed(T0 + 8, asked_at=T0 + 7)  # asked after the answer: the outage is real
+    assert not r.reachable and r.unreachable_for(T0 + 10) == 2.0
