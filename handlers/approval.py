@@ -18,7 +18,7 @@ from bot.messenger.keyboards import inline
 from handlers import callbacks
 from handlers.base import App, Who, answer_query, chat_of, coordinator, edit_or_send, message_of, user_of
 from handlers.callbacks import ApprovalAction, ApprovalButton
-from handlers.router import TextRouter
+from handlers.router import TextRouter, with_kept_note
 
 COORDINATORS_ONLY = N_("Sorry, this is for coordinators only.")
 PENDING_SHOWN = 20  # /pending lists at most this many (the oldest first)
@@ -101,12 +101,13 @@ class ApprovalHandlers:
                 await answer_query(update, refusal_text(asked, t), alert=True)
                 return
             await answer_query(update)
+            question = t._(
+                "Why do you reject request #{id}? Type the reason (its author reads it), or tap “No reason”. "
+                "/cancel keeps the request waiting.",
+                id=approval_id,
+            )
             await chat_of(update).send_message(
-                t._(
-                    "Why do you reject request #{id}? Type the reason (its author reads it), or tap “No reason”. "
-                    "/cancel keeps the request waiting.",
-                    id=approval_id,
-                ),
+                with_kept_note(question, t, asked.kept),
                 reply_markup=inline([[(t._("No reason"), approval_data(ApprovalAction.NO_REASON, approval_id))]]),
             )
         elif button.action == ApprovalAction.NO_REASON:

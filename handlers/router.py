@@ -14,11 +14,20 @@ from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 from bot.application.conversation import Conversations
 from bot.application.identity import Identity
 from bot.domain.sessions import Flow, Session
+from bot.i18n import Translator
 from handlers.base import App, Who, message_of, who
 
 FlowHandler = Callable[[Update, Who, Session], Awaitable[None]]
 CancelHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
 FreeTextHandler = Callable[[Update, Who], Awaitable[bool]]  # True when it answered the text
+
+
+def with_kept_note(text: str, t: Translator, kept: bool) -> str:
+    """``text`` asks for one text (a reason, a reply) on top of what the person was doing
+    (bot.application.conversation.interrupt); ``kept``: say that it waits for them."""
+    if not kept:
+        return text
+    return text + "\n\n" + t._("What you started before is kept: you can go on with it after this.")
 
 
 class TextRouter:

@@ -21,7 +21,7 @@ from bot.messenger.render import esc
 from handlers import callbacks
 from handlers.base import App, Who, answer_query, coordinator, edit_or_send, message_of, user_of, who
 from handlers.callbacks import TalkAction, TalkButton
-from handlers.router import TextRouter
+from handlers.router import TextRouter, with_kept_note
 
 log = logging.getLogger(__name__)
 
@@ -208,22 +208,20 @@ class TalkbackHandlers:
         if w is None:
             return
         assert button.number is not None
-        original = await self.talkback.start_reply(w.acting, button.number)
-        if isinstance(original, Refusal):
-            await answer_query(update, refusal_text(original, w.t, self.talkback.max_messages, self._minutes), True)
+        asked = await self.talkback.start_reply(w.acting, button.number)
+        if isinstance(asked, Refusal):
+            await answer_query(update, refusal_text(asked, w.t, self.talkback.max_messages, self._minutes), True)
             return
-        if original is None or original.volunteer_name is None:
+        if asked is None or asked.message.volunteer_name is None:
             await answer_query(update, w.t._("This button is no longer active."))
             return
         await answer_query(update)
-        await message_of(update).reply_text(
-            w.t._(
-                "Type your reply to <b>{name}</b> (alert #{id}), or /cancel.",
-                name=esc(original.volunteer_name),
-                id=original.alert_id,
-            ),
-            parse_mode="HTML",
+        text = w.t._(
+            "Type your reply to <b>{name}</b> (alert #{id}), or /cancel.",
+            name=esc(asked.message.volunteer_name),
+            id=asked.message.alert_id,
         )
+        await message_of(update).reply_text(with_kept_note(text, w.t, asked.kept), parse_mode="HTML")
 
     async def on_reply_input(self, update: Update, w: Who, session: Session) -> None:
         msg = message_of(update)

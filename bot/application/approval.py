@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.application.alerting import Author, SentAlert
 from bot.application.audit import Audit
+from bot.application.conversation import finish, interrupt
 from bot.application.stores import SessionStore
 from bot.application.tracking import MessageFailed, Scheduler
 from bot.domain.alerts import Alert, AlertDraft, Audience
@@ -151,6 +152,15 @@ class Submitted:
 @dataclass(frozen=True)
 class NoApprover:
     """Nobody but the author may decide it: nothing was stored or sent."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Reject was pressed: the reason is asked for; ``kept``: what the decider was doing (a
+    draft being composed) waits for them until the rejection is done."""
+
+    approval: Approval
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -293,15 +303,15 @@ class Approvals:
         await self._tracking.show_tracking(sent.alert, approval.author.external_id, approval.author_language)
         return Decided(decided, sent)
 
-    async def start_rejecting(self, approval_id: int, actor: Actor) -> Approval | Refused:
+    async def start_rejecting(self, approval_id: int, actor: Actor) -> Asked | Refused:
         """Reject was pressed: if ``actor`` may reject it, their next text is the reason."""
         approval = await self._store.get(approval_id)
         refused = await self._check(approval, actor)
         if refused is not None:
             return refused
         assert approval is not None
-        await self._sessions.set(actor.address, Session(Flow.REJECT, REASON_STEP, {"approval": approval_id}))
-        return approval
+        asking = Session(Flow.REJECT, REASON_STEP, {"approval": approval_id})
+        return Asked(approval, kept=await interrupt(self._sessions, actor.address, asking))
 
     async def stop_rejecting(self, address: Address) -> None:
         """The reason is no longer asked for (who was asked no longer coordinates)."""
@@ -318,7 +328,7 @@ class Approvals:
         """``actor`` rejects, with an optional reason the author reads: nothing is sent."""
         session = await self._sessions.get(actor.address)
         if session is not None and session.flow == Flow.REJECT and self.rejecting(session) == approval_id:
-            await self._sessions.clear(actor.address)
+            await finish(self._sessions, actor.address)
         approval = await self._store.get(approval_id)
         refused = await self._check(approval, actor)
         if refused is not None:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.application.authorisation import AlertAccess, AlertRefusal
+from bot.application.conversation import finish, interrupt
 from bot.application.stores import PeopleStore, SessionStore
 from bot.domain.coalition import Actor
 from bot.domain.people import Address
@@ -66,6 +67,15 @@ class Offer:
     token: str
     text: str
     alerts: list[ReceivedAlert]
+
+
+@dataclass(frozen=True)
+class ReplyAsked:
+    """Reply was tapped under ``message``: the coordinator's next text is the reply; ``kept``:
+    what they were doing (a draft being composed) waits for them until the reply is sent."""
+
+    message: TalkMessage
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ class Talkback:
         """A coordinator sees and answers only the messages of alerts they may act on."""
         return not isinstance(await self._access.alert_for(actor, alert_id), AlertRefusal)
 
-    async def start_reply(self, actor: Actor, message_id: int) -> TalkMessage | Refusal | None:
+    async def start_reply(self, actor: Actor, message_id: int) -> ReplyAsked | Refusal | None:
         """Reply was tapped under ``message_id``: the coordinator's next text is the reply
         (None: no such message to reply to; NOT_YOURS: another organisation's alert's)."""
         message = await self._messages.get(message_id)
@@ -174,8 +184,8 @@ class Talkback:
             return None
         if not await self._may_act(actor, message.alert_id):
             return Refusal.NOT_YOURS
-        await self._sessions.set(actor.address, Session(Flow.REPLY, REPLY_TEXT, {"message": message_id}))
-        return message
+        asking = Session(Flow.REPLY, REPLY_TEXT, {"message": message_id})
+        return ReplyAsked(message, kept=await interrupt(self._sessions, actor.address, asking))
 
     async def reply(
         self, coordinator: Address, actor: Actor | None, name: str, session: Session, text: str
@@ -189,7 +199,7 @@ class Talkback:
         cleaned = clean_text(text)
         if cleaned is None:
             return Refusal.TOO_LONG
-        await self._sessions.clear(coordinator)
+        await finish(self._sessions, coordinator)
         original = await self._messages.get(int(session.data.get("message", 0)))
         if original is not None and not await self._may_act(actor, original.alert_id):
             return Refusal.NOT_YOURS

@@ -25,3 +25,32 @@ class Session:
     flow: Flow
     step: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+# Where an interrupting session (a rejection's reason, a reply: one text) keeps the session it
+# interrupted, to come back to when it ends.
+KEPT = "kept"
+
+
+def interrupting(new: Session, current: Session | None) -> Session:
+    """``new``, keeping ``current`` (a draft being composed, say) for when it ends. A session
+    of the same flow as ``new`` is replaced, and what it kept is kept instead."""
+    if current is None:
+        return new
+    kept = current.data.get(KEPT) if current.flow == new.flow else as_data(current)
+    return Session(new.flow, new.step, {**new.data, KEPT: kept}) if kept else new
+
+
+def as_data(session: Session) -> dict[str, Any]:
+    return {"flow": session.flow.value, "step": session.step, "data": session.data}
+
+
+def kept_by(session: Session) -> Session | None:
+    """What ``session`` interrupted (see ``interrupting``), or None."""
+    kept = session.data.get(KEPT)
+    if not isinstance(kept, dict):
+        return None
+    try:
+        return Session(Flow(kept["flow"]), str(kept["step"]), dict(kept["data"]))
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -211,7 +211,8 @@ async def test_rejection_with_and_without_a_reason(sandbox, start_bot):
     c = await coalition(start_bot, sandbox)
     await c.submit()
     await c.colleague.press("✖️ Reject", request_of(c.colleague, 1))
-    await c.colleague.wait_for("Why do you reject request #1?")
+    question = await c.colleague.wait_for("Why do you reject request #1?")
+    assert "What you started before is kept" not in question.text  # nothing was started
     assert await c.status(1) == "pending"  # asking for the reason decides nothing yet
     await c.colleague.send("Wrong area, this is for Ogre")
     await c.colleague.wait_for("Request #1 rejected")
@@ -242,6 +243,40 @@ async def test_rejection_with_and_without_a_reason(sandbox, start_bot):
     assert [(a, t) for a, t, _ in rejected] == [(str(COLLEAGUE), "approval:1"), (str(ORGADMIN), "approval:2")]
     assert '"reason":true' in rejected[0][2] and '"reason":false' in rejected[1][2]
     assert "Wrong area" not in "".join(d for _, _, d in rejected)  # the reason's words stay out of the trail
+
+
+async def test_rejecting_keeps_the_draft_the_decider_was_composing(sandbox, start_bot):
+    c = await coalition(start_bot, sandbox)
+    u = c.colleague
+    await u.send("/alert")
+    await u.wait_for("New alert")
+    await u.press("cmp:text")
+    await u.wait_for("Type the alert text")
+
+    # a request comes in while Baiba is composing: rejecting it with a reason keeps her draft
+    await c.submit()
+    await u.press("✖️ Reject", request_of(u, 1))
+    question = await u.wait_for("Why do you reject request #1?")
+    assert "What you started before is kept: you can go on with it after this." in question.text
+    await u.send("Wrong area")
+    await u.wait_for("Request #1 rejected")
+    assert await c.status(1) == "rejected"
+    await u.send("Plūdi: vajag smilšu maisus")  # the alert's text, where she left off
+    await u.wait_for("Now the English version")
+
+    # /cancel while asked for a reason: the request still waits, and the draft is hers again
+    await c.submit("Otrais mēģinājums")
+    await u.press("✖️ Reject", request_of(u, 2))
+    await u.wait_for("Why do you reject request #2?")
+    await u.send("/cancel")
+    await u.wait_for("Nothing was rejected")
+    assert await c.status(2) == "pending"
+    await u.send("Floods: sandbags needed")  # the English version
+    await u.wait_for("New alert")
+    await u.press("cmp:preview")
+    preview = await u.wait_for("Preview")
+    assert "Floods: sandbags needed" in preview.text  # the English recipients' text, typed after /cancel
+    assert await c.alerts() == 0  # nothing was sent by any of this
 
 
 async def test_simultaneous_decisions_send_once(sandbox, start_bot):

@@ -103,6 +103,29 @@ async def test_a_volunteer_writes_to_the_coordinator_who_replies(sandbox, bot, d
     assert stored(db_path) == []
 
 
+async def test_replying_keeps_the_alert_the_coordinator_was_composing(sandbox, bot, db_path):
+    (anna,) = await seed(bot, sandbox, [Spec(501, NAME, "en", OGRE)])
+    coord = sandbox.user(COORDINATOR_ID, "Kārlis", "Koordinators", language_code="en")
+    await send_alert(bot, coord, [anna], 1, "Search in Ogre forest")
+    await coord.send("/alert")
+    await coord.wait_for("New alert")
+    await coord.press("cmp:text")
+    await coord.wait_for("Type the alert text")
+
+    await anna.send("where do we meet?")
+    await anna.press("✅ Yes, send", await anna.wait_for("Send this to the coordinator of alert #1?"))
+    got = await coord.wait_for("about alert #1")
+    await coord.press("↩️ Reply", got)
+    asked = await coord.wait_for(f"Type your reply to {NAME} (alert #1)")
+    assert "What you started before is kept: you can go on with it after this." in asked.text
+    await coord.send("At the church")
+    await coord.wait_for(f"✓ Reply sent to {NAME}.")
+    await anna.wait_for("At the church")
+    await coord.send("Otrā meklēšana rīt")  # the new alert's text, where he left off
+    await coord.wait_for("Now the English version")
+    assert [text for _, _, _, text in stored(db_path)] == ["where do we meet?", "At the church"]
+
+
 async def test_several_open_alerts_offer_a_choice_and_the_limit_holds(sandbox, start_bot, db_path):
     bot = await start_bot(talkback={"max_messages": 2, "window_minutes": 10})
     (janis,) = await seed(bot, sandbox, [Spec(502, "Jānis", "lv", OGRE)])
