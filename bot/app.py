@@ -42,7 +42,6 @@ from bot.observability.monitor import Monitor
 from bot.services import Services
 from bot.settings import ConfigError, Settings, TelegramMode
 from db.approvals import ApprovalRepo
-from db.coordinators import CoordinatorLanguageRepo
 from db.health import HealthRepo
 from db.migrate import migrate
 from db.retention import RetentionRepo
@@ -251,8 +250,7 @@ class Sauciens:
             self.alerting,
             s.authorisation,
             s.coordinators,
-            s.people,
-            CoordinatorLanguageRepo(s.db),
+            s.identity,
             s.sessions,
             TelegramApprovalMessenger(self.app.bot, settings.broadcast.messages_per_second),
             self.tracking,

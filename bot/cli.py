@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.application.audit import Audit
 from bot.application.authorisation import Authorisation
 from bot.application.coalition import Coalition, Refusal, Refused
+from bot.application.identity import Identity
 from bot.domain import places
 from bot.domain.alerts import write_export_csv
 from bot.domain.audit import AuditAction, AuditQuery, AuditRole, write_audit_csv
@@ -31,11 +32,13 @@ from bot.settings import Settings
 from db.alerts import AlertRepo
 from db.audit import AuditRepo
 from db.backup import BackupError, backup, restore
+from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
 from db.invites import InviteRepo
 from db.memberships import MembershipRepo
 from db.migrate import migrate
 from db.organisations import CoordinatorRepo, OrganisationRepo
+from db.outbox import OutboxRepo
 from db.people import PeopleRepo
 
 
@@ -333,13 +336,16 @@ async def verify_audit(settings: Settings, out: TextIO = sys.stdout) -> int:
 
 def _coalition(db: Database, settings: Settings) -> Coalition:
     coordinators = CoordinatorRepo(db)
+    authorisation = Authorisation(settings.access.admin_ids, coordinators)
     return Coalition(
         OrganisationRepo(db),
         coordinators,
         InviteRepo(db),
         MembershipRepo(db),
-        Authorisation(settings.access.admin_ids, coordinators),
+        authorisation,
         Audit(AuditRepo(db)),
+        OutboxRepo(db),  # a revoked coordinator is told by the running bot's outbox sender
+        Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
     )
 
 

@@ -68,6 +68,7 @@ class Services:
         organisations, coordinators, memberships = OrganisationRepo(db), CoordinatorRepo(db), MembershipRepo(db)
         authorisation = Authorisation(settings.access.admin_ids, coordinators)
         audit = Audit(AuditRepo(db))
+        identity = Identity(people, authorisation, CoordinatorLanguageRepo(db))
         steps = Steps(people, sessions)
         profile = Profile(people, sessions, steps)
         return cls(
@@ -80,8 +81,10 @@ class Services:
             memberships=memberships,
             authorisation=authorisation,
             audit=audit,
-            coalition=Coalition(organisations, coordinators, InviteRepo(db), MembershipRepo(db), authorisation, audit),
-            identity=Identity(people, authorisation, CoordinatorLanguageRepo(db)),
+            coalition=Coalition(
+                organisations, coordinators, InviteRepo(db), MembershipRepo(db), authorisation, audit, outbox, identity
+            ),
+            identity=identity,
             # paid broadcasts: edits and replies keep Telegram's free rate, in a lane of their own
             budget=SendBudget(
                 rate,

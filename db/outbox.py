@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.alerts import Delivery
-from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, OutboxState, Outcome, Result, Sent
+from bot.domain.outbox import Blocked, Failed, Job, Notice, OutboxKind, OutboxState, Outcome, Result, Sent
 from bot.domain.people import Address
 from db.database import Database
 from db.people import now_iso
@@ -109,6 +109,15 @@ class OutboxRepo:
                     "UPDATE people SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
                     blocked,
                 )
+
+    async def enqueue_notice(self, address: Address, notice: Notice, language: str, **params: str) -> None:
+        """Queue a notice to ``address`` (about no alert), in ``language``, ahead of broadcasts."""
+        payload = json.dumps({"notice": notice, "language": language, **params}, ensure_ascii=False)
+        await self.db.execute(
+            "INSERT INTO outbox (recipient_id, channel, external_id, kind, priority, payload, created_at)"
+            " VALUES (NULL, ?, ?, ?, 0, ?, ?)",
+            (address.channel, address.external_id, OutboxKind.NOTICE, payload, now_iso()),
+        )
 
     async def release_deferred(self) -> int:
         """Queued jobs waiting out a retry's backoff are due now. A job is first queued with

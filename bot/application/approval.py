@@ -26,7 +26,6 @@ from bot.domain.alerts import Alert, AlertDraft, Audience
 from bot.domain.approval import Approval, ApprovalMessage, ApprovalStatus, clean_reason, needs_approval
 from bot.domain.audit import AuditAction, AuditRole
 from bot.domain.coalition import Actor, Coordinator, may_decide
-from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import Address, Person
 from bot.domain.sessions import Flow, Session
 from bot.logs import event
@@ -94,14 +93,10 @@ class CoordinatorList(Protocol):
     async def of_organisation(self, organisation_id: int | None = None) -> list[Coordinator]: ...
 
 
-class PersonLookup(Protocol):
-    async def get(self, address: Address) -> Person | None: ...
+class Languages(Protocol):
+    """``bot.application.identity.Identity``: the language to write to someone in."""
 
-
-class LanguageLookup(Protocol):
-    """``db.coordinators.CoordinatorLanguageRepo``: a coordinator's language when not registered."""
-
-    async def get(self, address: Address) -> str | None: ...
+    async def language_of(self, address: Address) -> str: ...
 
 
 class ApprovalMessenger(Protocol):
@@ -176,8 +171,7 @@ class Approvals:
         alerting: AlertSender,
         actors: Actors,
         coordinators: CoordinatorList,
-        people: PersonLookup,
-        languages: LanguageLookup,
+        languages: Languages,
         sessions: SessionStore,
         messenger: ApprovalMessenger,
         tracking: AlertTracking,
@@ -193,7 +187,6 @@ class Approvals:
         self._alerting = alerting
         self._actors = actors
         self._coordinators = coordinators
-        self._people = people
         self._languages = languages
         self._sessions = sessions
         self._messenger = messenger
@@ -244,7 +237,9 @@ class Approvals:
         self._watch(approval)
         reached = 0
         for address in deciders:
-            if await self._show_request(approval, audience, address.external_id, await self._language_of(address)):
+            if await self._show_request(
+                approval, audience, address.external_id, await self._languages.language_of(address)
+            ):
                 reached += 1
         event(
             log,
@@ -458,12 +453,6 @@ class Approvals:
         if organisation_id is not None:
             candidates += [Actor.of(c) for c in await self._coordinators.of_organisation(organisation_id)]
         return _unique(c.address for c in candidates if may_decide(c, organisation_id, author))
-
-    async def _language_of(self, address: Address) -> str:
-        person = await self._people.get(address)
-        if person is not None:
-            return person.language
-        return await self._languages.get(address) or DEFAULT_LANGUAGE
 
     async def _show_request(self, approval: Approval, audience: Audience, chat: str, language: str) -> bool:
         try:

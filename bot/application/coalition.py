@@ -41,6 +41,7 @@ from bot.domain.coalition import (
     valid_invite_code,
     valid_org_code,
 )
+from bot.domain.outbox import Notice
 from bot.domain.people import Address, Person
 from bot.logs import event
 
@@ -107,6 +108,18 @@ class Actors(Protocol):
     def is_admin(self, address: Address) -> bool: ...
     async def actor(self, address: Address) -> Actor | None: ...
     async def refresh(self) -> None: ...
+
+
+class NoticeQueue(Protocol):
+    """``db.outbox.OutboxRepo``: a message to one person, sent by the outbox sender."""
+
+    async def enqueue_notice(self, address: Address, notice: Notice, language: str, **params: str) -> None: ...
+
+
+class Languages(Protocol):
+    """``bot.application.identity.Identity``: the language to write to someone in."""
+
+    async def language_of(self, address: Address) -> str: ...
 
 
 class Refusal(StrEnum):
@@ -220,6 +233,8 @@ class Coalition:
         memberships: MembershipStore,
         actors: Actors,
         audit: Audit,
+        notices: NoticeQueue,
+        languages: Languages,
         *,
         clock: Callable[[], datetime] = _now,
         pending: PendingJoins | None = None,
@@ -230,6 +245,8 @@ class Coalition:
         self._memberships = memberships
         self._actors = actors
         self._audit = audit
+        self._notices = notices
+        self._languages = languages
         self._clock = clock
         self._pending = pending or PendingJoins()
 
@@ -322,6 +339,11 @@ class Coalition:
                 actor, AuditAction.COORDINATOR_REVOKED, target, revoked.organisation.code, coordinator_role=role
             )
         await self._actors.refresh()
+        # they are told, through the outbox (the command line's revocations too: the bot sends it)
+        language = await self._languages.language_of(address)
+        await self._notices.enqueue_notice(
+            address, Notice.COORDINATOR_REVOKED, language, organisation=revoked.organisation.name
+        )
         event(
             log,
             "coordinator_revoked",

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from bot.application.authorisation import Authorisation
 from bot.domain.coalition import Actor
+from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import Address, Person
 
 
@@ -52,6 +53,16 @@ class Identity:
         if self._languages is None or not self.is_coordinator(address):
             return None
         return await self._languages.get(address)
+
+    async def language_of(self, address: Address) -> str:
+        """The language to write to ``address`` in when they did not ask (an approval request,
+        a notice): their own if they registered, else the one they chose as a coordinator
+        (also after they stopped coordinating), else the default."""
+        person = await self._people.get(address)
+        if person is not None:
+            return person.language
+        chosen = await self._languages.get(address) if self._languages is not None else None
+        return chosen or DEFAULT_LANGUAGE
 
     async def set_coordinator_language(self, address: Address, language: str) -> bool:
         """/language for a coordinator who has not registered; False for anyone else."""

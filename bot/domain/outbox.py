@@ -65,7 +65,13 @@ class OutboxKind(StrEnum):
     PROMOTED = "promoted"
     EDIT_CLOSED = "edit_closed"
     EDIT_ANSWER = "edit_answer"
-    NOTICE = "notice"
+    NOTICE = "notice"  # to one person, about no alert: ``params["notice"]`` says which (``Notice``)
+
+
+class Notice(StrEnum):
+    """What a NOTICE job tells its person; its other params fill the text in."""
+
+    COORDINATOR_REVOKED = "coordinator_revoked"  # params: organisation (its name)
 
 
 # Edits: in paid mode they stay at Telegram's free rate (``SendBudget.acquire_edit``)

@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.domain.alerts import Alert
-from bot.domain.outbox import Blocked, Failed, Job, OutboxKind, Result, RetryLater, Sent, Transient
+from bot.domain.outbox import Blocked, Failed, Job, Notice, OutboxKind, Result, RetryLater, Sent, Transient
 from bot.domain.reachability import Reachability
 from bot.i18n import translator
 from bot.messenger.alert_render import answer_keyboard_json, esc, recipient_text, sender_line
@@ -143,6 +143,10 @@ class TelegramTransport:
             return drill + t._(
                 "✅ A place opened up in call {ref}: you are now confirmed. Details will follow here.", ref=ref
             )
-        if job.kind == OutboxKind.NOTICE:
-            return esc(str(job.params.get("text", "")))
+        if job.kind == OutboxKind.NOTICE and job.params.get("notice") == Notice.COORDINATOR_REVOKED:
+            return t._(
+                "🚫 You no longer coordinate for {organisation}: coordinators' commands are closed to you now. "
+                "If this is a mistake, please ask its admin.",
+                organisation=esc(str(job.params.get("organisation", ""))),
+            )
         return esc(str(job.params))

@@ -307,7 +307,12 @@ async def test_coordinators_lists_and_revokes_and_a_forged_button_for_another_or
     assert "only the coordinators of your own organisation" in answer["text"]
     assert coordinator_row(bot, OGR_ADMIN) is not None
 
-    # revoking, with a confirmation
+    # revoking, with a confirmation; Edgars chose English, so he is told in English
+    revoked = sandbox.user(LSK_COORD, "Edgars", language_code="en")
+    await revoked.send("/language")
+    await revoked.wait_for("Choose your language")
+    await revoked.press("clang:en")
+    await revoked.wait_for("Language: English")
     await orgadmin.press(f"crd:ask:{LSK_COORD}", listed)
     confirm = await orgadmin.wait_for_edit(listed, "Every right ends at once")
     assert f"({LSK_COORD}), coordinator of Liepājas Samariešu kopa?" in confirm.text
@@ -315,7 +320,11 @@ async def test_coordinators_lists_and_revokes_and_a_forged_button_for_another_or
     await orgadmin.wait_for_edit(confirm, f"({LSK_COORD}) no longer coordinates for Liepājas Samariešu kopa.")
     assert coordinator_row(bot, LSK_COORD) is None
     assert (str(LSK_ADMIN), "orgadmin", "LSK", "coordinator_revoked", f"coordinator:{LSK_COORD}") in audit_actions(bot)
-    revoked = sandbox.user(LSK_COORD, "Edgars", language_code="en")
+    told = await revoked.wait_for("no longer coordinate", timeout=10)  # through the outbox
+    assert told.text == (
+        "🚫 You no longer coordinate for Liepājas Samariešu kopa: coordinators' commands are closed to you now. "
+        "If this is a mistake, please ask its admin."
+    )
     await revoked.send("/alert areas=Liepāja Test")
     await revoked.wait_for("only coordinators can send alerts")
     await revoked.send("/coordinators")
@@ -342,6 +351,9 @@ async def test_revoking_on_the_command_line_takes_every_right_away_at_once(sandb
     result = run_cli(tmp_path, bot.settings.database.path, "coordinators", "revoke", str(OGR_COORD))
     assert result.returncode == 0, result.stderr
     assert f"revoked {OGR_COORD} (coordinator of OGR)" in result.stdout
+    # the running bot tells them (the command line only queued it), in Latvian: they chose no language
+    told = await coord.wait_for("koordinēšanas tiesības", timeout=10)
+    assert "Jūsu koordinēšanas tiesības organizācijā Ogres brīvprātīgie ir atsauktas" in told.text
     await coord.send("/alert areas=Ogre Test")
     await coord.wait_for("only coordinators can send alerts")
     assert (None, "operator", "OGR", "coordinator_revoked", f"coordinator:{OGR_COORD}") in audit_actions(bot)

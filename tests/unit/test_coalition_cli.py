@@ -28,6 +28,7 @@ from bot.application.coalition import (
     Refusal,
     Refused,
 )
+from bot.application.identity import Identity
 from bot.domain.coalition import (
     INVITE_LIFETIME,
     Actor,
@@ -47,10 +48,12 @@ from bot.domain.people import Address
 from bot.domain.scopes import PlaceKind, read_scope, split_options
 from bot.settings import Settings, load_settings
 from db.audit import AuditRepo
+from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
 from db.invites import InviteRepo
 from db.memberships import MembershipRepo
 from db.organisations import CoordinatorRepo, OrganisationRepo
+from db.outbox import OutboxRepo
 from db.people import PeopleRepo
 
 LIEPAJA, OGRE, CESIS, RIGA = "0005000", "0040000", "0026000", "0001000"
@@ -160,13 +163,16 @@ def clock() -> Clock:
 @pytest.fixture
 def coalition(db: Database, clock: Clock) -> Coalition:
     coordinators = CoordinatorRepo(db)
+    authorisation = Authorisation([ADMIN], coordinators)
     return Coalition(
         OrganisationRepo(db),
         coordinators,
         InviteRepo(db),
         MembershipRepo(db),
-        Authorisation([ADMIN], coordinators),
+        authorisation,
         Audit(AuditRepo(db)),
+        OutboxRepo(db),
+        Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
         clock=clock,
     )
 
