@@ -100,8 +100,10 @@ async def who(identity: Identity, update: Update) -> Who:
     address = address_of(update)
     person = await identity.identify(address)
     user = update.effective_user
-    chosen = None if person else await identity.coordinator_language(address)
-    lang = person.language if person else chosen or normalise_language(user.language_code if user else None)
+    code = user.language_code if user else None
+    seen = normalise_language(code) if code else None  # Telegram says which language the app is in
+    chosen = None if person else await identity.coordinator_language(address, seen)
+    lang = person.language if person else chosen or normalise_language(code)
     return Who(address, person, translator(lang))
 
 

@@ -48,11 +48,18 @@ class Identity:
         """The admin, organisation admin or coordinator at ``address`` now, or None."""
         return await self._authorisation.actor(address)
 
-    async def coordinator_language(self, address: Address) -> str | None:
-        """The language a coordinator chose with /language without registering (None: not chosen)."""
+    async def coordinator_language(self, address: Address, seen: str | None = None) -> str | None:
+        """The language of a coordinator who has not registered: the one chosen with
+        /language, else ``seen``, the one the bot answers their Telegram app in, remembered the
+        first time so that what they did not ask for (approval requests, notices) comes in it
+        too. None: not a coordinator, or neither is known."""
         if self._languages is None or not self.is_coordinator(address):
             return None
-        return await self._languages.get(address)
+        chosen = await self._languages.get(address)
+        if chosen is None and seen is not None:
+            await self._languages.set(address, seen)
+            return seen
+        return chosen
 
     async def language_of(self, address: Address) -> str:
         """The language to write to ``address`` in when they did not ask (an approval request,

@@ -6,6 +6,7 @@ time closes it, every request holder then sees who decided, and forged decisions
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from bot.app import Sauciens
 from bot.domain.coalition import Organisation, Scope, StoredRole
@@ -454,3 +455,31 @@ def request_of_lv(u: SimUser, approval_id: int) -> SimMessage:
 
 async def _no_buttons(msg: SimMessage) -> bool:
     return not msg.buttons
+
+
+async def test_a_coordinator_who_chose_no_language_gets_requests_in_their_telegram_apps(sandbox, start_bot):
+    bot = await start_bot(access={"admin_ids": [COORDINATOR_ID]}, alerts=APPROVAL_ON)
+    lsk = await bot.services.organisations.add("LSK", "Liepājas Samariešu kopa", Scope())
+    await seed(bot, sandbox, [Spec(i, f"V{i}", "en") for i in range(1, 6)])
+    author = await add_coordinator(bot, sandbox, AUTHOR, "Anna", lsk)
+    for uid in (COLLEAGUE, ORGADMIN):
+        await bot.services.coordinators.put(Address.telegram(uid), lsk.id, StoredRole.COORDINATOR, Scope())
+    await bot.services.authorisation.refresh()
+    # Baiba's Telegram is in English and she has written to the bot; Cilda never has
+    baiba = sandbox.user(COLLEAGUE, "Baiba", language_code="en")
+    await baiba.send("/help")
+    assert "/alert" in (await baiba.wait_for("/alert")).text
+    cilda = sandbox.user(ORGADMIN, "Cilda", language_code="en")
+    await Coalition(bot, sandbox).submit(who=author)
+    await eventually(lambda: _has(request_of, baiba, 1), "Baiba's request, in English", timeout=10)
+    await eventually(lambda: _has(request_of_lv, cilda, 1), "Cilda's request, in Latvian", timeout=10)
+    assert "Approval needed" in request_of(baiba, 1).text
+    assert all("Approval needed" not in m.text for m in cilda.messages)
+
+
+async def _has(find: Callable[[SimUser, int], SimMessage], u: SimUser, approval_id: int) -> bool:
+    try:
+        find(u, approval_id)
+    except AssertionError:
+        return False
+    return True
