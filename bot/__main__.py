@@ -56,6 +56,9 @@ def parser(prog: str = "sauciens") -> argparse.ArgumentParser:
     oadd.add_argument("name", help="the name shown on its alerts")
     oadd.add_argument("--areas", nargs="+", default=[], help="municipalities (ATVK codes or names) it may alert")
     oadd.add_argument("--countries", nargs="+", default=[], help="countries abroad (ISO codes or names, * for all)")
+    oren = osub.add_parser("rename", help="change the name an organisation's alerts show")
+    oren.add_argument("code", help="the organisation's code")
+    oren.add_argument("name", help="its new name")
     osub.add_parser("list", help="list the organisations (CSV)")
     co = sub.add_parser("coordinators", help="the organisations' coordinators and organisation admins")
     csub = co.add_subparsers(dest="action", required=True)
@@ -129,6 +132,8 @@ def main(argv: list[str] | None = None, prog: str = "sauciens") -> int:
         if command == "orgs":
             if args.action == "add":
                 return asyncio.run(cli.add_organisation(settings, args.code, args.name, args.areas, args.countries))
+            if args.action == "rename":
+                return asyncio.run(cli.rename_organisation(settings, args.code, args.name))
             return asyncio.run(cli.list_organisations(settings, sys.stdout))
         if command == "coordinators":
             if args.action == "add":

@@ -407,6 +407,26 @@ async def add_organisation(
     return 0
 
 
+async def rename_organisation(
+    settings: Settings, code: str, name: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """``orgs rename CODE "New name"``."""
+    db = await _open(settings)
+    try:
+        renamed = await _coalition(db, settings).rename_organisation(code, name)
+    finally:
+        await db.close()
+    if isinstance(renamed, Refused):
+        if renamed.reason == Refusal.BAD_NAME:
+            print(f"sauciens: an organisation's name has 1 to {ORG_NAME_MAX} characters; nothing was renamed", file=err)
+            return 2
+        print(f"sauciens: no organisation has the code {code!r} (orgs list shows them)", file=err)
+        return 1
+    organisation, old = renamed
+    print(f"renamed organisation {organisation.code}: {old} -> {organisation.name}", file=out)
+    return 0
+
+
 async def list_organisations(settings: Settings, out: TextIO) -> int:
     """``orgs list``: CSV, one organisation a row, with how many coordinators it has."""
     db = await _open(settings)

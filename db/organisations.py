@@ -53,6 +53,9 @@ class OrganisationRepo:
         assert org_id is not None
         return Organisation(org_id, code, name, scope)
 
+    async def rename(self, org_id: int, name: str) -> None:
+        await self.db.execute("UPDATE organisations SET name = ? WHERE id = ?", (name, org_id))
+
     async def by_code(self, code: str) -> Organisation | None:
         row = await self.db.fetchone("SELECT * FROM organisations WHERE code = ? COLLATE NOCASE", (code,))
         return _organisation(row) if row is not None else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -19,7 +19,6 @@ from typing import Protocol
 from bot.application.audit import Audit
 from bot.domain.audit import AuditAction, AuditRole
 from bot.domain.coalition import (
-    ORG_NAME_MAX,
     Actor,
     Coordinator,
     Invite,
@@ -40,6 +39,7 @@ from bot.domain.coalition import (
     new_invite_code,
     valid_invite_code,
     valid_org_code,
+    valid_org_name,
 )
 from bot.domain.outbox import Notice
 from bot.domain.people import Address, Person
@@ -54,6 +54,7 @@ class OrganisationStore(Protocol):
     """``db.organisations.OrganisationRepo``."""
 
     async def add(self, code: str, name: str, scope: Scope) -> Organisation: ...
+    async def rename(self, org_id: int, name: str) -> None: ...
     async def by_code(self, code: str) -> Organisation | None: ...
     async def get(self, org_id: int) -> Organisation | None: ...
     async def all(self) -> list[Organisation]: ...
@@ -257,7 +258,7 @@ class Coalition:
         name = " ".join(name.split())
         if not valid_org_code(code):
             return Refused(Refusal.BAD_CODE)
-        if not name or len(name) > ORG_NAME_MAX:
+        if not valid_org_name(name):
             return Refused(Refusal.BAD_NAME)
         existing = await self._organisations.by_code(code)
         if existing is not None:
@@ -273,6 +274,22 @@ class Coalition:
         )
         event(log, "organisation_added", organisation=organisation.code, areas=len(scope.areas))
         return organisation
+
+    async def rename_organisation(self, code: str, name: str) -> tuple[Organisation, str] | Refused:
+        """``python -m bot orgs rename``: the name its alerts show from now on (those sent
+        keep the name they were sent with). Returns the organisation renamed and its old name."""
+        name = " ".join(name.split())
+        if not valid_org_name(name):
+            return Refused(Refusal.BAD_NAME)
+        organisation = await self._organisations.by_code(code)
+        if organisation is None:
+            return Refused(Refusal.NO_ORGANISATION)
+        await self._organisations.rename(organisation.id, name)
+        await self._audit.record_as(
+            AuditRole.OPERATOR, AuditAction.ORGANISATION_RENAMED, f"organisation:{organisation.id}", organisation.code
+        )
+        event(log, "organisation_renamed", organisation=organisation.code)
+        return replace(organisation, name=name), organisation.name
 
     async def organisations(self) -> list[Organisation]:
         return await self._organisations.all()

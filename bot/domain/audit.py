@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     COORDINATOR_ADDED = "coordinator_added"
     COORDINATOR_REVOKED = "coordinator_revoked"
     ORGANISATION_ADDED = "organisation_added"
+    ORGANISATION_RENAMED = "organisation_renamed"
     VOLUNTEERS_IMPORTED = "volunteers_imported"
     PERSON_FORGOTTEN = "person_forgotten"
     RETENTION_RUN = "retention_run"

@@ -289,6 +289,11 @@ def valid_org_code(code: str) -> bool:
     return bool(ORG_CODE_RE.match(code))
 
 
+def valid_org_name(name: str) -> bool:
+    """An organisation's name (its spaces already tidied): 1 to ``ORG_NAME_MAX`` characters."""
+    return 0 < len(name) <= ORG_NAME_MAX
+
+
 # ----- scopes granted, invites, revocation ---------------------------------------------
 
 INVITE_LIFETIME = timedelta(hours=72)  # a coordinator's or organisation admin's link

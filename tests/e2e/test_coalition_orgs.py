@@ -415,3 +415,18 @@ async def test_a_volunteers_link_for_a_new_and_for_a_registered_person(sandbox, 
     await late.send(f"/start {code}")
     await late.wait_for("no longer valid")
     await late.wait_no_message()
+
+
+async def test_renaming_an_organisation_on_the_command_line_shows_on_its_next_alerts(sandbox, bot, tmp_path):
+    await two_organisations(bot)
+    await seed(bot, sandbox, [Spec(1, "Ogre 1", "en", OGRE)])
+    coord = sandbox.user(OGR_COORD, "Edgars", language_code="en")
+    await coord.send("/alert areas=Ogre Test")
+    assert "From: Edgars, Ogres brīvprātīgie" in (await coord.wait_for("Preview")).text
+    await coord.press("✖️ Cancel", coord.last)
+    result = run_cli(tmp_path, bot.settings.database.path, "orgs", "rename", "OGR", "Ogres glābēji")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "renamed organisation OGR: Ogres brīvprātīgie -> Ogres glābēji\n"
+    await coord.send("/alert areas=Ogre Test")
+    assert "From: Edgars, Ogres glābēji" in (await coord.wait_for("Preview")).text
+    assert (None, "operator", "OGR", "organisation_renamed", "organisation:2") in audit_actions(bot)

@@ -337,6 +337,8 @@ def test_the_parser_takes_the_commands_of_the_issue() -> None:
     args = p.parse_args(["coordinators", "add", "123", "--org", "LSK", "--role", "orgadmin", "--countries", "*"])
     assert (args.telegram_id, args.org, args.role, args.areas, args.countries) == (123, "LSK", "orgadmin", [], ["*"])
     assert p.parse_args(["coordinators", "revoke", "123"]).telegram_id == 123
+    args = p.parse_args(["orgs", "rename", "LSK", "Latvijas Samariešu kopa"])
+    assert (args.action, args.code, args.name) == ("rename", "LSK", "Latvijas Samariešu kopa")
     assert p.parse_args(["orgs", "list"]).action == "list" and p.parse_args(["coordinators", "list"]).action == "list"
     for bad in (
         ["coordinators", "add", "abc", "--org", "LSK"],
@@ -368,6 +370,23 @@ async def test_orgs_add_and_list(settings: Settings) -> None:
     assert [r[1:4] for r in audit_rows(settings)] == [
         ("operator", "LSK", "organisation_added"),
         ("operator", "ABR", "organisation_added"),
+    ]
+
+
+async def test_orgs_rename(settings: Settings) -> None:
+    await run(cli.add_organisation, settings, "LSK", "Liepājas Samariešu kopa", [], [])
+    code, out, _ = await run(cli.rename_organisation, settings, "lsk", "  Latvijas   Samariešu kopa ")
+    assert code == 0 and out == "renamed organisation LSK: Liepājas Samariešu kopa -> Latvijas Samariešu kopa\n"
+    code, _, err = await run(cli.rename_organisation, settings, "OGR", "Ogre")
+    assert code == 1 and "no organisation has the code 'OGR'" in err
+    code, _, err = await run(cli.rename_organisation, settings, "LSK", " ")
+    assert code == 2 and "nothing was renamed" in err
+    listing = io.StringIO()
+    assert await cli.list_organisations(settings, listing) == 0
+    assert "LSK,Latvijas Samariešu kopa," in listing.getvalue()
+    assert [r[1:4] for r in audit_rows(settings)] == [
+        ("operator", "LSK", "organisation_added"),
+        ("operator", "LSK", "organisation_renamed"),
     ]
 
 
