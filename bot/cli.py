@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -334,19 +336,28 @@ async def verify_audit(settings: Settings, out: TextIO = sys.stdout) -> int:
 # ----- the coalition: organisations and coordinators ------------------------------------------
 
 
-def _coalition(db: Database, settings: Settings) -> Coalition:
+_BAD_NAME = f"an organisation's name has 1 to {ORG_NAME_MAX} characters"
+
+
+@asynccontextmanager
+async def _opened_coalition(settings: Settings) -> AsyncIterator[Coalition]:
+    """The coalition's use cases on the database, closed afterwards."""
+    db = await _open(settings)
     coordinators = CoordinatorRepo(db)
     authorisation = Authorisation(settings.access.admin_ids, coordinators)
-    return Coalition(
-        OrganisationRepo(db),
-        coordinators,
-        InviteRepo(db),
-        MembershipRepo(db),
-        authorisation,
-        Audit(AuditRepo(db)),
-        OutboxRepo(db),  # a revoked coordinator is told by the running bot's outbox sender
-        Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
-    )
+    try:
+        yield Coalition(
+            OrganisationRepo(db),
+            coordinators,
+            InviteRepo(db),
+            MembershipRepo(db),
+            authorisation,
+            Audit(AuditRepo(db)),
+            OutboxRepo(db),  # a revoked coordinator is told by the running bot's outbox sender
+            Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
+        )
+    finally:
+        await db.close()
 
 
 def _place_problem(problem: UnknownPlace) -> str:
@@ -388,17 +399,14 @@ async def add_organisation(
     if scope is None:
         print("sauciens: nothing was added", file=err)
         return 2
-    db = await _open(settings)
-    try:
-        added = await _coalition(db, settings).add_organisation(code, name, scope)
-    finally:
-        await db.close()
+    async with _opened_coalition(settings) as coalition:
+        added = await coalition.add_organisation(code, name, scope)
     if isinstance(added, Refused):
         if added.reason == Refusal.BAD_CODE:
             print(f"sauciens: {code!r} is not an organisation code: 2 to 16 letters, digits, _ or -", file=err)
             return 2
         if added.reason == Refusal.BAD_NAME:
-            print(f"sauciens: an organisation's name has 1 to {ORG_NAME_MAX} characters", file=err)
+            print(f"sauciens: {_BAD_NAME}", file=err)
             return 2
         assert added.organisation is not None
         print(f"sauciens: organisation {added.organisation.code} exists already ({added.organisation.name})", file=err)
@@ -411,14 +419,11 @@ async def rename_organisation(
     settings: Settings, code: str, name: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """``orgs rename CODE "New name"``."""
-    db = await _open(settings)
-    try:
-        renamed = await _coalition(db, settings).rename_organisation(code, name)
-    finally:
-        await db.close()
+    async with _opened_coalition(settings) as coalition:
+        renamed = await coalition.rename_organisation(code, name)
     if isinstance(renamed, Refused):
         if renamed.reason == Refusal.BAD_NAME:
-            print(f"sauciens: an organisation's name has 1 to {ORG_NAME_MAX} characters; nothing was renamed", file=err)
+            print(f"sauciens: {_BAD_NAME}; nothing was renamed", file=err)
             return 2
         print(f"sauciens: no organisation has the code {code!r} (orgs list shows them)", file=err)
         return 1
@@ -429,13 +434,9 @@ async def rename_organisation(
 
 async def list_organisations(settings: Settings, out: TextIO) -> int:
     """``orgs list``: CSV, one organisation a row, with how many coordinators it has."""
-    db = await _open(settings)
-    try:
-        coalition = _coalition(db, settings)
+    async with _opened_coalition(settings) as coalition:
         organisations = await coalition.organisations()
         coordinators = await coalition.all_coordinators()
-    finally:
-        await db.close()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "name", "areas", "countries", "coordinators"])
     for o in organisations:
@@ -459,13 +460,9 @@ async def add_coordinator(
     if scope is None:
         print("sauciens: nothing was changed", file=err)
         return 2
-    db = await _open(settings)
-    try:
-        coalition = _coalition(db, settings)
+    async with _opened_coalition(settings) as coalition:
         added = await coalition.add_coordinator(Address.telegram(telegram_id), organisation, StoredRole(role), scope)
         codes = [o.code for o in await coalition.organisations()]
-    finally:
-        await db.close()
     if isinstance(added, Refused):
         if added.reason == Refusal.NO_ORGANISATION:
             known = f"organisations: {', '.join(codes)}" if codes else "add one with: orgs add CODE NAME"
@@ -488,11 +485,8 @@ async def add_coordinator(
 
 async def list_coordinators(settings: Settings, out: TextIO) -> int:
     """``coordinators list``: CSV, organisation admins first within each organisation."""
-    db = await _open(settings)
-    try:
-        coordinators = await _coalition(db, settings).all_coordinators()
-    finally:
-        await db.close()
+    async with _opened_coalition(settings) as coalition:
+        coordinators = await coalition.all_coordinators()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["telegram_id", "organisation", "role", "areas", "countries", "name", "added_by"])
     for c in coordinators:
@@ -514,11 +508,8 @@ async def revoke_coordinator(
     settings: Settings, telegram_id: int, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """``coordinators revoke TELEGRAM_ID``: at once, also for a bot that is running."""
-    db = await _open(settings)
-    try:
-        revoked = await _coalition(db, settings).revoke_coordinator(Address.telegram(telegram_id), None)
-    finally:
-        await db.close()
+    async with _opened_coalition(settings) as coalition:
+        revoked = await coalition.revoke_coordinator(Address.telegram(telegram_id), None)
     if isinstance(revoked, Refused):
         if revoked.reason == Refusal.IS_ADMIN:
             print(f"sauciens: {telegram_id} is an admin: remove them from access.admin_ids instead", file=err)
