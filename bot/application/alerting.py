@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.application.audit import Audit
+from bot.application.conversation import finish
 from bot.application.stores import AlertMessageQueue, SessionStore
 from bot.domain.alerts import (
     Alert,
@@ -32,7 +33,7 @@ from bot.domain.audit import AuditAction
 from bot.domain.coalition import Actor, reach_of
 from bot.domain.outbox import OutboxKind
 from bot.domain.people import Address, Person, Target, is_abroad_country
-from bot.domain.sessions import Flow, Session
+from bot.domain.sessions import Flow, Session, kept_by
 from bot.logs import event
 
 log = logging.getLogger(__name__)
@@ -322,7 +323,15 @@ class Drafts:
         self._sessions = sessions
 
     async def current(self, address: Address) -> Session | None:
-        return await self._sessions.get(address)
+        """The person's session. A draft that a rejection's reason or a reply interrupted
+        (``bot.application.conversation.interrupt``) is theirs again as soon as they press one
+        of its buttons: the question is dropped (the request still waits, no reply is sent)."""
+        session = await self._sessions.get(address)
+        if session is not None and session.flow != COMPOSE:
+            kept = kept_by(session)
+            if kept is not None and kept.flow == COMPOSE:
+                return await finish(self._sessions, address)
+        return session
 
     async def compose(self, address: Address, draft: AlertDraft, step: str) -> DraftRef:
         """A new draft (it replaces any other: the other's previews are out of date)."""

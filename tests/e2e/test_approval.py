@@ -277,6 +277,18 @@ async def test_rejecting_keeps_the_draft_the_decider_was_composing(sandbox, star
     await u.press("cmp:preview")
     preview = await u.wait_for("Preview")
     assert "Floods: sandbags needed" in preview.text  # the English recipients' text, typed after /cancel
+
+    # asked for a reason, she presses one of the draft's own buttons: back to the draft, the
+    # question dropped and the request still waiting
+    await c.submit("Trešais")
+    await u.press("✖️ Reject", request_of(u, 3))
+    await u.wait_for("Why do you reject request #3?")
+    await u.press("✏️ Edit", preview)
+    await u.wait_for("New alert")
+    await u.press("cmp:need")
+    await u.send("4")  # the draft's answer, not a reason
+    await u.wait_for("Needed: 4")
+    assert await c.status(3) == "pending"
     assert await c.alerts() == 0  # nothing was sent by any of this
 
 
