@@ -391,6 +391,17 @@ class Approvals:
         for approval in pending:
             self._watch(approval)
         event(log, "approvals_rebuilt", pending=len(pending))
+        admins, coordinators = len(self._actors.admins()), len(await self._coordinators.of_organisation())
+        if self._for_critical and admins + coordinators < 2:
+            # nobody could approve a critical alert: the operator should know before a crisis
+            event(
+                log,
+                "approval_impossible",
+                admins=admins,
+                coordinators=coordinators,
+                level=logging.WARNING,
+                hint="add a second admin or coordinator, or set alerts.approval_for_critical = false",
+            )
         return len(pending)
 
     def _watch(self, approval: Approval) -> None:

@@ -5,12 +5,16 @@ time closes it, every request holder then sees who decided, and forged decisions
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
+
+import pytest
 
 from bot.app import Sauciens
 from bot.domain.coalition import Organisation, Scope, StoredRole
 from bot.domain.people import Address
+from bot.logs import EVENT, FIELDS
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.users import SimMessage, SimUser
 from tests.conftest import COORDINATOR_ID
@@ -172,8 +176,10 @@ async def test_a_colleague_approves_the_alert_goes_out_as_the_authors_and_every_
     assert [a for a, _, _ in await c.audit("alert_sent")] == [str(AUTHOR)]  # sent as the author's
 
 
-async def test_an_admin_approves_and_an_admins_own_alert_goes_to_the_other_admins_only(sandbox, start_bot):
+async def test_an_admin_approves_and_an_admins_own_alert_goes_to_the_other_admins_only(sandbox, start_bot, caplog):
+    caplog.set_level(logging.INFO)
     c = await coalition(start_bot, sandbox)
+    assert events_of(caplog, "approvals_rebuilt") and not events_of(caplog, "approval_impossible")  # two admins
     await c.submit()
     await c.admin.press("✅ Approve", request_of(c.admin, 1))
     assert "Kārlis approved your alert" in (await c.author.wait_for("approved your alert")).text
@@ -192,8 +198,16 @@ async def test_an_admin_approves_and_an_admins_own_alert_goes_to_the_other_admin
     assert await c.alerts() == 2
 
 
-async def test_an_admin_alone_is_told_nobody_can_approve_and_nothing_is_sent(sandbox, start_bot):
+def events_of(caplog: pytest.LogCaptureFixture, name: str) -> list[dict]:
+    return [getattr(r, FIELDS) for r in caplog.records if getattr(r, EVENT, None) == name]
+
+
+async def test_an_admin_alone_is_told_nobody_can_approve_and_nothing_is_sent(sandbox, start_bot, caplog):
+    caplog.set_level(logging.INFO)
     bot = await start_bot(alerts={"approval_for_critical": True})
+    # the operator is warned at start: nobody could approve a critical alert
+    (warning,) = events_of(caplog, "approval_impossible")
+    assert (warning["admins"], warning["coordinators"]) == (1, 0)
     await seed(bot, sandbox, [Spec(1, "V1", "en")])
     admin = await english(sandbox.user(COORDINATOR_ID, "Kārlis", language_code="en"))
     await admin.send("/alert severity=critical Evakuācija")
