@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.alerts import AlertStatus
+from bot.domain.outbox import OutboxKind, OutboxState
 from db.database import Database
 from db.people import now_iso
 
@@ -32,6 +33,14 @@ class RetentionRepo:
             (AlertStatus.CLOSED, cutoff.isoformat(timespec="seconds")),
         )
         return [int(r["id"]) for r in rows]
+
+    async def forget_notices(self, cutoff: datetime) -> int:
+        """Delete the notices about no alert (a revoked coordinator's) queued before
+        ``cutoff`` and no longer waiting to go out; returns how many."""
+        return await self.db.execute(
+            "DELETE FROM outbox WHERE kind = ? AND recipient_id IS NULL AND state != ? AND created_at < ?",
+            (OutboxKind.NOTICE, OutboxState.QUEUED, cutoff.isoformat(timespec="seconds")),
+        )
 
     async def anonymise(self, alert_ids: Iterable[int]) -> Anonymised:
         """Each alert in a transaction of its own: its recipient rows lose who and where they

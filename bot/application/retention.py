@@ -1,7 +1,8 @@
 """Retention: the answers and delivery rows of alerts closed longer ago than
 ``privacy.retention_days`` are anonymised, at start-up and then every day. The counts stay (how
 many were sent, accepted, declined...), so statistics and /alerts still add up; who answered,
-their messages and the messages sent to them go. Each run writes one audit row."""
+their messages and the messages sent to them go, and so do the notices to single people (a
+revoked coordinator's) older than that. Each run writes one audit row."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class RetentionStore(Protocol):
 
     async def closed_before(self, cutoff: datetime) -> list[int]: ...
     async def anonymise(self, alert_ids: list[int]) -> AnonymisedCounts: ...
+    async def forget_notices(self, cutoff: datetime) -> int: ...
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
@@ -62,6 +64,7 @@ class Retention:
         the run in the audit trail (also when there was nothing to do)."""
         cutoff = retention_cutoff(now or datetime.now(UTC), self._days)
         done = await self._store.anonymise(await self._store.closed_before(cutoff))
+        notices = await self._store.forget_notices(cutoff)
         await self._audit.record_as(
             AuditRole.SYSTEM,
             AuditAction.RETENTION_RUN,
@@ -71,6 +74,7 @@ class Retention:
             recipients=done.recipients,
             outbox=done.outbox,
             messages=done.messages,
+            notices=notices,
         )
         event(
             log,
@@ -80,5 +84,6 @@ class Retention:
             recipients=done.recipients,
             outbox=done.outbox,
             messages=done.messages,
+            notices=notices,
         )
         return done

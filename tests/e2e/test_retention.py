@@ -10,6 +10,8 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.coalition import Scope, StoredRole
+from bot.domain.people import Address
 from tests.e2e.seed import Spec, alert_messages, seed
 from tests.e2e.test_alerts import coordinator, send_one_line, wait_delivered
 from tests.e2e.test_registration import rows
@@ -114,7 +116,7 @@ async def test_old_closed_alerts_are_anonymised_and_their_counts_kept(sandbox, s
     assert (run["role"], run["actor_external_id"], run["organisation"], run["target"]) == ("system", None, "", "alerts")
     details = json.loads(run["details"])
     assert details.pop("outbox") >= 3  # the alert messages, their edits and the closing notes
-    assert details == {"alerts": 1, "recipients": 3, "messages": 1, "retention_days": 365}
+    assert details == {"alerts": 1, "recipients": 3, "messages": 1, "notices": 0, "retention_days": 365}
     assert not any(needle in run["details"] for needle in ("801", "802", "803", "Anna"))
 
     # the volunteer's own data no longer lists the old alert; the statistics and the coordinator's view still add up
@@ -160,3 +162,23 @@ def _execute(db_path, sql: str, *args: object) -> None:
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_old_notices_to_revoked_coordinators_go_too(sandbox, start_bot, db_path):
+    bot = await start_bot()
+    await eventually(lambda: _async(len(retention_runs(db_path)) == 1), "the retention run at start-up")
+    coalition = bot.services.coalition
+    await coalition.add_organisation("LSK", "Liepājas Samariešu kopa", Scope())
+    for uid in (701, 702):
+        await coalition.add_coordinator(Address.telegram(uid), "LSK", StoredRole.COORDINATOR, Scope())
+        await coalition.revoke_coordinator(Address.telegram(uid), None)
+        await sandbox.user(uid, "Edgars").wait_for("koordinēšanas tiesības", timeout=10)
+
+    def notices() -> list[dict]:
+        return rows(db_path, "SELECT external_id, state FROM outbox WHERE kind = 'notice' ORDER BY id")
+
+    await eventually(lambda: _async([n["state"] for n in notices()] == ["sent", "sent"]), "both notices recorded")
+    _execute(db_path, "UPDATE outbox SET created_at = ? WHERE kind = 'notice' AND external_id = '701'", _days_ago(400))
+    await bot.retention.anonymise_old_alerts()
+    assert notices() == [{"external_id": "702", "state": "sent"}]  # the recent one stays
+    assert json.loads(retention_runs(db_path)[-1]["details"])["notices"] == 1
