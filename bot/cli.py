@@ -15,9 +15,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.application.audit import Audit
-from bot.application.authorisation import Authorisation
 from bot.application.coalition import Coalition, Refusal, Refused
-from bot.application.identity import Identity
 from bot.domain import places
 from bot.domain.alerts import write_export_csv
 from bot.domain.audit import AuditAction, AuditQuery, AuditRole, write_audit_csv
@@ -30,17 +28,15 @@ from bot.domain.spreadsheet import neutralise
 from bot.domain.volunteer_csv import VolunteerRecord, parse_volunteer_csv, write_volunteer_csv
 from bot.i18n import language_codes, translator
 from bot.messenger.render import scope_text
+from bot.services import coalition_on
 from bot.settings import Settings
 from db.alerts import AlertRepo
 from db.audit import AuditRepo
 from db.backup import BackupError, backup, restore
-from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
-from db.invites import InviteRepo
 from db.memberships import MembershipRepo
 from db.migrate import migrate
-from db.organisations import CoordinatorRepo, OrganisationRepo
-from db.outbox import OutboxRepo
+from db.organisations import OrganisationRepo
 from db.people import PeopleRepo
 
 
@@ -343,19 +339,8 @@ _BAD_NAME = f"an organisation's name has 1 to {ORG_NAME_MAX} characters"
 async def _opened_coalition(settings: Settings) -> AsyncIterator[Coalition]:
     """The coalition's use cases on the database, closed afterwards."""
     db = await _open(settings)
-    coordinators = CoordinatorRepo(db)
-    authorisation = Authorisation(settings.access.admin_ids, coordinators)
     try:
-        yield Coalition(
-            OrganisationRepo(db),
-            coordinators,
-            InviteRepo(db),
-            MembershipRepo(db),
-            authorisation,
-            Audit(AuditRepo(db)),
-            OutboxRepo(db),  # a revoked coordinator is told by the running bot's outbox sender
-            Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
-        )
+        yield coalition_on(db, settings.access.admin_ids)
     finally:
         await db.close()
 

@@ -3,8 +3,9 @@ cases (and /forget's, which frees places in alerts) are built on them there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.application.audit import Audit
 from bot.application.authorisation import AlertAccess, Authorisation
@@ -109,3 +110,21 @@ class Services:
             ),
             verification=Verification(alerts),
         )
+
+
+def coalition_on(db: Database, admin_ids: Iterable[int], clock: Callable[[], datetime] | None = None) -> Coalition:
+    """The coalition's use cases on ``db`` alone, with repositories of their own: for the
+    command line (``bot.cli``) and tests (``clock``: the time, when not now)."""
+    coordinators = CoordinatorRepo(db)
+    authorisation = Authorisation(admin_ids, coordinators)
+    return Coalition(
+        OrganisationRepo(db),
+        coordinators,
+        InviteRepo(db),
+        MembershipRepo(db),
+        authorisation,
+        Audit(AuditRepo(db)),
+        OutboxRepo(db),  # a revoked coordinator is told by the running bot's outbox sender
+        Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
+        clock=clock,
+    )

@@ -237,7 +237,7 @@ class Coalition:
         notices: NoticeQueue,
         languages: Languages,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] | None = None,
         pending: PendingJoins | None = None,
     ) -> None:
         self._organisations = organisations
@@ -248,7 +248,7 @@ class Coalition:
         self._audit = audit
         self._notices = notices
         self._languages = languages
-        self._clock = clock
+        self._clock = clock or _now
         self._pending = pending or PendingJoins()
 
     # ----- organisations (the command line) -------------------------------------------

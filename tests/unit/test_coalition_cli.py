@@ -16,8 +16,6 @@ import pytest
 
 from bot import cli
 from bot.__main__ import parser
-from bot.application.audit import Audit
-from bot.application.authorisation import Authorisation
 from bot.application.coalition import (
     Accepted,
     Coalition,
@@ -28,7 +26,6 @@ from bot.application.coalition import (
     Refusal,
     Refused,
 )
-from bot.application.identity import Identity
 from bot.domain.coalition import (
     INVITE_LIFETIME,
     Actor,
@@ -46,14 +43,11 @@ from bot.domain.coalition import (
 )
 from bot.domain.people import Address
 from bot.domain.scopes import PlaceKind, read_scope, split_options
+from bot.services import coalition_on
 from bot.settings import Settings, load_settings
 from db.audit import AuditRepo
-from db.coordinators import CoordinatorLanguageRepo
 from db.database import Database
-from db.invites import InviteRepo
 from db.memberships import MembershipRepo
-from db.organisations import CoordinatorRepo, OrganisationRepo
-from db.outbox import OutboxRepo
 from db.people import PeopleRepo
 
 LIEPAJA, OGRE, CESIS, RIGA = "0005000", "0040000", "0026000", "0001000"
@@ -162,19 +156,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def coalition(db: Database, clock: Clock) -> Coalition:
-    coordinators = CoordinatorRepo(db)
-    authorisation = Authorisation([ADMIN], coordinators)
-    return Coalition(
-        OrganisationRepo(db),
-        coordinators,
-        InviteRepo(db),
-        MembershipRepo(db),
-        authorisation,
-        Audit(AuditRepo(db)),
-        OutboxRepo(db),
-        Identity(PeopleRepo(db), authorisation, CoordinatorLanguageRepo(db)),
-        clock=clock,
-    )
+    return coalition_on(db, [ADMIN], clock=clock)
 
 
 async def lsk_with_admin(coalition: Coalition) -> tuple[Organisation, Actor]:
