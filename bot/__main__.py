@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -212,6 +213,11 @@ async def run(settings: Settings) -> int:
             await bot.stop()
             return 0
         starting.result()
+        # The process lives on what start-up built (libraries, catalogues, places): kept out
+        # of the garbage collector's full passes, which building a preview for tens of
+        # thousands of people would otherwise run over all of it (bench/README.md, roster).
+        gc.collect()
+        gc.freeze()
     except BaseException:
         # Close what was opened (the database's worker thread would keep the process alive).
         try:
