@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from bot.application.coalition import Coalition, Refusal, Refused
 from bot.domain import places
 from bot.domain.alerts import write_export_csv
 from bot.domain.audit import AuditAction, AuditQuery, AuditRole, write_audit_csv
-from bot.domain.coalition import IMPORTED_PHONE_VISIBLE, ORG_NAME_MAX, Scope, StoredRole, valid_org_code
+from bot.domain.coalition import IMPORTED_PHONE_VISIBLE, ORG_NAME_MAX, Scope, StoredRole, granted_scope, valid_org_code
 from bot.domain.languages import DEFAULT_LANGUAGE
 from bot.domain.people import LATVIA, Address, LocationKind, Person, PersonStatus
 from bot.domain.places.timezones import LATVIA_TZ
@@ -108,7 +108,8 @@ def record_to_person(r: VolunteerRecord) -> Person:
     )
 
 
-def person_to_record(p: Person) -> VolunteerRecord:
+def person_to_record(p: Person, codes: Mapping[int, str]) -> VolunteerRecord:
+    """``codes``: every organisation's code, by id."""
     return VolunteerRecord(
         telegram_id=int(p.address.external_id),
         name=p.name or "",
@@ -118,7 +119,7 @@ def person_to_record(p: Person) -> VolunteerRecord:
         country=p.country or LATVIA,
         city=p.city,
         phone=p.phone,
-        organisations=list(p.organisation_codes),
+        organisations=sorted((codes[i] for i in p.organisations), key=str.lower),
         timezone=p.timezone,
     )
 
@@ -179,7 +180,8 @@ async def export_volunteers(settings: Settings, out: TextIO) -> int:
     db = await _open(settings)
     try:
         people = [p for p in await PeopleRepo(db).all() if p.status == "active" and p.address.channel == "telegram"]
-        write_volunteer_csv((person_to_record(p) for p in people), out)
+        codes = {o.id: o.code for o in await OrganisationRepo(db).all()}
+        write_volunteer_csv((person_to_record(p, codes) for p in people), out)
         await _audit(db).record_as(AuditRole.OPERATOR, AuditAction.EXPORT, "volunteers", rows=len(people))
     finally:
         await db.close()
@@ -462,7 +464,7 @@ async def add_coordinator(
             )
         return 1
     c = added.coordinator
-    where = _scope(c.organisation.scope if c.scope.everywhere else c.scope)
+    where = _scope(granted_scope(c.scope, c.organisation))
     replaced = "" if added.new else " (their earlier role was replaced)"
     print(f"{telegram_id} is now {c.role.value} of {c.organisation.code}; scope: {where}{replaced}", file=out)
     return 0

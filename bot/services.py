@@ -83,7 +83,7 @@ class Services:
             authorisation=authorisation,
             audit=audit,
             coalition=Coalition(
-                organisations, coordinators, InviteRepo(db), MembershipRepo(db), authorisation, audit, outbox, identity
+                organisations, coordinators, InviteRepo(db), memberships, authorisation, audit, outbox, identity
             ),
             identity=identity,
             # paid broadcasts: edits and replies keep Telegram's free rate, in a lane of their own

@@ -41,9 +41,7 @@ _COLUMNS = [
 
 _SELECT = """
 SELECT p.*, (SELECT group_concat(skill, ';') FROM person_skills s WHERE s.person_id = p.id) AS skills,
-       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id) AS organisations,
-       (SELECT group_concat(o.code, ';') FROM memberships m JOIN organisations o ON o.id = m.organisation_id
-        WHERE m.person_id = p.id) AS organisation_codes
+       (SELECT group_concat(organisation_id, ';') FROM memberships m WHERE m.person_id = p.id) AS organisations
 FROM people p
 """
 
@@ -96,9 +94,6 @@ def _to_person(row: aiosqlite.Row) -> Person:
         created_at=_dt(row["created_at"]) or datetime.now(UTC),
         open_to_coalition=bool(row["open_to_coalition"]),
         organisations=_ids(row["organisations"]),
-        organisation_codes=(
-            tuple(sorted(row["organisation_codes"].split(";"), key=str.lower)) if row["organisation_codes"] else ()
-        ),
     )
 
 

@@ -32,7 +32,15 @@ from bot.application.coalition import (
 )
 from bot.application.identity import Identity
 from bot.domain import places
-from bot.domain.coalition import INVITE_ALPHABET, INVITE_CODE_LENGTH, Coordinator, Invite, InviteKind, StoredRole
+from bot.domain.coalition import (
+    INVITE_ALPHABET,
+    INVITE_CODE_LENGTH,
+    Coordinator,
+    Invite,
+    InviteKind,
+    StoredRole,
+    granted_scope,
+)
 from bot.domain.people import Address
 from bot.domain.scopes import PlaceKind, UnknownPlace, read_scope, split_options
 from bot.i18n import N_, Translator, language_codes
@@ -170,7 +178,7 @@ class CoalitionHandlers:
             t._(
                 INVITED[invite.kind],
                 organisation=esc(organisation.name),
-                scope=esc(scope_text(invite.scope if not invite.scope.everywhere else organisation.scope, t)),
+                scope=esc(scope_text(granted_scope(invite.scope, organisation), t)),
             )
         ]
         if opened.current is not None:
@@ -225,7 +233,7 @@ class CoalitionHandlers:
             t._(
                 WELCOME[c.role],
                 organisation=esc(c.organisation.name),
-                scope=esc(scope_text(c.scope if not c.scope.everywhere else c.organisation.scope, t)),
+                scope=esc(scope_text(granted_scope(c.scope, c.organisation), t)),
             ),
         )
         lines = [t._("<b>For coordinators</b>"), *coordinator_lines(t)]
@@ -275,7 +283,7 @@ class CoalitionHandlers:
                 "\n".join([await self._invite_refusal(made, kind, org, t), t._(NOT_SENT)]), parse_mode="HTML"
             )
             return
-        scope = made.scope if not made.scope.everywhere else made.organisation.scope
+        scope = granted_scope(made.scope, made.organisation)
         await message_of(update).reply_text(
             t._(
                 LINK_MADE[kind],

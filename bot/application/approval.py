@@ -20,7 +20,7 @@ from typing import Protocol
 from bot.application.alerting import Author, SentAlert
 from bot.application.audit import Audit
 from bot.application.conversation import finish, interrupt
-from bot.application.stores import SessionStore
+from bot.application.stores import Languages, SessionStore
 from bot.application.tracking import MessageFailed, Scheduler
 from bot.domain.alerts import Alert, AlertDraft, Audience
 from bot.domain.approval import Approval, ApprovalMessage, ApprovalStatus, clean_reason, needs_approval
@@ -91,12 +91,6 @@ class CoordinatorList(Protocol):
     """``db.organisations.CoordinatorRepo``, as far as finding who may decide goes."""
 
     async def of_organisation(self, organisation_id: int | None = None) -> list[Coordinator]: ...
-
-
-class Languages(Protocol):
-    """``bot.application.identity.Identity``: the language to write to someone in."""
-
-    async def language_of(self, address: Address) -> str: ...
 
 
 class ApprovalMessenger(Protocol):
@@ -391,16 +385,16 @@ class Approvals:
         for approval in pending:
             self._watch(approval)
         event(log, "approvals_rebuilt", pending=len(pending))
-        admins, coordinators = len(self._actors.admins()), len(await self._coordinators.of_organisation())
-        if self._for_critical and admins + coordinators < 2:
-            # nobody could approve a critical alert: the operator should know before a crisis
+        admins = len(self._actors.admins())
+        if self._for_critical and admins < 2:
+            # an admin's own critical alert may be decided by another admin only (may_decide):
+            # nobody could approve it, and the operator should know before a crisis
             event(
                 log,
                 "approval_impossible",
                 admins=admins,
-                coordinators=coordinators,
                 level=logging.WARNING,
-                hint="add a second admin or coordinator, or set alerts.approval_for_critical = false",
+                hint="add a second admin, or set alerts.approval_for_critical = false",
             )
         return len(pending)
 

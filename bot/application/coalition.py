@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.application.audit import Audit
+from bot.application.stores import Languages
 from bot.domain.audit import AuditAction, AuditRole
 from bot.domain.coalition import (
     Actor,
@@ -35,7 +36,6 @@ from bot.domain.coalition import (
     may_grant,
     may_invite,
     may_revoke,
-    may_see_coordinators,
     new_invite_code,
     valid_invite_code,
     valid_org_code,
@@ -115,12 +115,6 @@ class NoticeQueue(Protocol):
     """``db.outbox.OutboxRepo``: a message to one person, sent by the outbox sender."""
 
     async def enqueue_notice(self, address: Address, notice: Notice, language: str, **params: str) -> None: ...
-
-
-class Languages(Protocol):
-    """``bot.application.identity.Identity``: the language to write to someone in."""
-
-    async def language_of(self, address: Address) -> str: ...
 
 
 class Refusal(StrEnum):
@@ -294,9 +288,6 @@ class Coalition:
     async def organisations(self) -> list[Organisation]:
         return await self._organisations.all()
 
-    async def organisation(self, code: str) -> Organisation | None:
-        return await self._organisations.by_code(code)
-
     # ----- coordinators ---------------------------------------------------------------
 
     async def add_coordinator(
@@ -375,7 +366,7 @@ class Coalition:
         else their own organisation's; each with whether ``actor`` may revoke them."""
         if actor.is_admin:
             found = await self._coordinators.of_organisation(None)
-        elif actor.organisation is not None and may_see_coordinators(actor, actor.organisation.id):
+        elif actor.organisation is not None:  # their own organisation's
             found = await self._coordinators.of_organisation(actor.organisation.id)
         else:
             found = []

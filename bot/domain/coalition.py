@@ -174,7 +174,7 @@ class Actor:
     @classmethod
     def of(cls, coordinator: Coordinator) -> Actor:
         role = Role.ORGADMIN if coordinator.role == StoredRole.ORGADMIN else Role.COORDINATOR
-        scope = coordinator.organisation.scope if coordinator.scope.everywhere else coordinator.scope
+        scope = granted_scope(coordinator.scope, coordinator.organisation)
         return cls(coordinator.address, role, coordinator.organisation, scope)
 
 
@@ -321,11 +321,6 @@ def may_revoke(actor: Actor, coordinator: Coordinator) -> bool:
     """Admins revoke anyone, organisation admins the coordinators of their own organisation;
     nobody revokes themselves (an organisation would lock itself out by a slip)."""
     return actor.address != coordinator.address and may_manage(actor, coordinator.organisation.id)
-
-
-def may_see_coordinators(actor: Actor, organisation_id: int) -> bool:
-    """Who coordinates for an organisation: admins see all, everyone else their own organisation's."""
-    return actor.is_admin or actor.organisation_id == organisation_id
 
 
 class InviteState(StrEnum):

@@ -113,7 +113,6 @@ class Person:
     # "Other organisations in the coalition may call me" (asked at registration, default no)
     open_to_coalition: bool = False
     organisations: tuple[int, ...] = ()  # the ids of the organisations they belong to (none: the shared pool)
-    organisation_codes: tuple[str, ...] = ()  # the same organisations' codes (read only)
 
     @property
     def active(self) -> bool:

@@ -33,12 +33,13 @@ KEPT = "kept"
 
 
 def interrupting(new: Session, current: Session | None) -> Session:
-    """``new``, keeping ``current`` (a draft being composed, say) for when it ends. A session
-    of the same flow as ``new`` is replaced, and what it kept is kept instead."""
-    if current is None:
-        return new
-    kept = current.data.get(KEPT) if current.flow == new.flow else as_data(current)
-    return Session(new.flow, new.step, {**new.data, KEPT: kept}) if kept else new
+    """``new``, keeping ``current`` (a draft being composed, say) for when it ends. One question
+    at a time: an interrupting session that ``current`` is itself (a reason asked, then Reply
+    pressed) is replaced, and what it kept is kept instead, so nothing nests."""
+    kept: dict[str, Any] | None = None
+    if current is not None:
+        kept = current.data.get(KEPT) if KEPT in current.data else as_data(current)
+    return Session(new.flow, new.step, {**new.data, KEPT: kept})  # KEPT marks an interruption, also when None
 
 
 def as_data(session: Session) -> dict[str, Any]:

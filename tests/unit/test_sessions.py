@@ -15,16 +15,19 @@ def test_what_was_interrupted_comes_back_whole():
 
 def test_nothing_to_keep():
     asked = Session(Flow.REJECT, "reason", {"approval": 1})
-    assert interrupting(asked, None) == asked and kept_by(asked) is None
+    started = interrupting(asked, None)
+    assert (started.flow, started.data["approval"]) == (Flow.REJECT, 1) and kept_by(started) is None
 
 
-def test_the_same_flow_again_replaces_it_and_keeps_what_it_kept():
+def test_a_question_on_top_of_a_question_replaces_it_and_keeps_what_it_kept():
     first = interrupting(Session(Flow.REJECT, "reason", {"approval": 1}), DRAFT)
     second = interrupting(Session(Flow.REJECT, "reason", {"approval": 2}), first)
     assert second.data["approval"] == 2 and kept_by(second) == DRAFT
-    reply = interrupting(Session(Flow.REPLY, "text", {"message": 7}), second)  # nested: back step by step
-    back = kept_by(reply)
-    assert back is not None and back.flow == Flow.REJECT and kept_by(back) == DRAFT
+    reply = interrupting(Session(Flow.REPLY, "text", {"message": 7}), second)  # never nested
+    assert reply.data["message"] == 7 and "approval" not in reply.data and kept_by(reply) == DRAFT
+    asked = interrupting(Session(Flow.REJECT, "reason", {"approval": 3}), None)
+    alone = interrupting(Session(Flow.REPLY, "text", {"message": 8}), asked)
+    assert kept_by(alone) is None  # a question that kept nothing keeps nothing when replaced
 
 
 def test_a_damaged_record_keeps_nothing():
