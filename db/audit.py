@@ -4,7 +4,7 @@ each chained to the one before it inside the same write transaction, so that two
 
 from __future__ import annotations
 
-from dataclasses import astuple, replace
+from dataclasses import replace
 from typing import Any
 
 from bot.domain.audit import GENESIS, AuditEntry, AuditRecord, details_json, entry_hash
@@ -57,9 +57,20 @@ class AuditRepo:
                 digest,
             )
             cur = await conn.execute(
-                "INSERT INTO audit_log (actor_channel, at, actor_external_id, role, organisation, action, target,"
+                "INSERT INTO audit_log (at, actor_channel, actor_external_id, role, organisation, action, target,"
                 " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (channel, *astuple(entry)[1:]),  # the entry's fields after its id, in their order
+                (
+                    entry.at,
+                    channel,
+                    entry.actor,
+                    entry.role,
+                    entry.organisation,
+                    entry.action,
+                    entry.target,
+                    entry.details,
+                    entry.prev_hash,
+                    entry.hash,
+                ),
             )
             entry_id = cur.lastrowid
         assert entry_id is not None
